@@ -1,0 +1,1 @@
+"""dealgraph: the domain model, stores, analyses, HTML views and the CLI."""

@@ -1,0 +1,198 @@
+"""The dealgraph model: entities, relationships (deals) and the money-flow table.
+
+The kinds and their money-flow directions are data (``schema.yaml`` beside this file);
+this module loads them once and is the only place that interprets them.
+
+>>> money_flow("supplies", "nvidia", "coreweave")
+('coreweave', 'nvidia')
+>>> money_flow("partner_of", "google", "fluidstack") is None
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Iterable, Literal
+
+import networkx as nx
+import yaml
+
+from graph.errors import ModelError
+
+Flow = Literal["forward", "reverse", "none"]
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    name: str
+    label: str
+    color: str
+
+
+@dataclass(frozen=True)
+class RelationshipKind:
+    name: str
+    reads_as: str
+    money_flows: Flow
+    neo4j_type: str
+    color: str
+
+
+@dataclass(frozen=True)
+class Schema:
+    entity_kinds: dict[str, EntityKind]
+    relationship_kinds: dict[str, RelationshipKind]
+
+    def entity_kind(self, name: str) -> EntityKind:
+        try:
+            return self.entity_kinds[name]
+        except KeyError:
+            raise ModelError(
+                f"unknown entity kind {name!r}; allowed: {', '.join(self.entity_kinds)}"
+            ) from None
+
+    def relationship_kind(self, name: str) -> RelationshipKind:
+        try:
+            return self.relationship_kinds[name]
+        except KeyError:
+            raise ModelError(
+                f"unknown relationship kind {name!r}; allowed: {', '.join(self.relationship_kinds)}"
+            ) from None
+
+    def kinds_flowing(self, flow: Flow) -> list[str]:
+        """Relationship kinds whose money moves in ``flow`` direction, in schema order."""
+        return [k.name for k in self.relationship_kinds.values() if k.money_flows == flow]
+
+
+@cache
+def schema() -> Schema:
+    """The model, parsed once from ``schema.yaml`` and checked for consistency."""
+    raw = yaml.safe_load(resources.files("graph").joinpath("schema.yaml").read_text("utf-8"))
+    entity_kinds = {
+        name: EntityKind(name=name, label=spec["label"], color=spec["color"])
+        for name, spec in raw["entity_kinds"].items()
+    }
+    relationship_kinds = {}
+    for name, spec in raw["relationship_kinds"].items():
+        kind = RelationshipKind(name=name, **spec)
+        if kind.money_flows not in ("forward", "reverse", "none"):
+            raise ModelError(f"schema.yaml: {name}: money_flows must be forward, reverse or none")
+        if not kind.neo4j_type.replace("_", "").isalnum() or not kind.neo4j_type.isupper():
+            raise ModelError(f"schema.yaml: {name}: neo4j_type must be UPPER_SNAKE_CASE")
+        relationship_kinds[name] = kind
+    return Schema(entity_kinds, relationship_kinds)
+
+
+DEFAULT_ENTITY_KIND = "company"
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    name: str
+    kind: str = DEFAULT_ENTITY_KIND
+    ticker: str | None = None
+    country: str | None = None
+    aliases: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["aliases"] = list(self.aliases)
+        return d
+
+
+@dataclass(frozen=True)
+class Relationship:
+    """One deal: ``source <kind> target``; ``source``/``target`` are entity ids."""
+
+    id: str
+    source: str
+    kind: str
+    target: str
+    amount_usd: float | None = None
+    amount_note: str | None = None
+    date: str | None = None
+    summary: str | None = None
+    evidence_url: str | None = None
+    evidence_title: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def money_flow(self) -> tuple[str, str] | None:
+        return money_flow(self.kind, self.source, self.target)
+
+
+def relationship_id(
+    source: str,
+    kind: str,
+    target: str,
+    amount_usd: float | None = None,
+    amount_note: str | None = None,
+    date: str | None = None,
+    summary: str | None = None,
+    evidence_url: str | None = None,
+    evidence_title: str | None = None,
+) -> str:
+    """A stable id for a deal that came without one: a hash of its fields.
+
+    The same deal (same resolved entity ids and fields) always gets the same id, so
+    loading a file twice adds nothing.
+
+    >>> relationship_id("nvidia", "invests_in", "coreweave", 1e8) == relationship_id(
+    ...     "nvidia", "invests_in", "coreweave", 100000000)
+    True
+    """
+    canonical = json.dumps(
+        [source, kind, target, None if amount_usd is None else float(amount_usd),
+         amount_note, date, summary, evidence_url, evidence_title],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return "r-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+def money_flow(kind: str, source: str, target: str) -> tuple[str, str] | None:
+    """``(payer, payee)`` for a deal of ``kind`` between ``source`` and ``target``,
+    or ``None`` when the kind moves no money."""
+    flow = schema().relationship_kind(kind).money_flows
+    if flow == "forward":
+        return source, target
+    if flow == "reverse":
+        return target, source
+    return None
+
+
+def money_flow_graph(
+    entities: Iterable[Entity], relationships: Iterable[Relationship]
+) -> nx.MultiDiGraph:
+    """The money-flow view: one node per entity, one edge per money-moving deal.
+
+    Nodes carry the entity's fields; edges run payer -> payee, are keyed by the deal id
+    and carry every field of the deal (``source``/``target`` keep the deal's own wording).
+    Deals that move no money are left out. A new graph is returned each call.
+    """
+    g = nx.MultiDiGraph()
+    for e in entities:
+        g.add_node(e.id, **e.to_dict())
+    for r in relationships:
+        flow = r.money_flow
+        if flow is None:
+            continue
+        g.add_edge(flow[0], flow[1], key=r.id, **r.to_dict())
+    return g
+
+
+def deal_graph(entities: Iterable[Entity], relationships: Iterable[Relationship]) -> nx.MultiDiGraph:
+    """Every deal as an edge ``source -> target`` as written (views show structural ties too)."""
+    g = nx.MultiDiGraph()
+    for e in entities:
+        g.add_node(e.id, **e.to_dict())
+    for r in relationships:
+        g.add_edge(r.source, r.target, key=r.id, **r.to_dict())
+    return g

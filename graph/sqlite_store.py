@@ -1,0 +1,141 @@
+"""The embedded default store: one SQLite file, no server.
+
+Every ``write`` is a single transaction (all-or-nothing) of idempotent upserts keyed by
+entity id and deal id, so loading the same files twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+from graph.errors import StoreError
+from graph.model import Entity, Relationship
+from graph.store import Progress, Store
+
+SCHEMA_VERSION = 1
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS entities (
+    id      TEXT PRIMARY KEY,
+    name    TEXT NOT NULL,
+    kind    TEXT NOT NULL,
+    ticker  TEXT,
+    country TEXT,
+    aliases TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS relationships (
+    id             TEXT PRIMARY KEY,
+    source         TEXT NOT NULL REFERENCES entities(id),
+    kind           TEXT NOT NULL,
+    target         TEXT NOT NULL REFERENCES entities(id),
+    amount_usd     REAL,
+    amount_note    TEXT,
+    date           TEXT,
+    summary        TEXT,
+    evidence_url   TEXT,
+    evidence_title TEXT
+);
+CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
+CREATE INDEX IF NOT EXISTS relationships_target ON relationships(target);
+"""
+
+_UPSERT_ENTITY = """
+INSERT INTO entities (id, name, kind, ticker, country, aliases)
+VALUES (:id, :name, :kind, :ticker, :country, :aliases)
+ON CONFLICT(id) DO UPDATE SET
+    name = excluded.name, kind = excluded.kind, ticker = excluded.ticker,
+    country = excluded.country, aliases = excluded.aliases
+"""
+
+_RELATIONSHIP_FIELDS = (
+    "id", "source", "kind", "target", "amount_usd", "amount_note",
+    "date", "summary", "evidence_url", "evidence_title",
+)
+
+_UPSERT_RELATIONSHIP = f"""
+INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
+VALUES ({", ".join(":" + f for f in _RELATIONSHIP_FIELDS)})
+ON CONFLICT(id) DO UPDATE SET
+    {", ".join(f"{f} = excluded.{f}" for f in _RELATIONSHIP_FIELDS[1:])}
+"""
+
+BATCH_SIZE = 5_000
+
+
+class SQLiteStore(Store):
+    """A dealgraph store in a SQLite file (created on first use)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                raise StoreError(f"{self.path}: directory {self.path.parent} does not exist")
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+            if version not in (0, SCHEMA_VERSION):
+                raise StoreError(
+                    f"{self.path}: store schema version {version} is not supported "
+                    f"(this dealgraph writes version {SCHEMA_VERSION})"
+                )
+            self._conn.executescript(_DDL)
+            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path}: not a usable dealgraph store ({exc})") from None
+
+    def write(
+        self,
+        entities: Sequence[Entity],
+        relationships: Sequence[Relationship],
+        progress: Progress | None = None,
+    ) -> None:
+        total = len(entities) + len(relationships)
+        done = 0
+        cur = self._conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE")
+            for sql, rows in (
+                (_UPSERT_ENTITY, [_entity_row(e) for e in entities]),
+                (_UPSERT_RELATIONSHIP, [r.to_dict() for r in relationships]),
+            ):
+                for start in range(0, len(rows), BATCH_SIZE):
+                    batch = rows[start : start + BATCH_SIZE]
+                    cur.executemany(sql, batch)
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+            cur.execute("COMMIT")
+        except sqlite3.Error as exc:
+            cur.execute("ROLLBACK")
+            raise StoreError(f"{self.path}: write failed, nothing was written ({exc})") from None
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def entities(self) -> list[Entity]:
+        rows = self._conn.execute(
+            "SELECT id, name, kind, ticker, country, aliases FROM entities ORDER BY id"
+        )
+        return [
+            Entity(id=i, name=n, kind=k, ticker=t, country=c, aliases=tuple(json.loads(a)))
+            for i, n, k, t, c, a in rows
+        ]
+
+    def relationships(self) -> list[Relationship]:
+        rows = self._conn.execute(
+            f"SELECT {', '.join(_RELATIONSHIP_FIELDS)} FROM relationships ORDER BY id"
+        )
+        return [Relationship(*row) for row in rows]
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _entity_row(e: Entity) -> dict:
+    row = e.to_dict()
+    row["aliases"] = json.dumps(list(e.aliases), ensure_ascii=False)
+    return row

@@ -1,0 +1,94 @@
+"""The one interface both engines (embedded SQLite, Neo4j) implement.
+
+Stores take validated records from ``loaders`` and answer the same questions; analyses
+work on the networkx graphs a store hands out, so they never depend on the engine.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from typing import Callable, Sequence
+
+import networkx as nx
+
+from graph.errors import DealgraphError
+from graph.model import Entity, Relationship, deal_graph, money_flow_graph
+
+#: Called with (records_written_so_far, records_total) while a store writes.
+Progress = Callable[[int, int], None]
+
+
+class UnknownEntityError(DealgraphError):
+    """An entity reference (id, name or alias) names nothing in the store."""
+
+
+class Store(ABC):
+    """A place that holds entities and deals; writes are idempotent upserts."""
+
+    @abstractmethod
+    def write(
+        self,
+        entities: Sequence[Entity],
+        relationships: Sequence[Relationship],
+        progress: Progress | None = None,
+    ) -> None:
+        """Upsert entities (by id) and relationships (by deal id)."""
+
+    @abstractmethod
+    def entities(self) -> list[Entity]:
+        """Every entity, ordered by id."""
+
+    @abstractmethod
+    def relationships(self) -> list[Relationship]:
+        """Every deal, ordered by id."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection; the store is unusable afterwards."""
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Counts by kind: ``{"entities": {kind: n}, "relationships": {kind: n}}``."""
+        return {
+            "entities": dict(sorted(Counter(e.kind for e in self.entities()).items())),
+            "relationships": dict(sorted(Counter(r.kind for r in self.relationships()).items())),
+        }
+
+    def money_flow_graph(self) -> nx.MultiDiGraph:
+        """The money-flow view (payer -> payee), see :func:`graph.model.money_flow_graph`."""
+        return money_flow_graph(self.entities(), self.relationships())
+
+    def deal_graph(self) -> nx.MultiDiGraph:
+        """Every deal as written (source -> target), structural ties included."""
+        return deal_graph(self.entities(), self.relationships())
+
+    def resolve(self, ref: str) -> str:
+        """The id of the entity that ``ref`` names by id, exact name or alias."""
+        return resolve_entity(self.entities(), ref)
+
+    def as_of(self) -> str | None:
+        """The date of the latest deal: how current the data is."""
+        dates = [r.date for r in self.relationships() if r.date]
+        return max(dates) if dates else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def resolve_entity(entities: Sequence[Entity], ref: str) -> str:
+    """Find an entity by id first, then by exact name or alias (case-insensitive)."""
+    ids = {e.id for e in entities}
+    if ref in ids:
+        return ref
+    wanted = ref.casefold()
+    matches = sorted(
+        {e.id for e in entities if wanted in {n.casefold() for n in (e.name, *e.aliases)}}
+    )
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        raise UnknownEntityError(f"{ref!r} is ambiguous: it names {', '.join(matches)}")
+    raise UnknownEntityError(f"no entity with id, name or alias {ref!r}")

@@ -1,0 +1,35 @@
+"""Pick and open a store from the user's options: Neo4j when a URI is given, else SQLite."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from graph.store import Store
+
+DEFAULT_DB = "dealgraph.db"
+
+
+def open_store(
+    db: str | Path | None = None,
+    neo4j_uri: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    database: str | None = None,
+) -> Store:
+    """Open the Neo4j store when ``neo4j_uri`` is set, otherwise the embedded SQLite file.
+
+    Credentials default to ``NEO4J_USERNAME`` / ``NEO4J_PASSWORD`` from the environment.
+    """
+    if neo4j_uri:
+        from graph.neo4j_store import Neo4jStore  # the driver is only loaded when used
+
+        return Neo4jStore(
+            neo4j_uri,
+            username=username if username is not None else os.environ.get("NEO4J_USERNAME"),
+            password=password if password is not None else os.environ.get("NEO4J_PASSWORD"),
+            database=database,
+        )
+    from graph.sqlite_store import SQLiteStore
+
+    return SQLiteStore(db or DEFAULT_DB)
