@@ -1,0 +1,1 @@
+"""The datasets shipped with dealgraph; installed as ``graph.datasets`` (see pyproject.toml)."""

@@ -1,0 +1,271 @@
+"""The ``dealgraph`` command line: thin wrappers over graph/, loaders/ and cypher/.
+
+Every command parses its options, opens the store, calls one public function and prints
+the result. Library errors (:class:`graph.errors.DealgraphError`) become one line on
+stderr and exit status 1; bad input files list every problem, one per line.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+
+import click
+
+from graph import report
+from graph.errors import DealgraphError, ValidationError
+from graph.stores import DEFAULT_DB, open_store
+
+VIEWS = ("overview", "cycles", "focus")
+
+
+class DealgraphGroup(click.Group):
+    """Turns library errors into one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            n = len(exc.problems)
+            raise click.ClickException(
+                f"{n} problem{'s' if n != 1 else ''} found; nothing was written"
+            ) from None
+        except DealgraphError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+def store_options(command=None, *, lazy: bool = False):
+    """``--db`` / ``--neo4j-uri`` / ``--database``; credentials come from the environment only.
+
+    The command gets an open ``store`` (closed afterwards), or with ``lazy=True`` an
+    ``open_store`` callable, for commands that may not need a store at all.
+    """
+    if command is None:
+        return functools.partial(store_options, lazy=lazy)
+
+    @click.option(
+        "--db",
+        envvar="DEALGRAPH_DB",
+        default=DEFAULT_DB,
+        show_default=True,
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Embedded store file (env DEALGRAPH_DB).",
+    )
+    @click.option(
+        "--neo4j-uri",
+        envvar="NEO4J_URI",
+        default=None,
+        help="Use Neo4j at this bolt:// or neo4j:// URI instead of the embedded store (env NEO4J_URI; "
+        "credentials from NEO4J_USERNAME / NEO4J_PASSWORD).",
+    )
+    @click.option(
+        "--database",
+        envvar="NEO4J_DATABASE",
+        default=None,
+        help="Neo4j database name (env NEO4J_DATABASE; default: the server's default).",
+    )
+    @functools.wraps(command)
+    def wrapper(*args, db, neo4j_uri, database, **kwargs):
+        opener = functools.partial(open_store, db=db, neo4j_uri=neo4j_uri, database=database)
+        if lazy:
+            return command(*args, open_store=opener, **kwargs)
+        with opener() as store:
+            return command(*args, store=store, **kwargs)
+
+    return wrapper
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(report.FORMATS),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+
+
+def progress_bar(label: str):
+    """A store progress callback drawing a bar on stderr (silent when nothing to show)."""
+    state: dict = {}
+
+    def update(done: int, total: int) -> None:
+        if "bar" not in state:
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr)
+            state["bar"].__enter__()
+            state["done"] = 0
+        state["bar"].update(done - state["done"])
+        state["done"] = done
+        if done >= total:
+            state.pop("bar").__exit__(None, None, None)
+
+    return update
+
+
+@click.group(cls=DealgraphGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="dealgraph")
+def main():
+    """Map the financial web of the AI build-out and find where money goes round in circles.
+
+    Start with `dealgraph demo`: it loads the shipped dataset into an embedded store,
+    prints the money loops with their evidence and writes HTML views to open.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@store_options
+def load(paths, store):
+    """Load entity and deal files (CSV, JSON, JSON Lines, YAML; folders too) into the store.
+
+    Every file is checked first; if any record is bad, every problem is listed as
+    FILE:LINE: message and nothing is written. Loading the same files again changes nothing.
+    """
+    from loaders import read_dataset
+
+    dataset = read_dataset(list(paths), known_entities=store.entities())
+    store.write(dataset.entities, dataset.relationships, progress=progress_bar("writing"))
+    click.echo(
+        f"loaded {len(dataset.entities)} entities and {len(dataset.relationships)} relationships"
+    )
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def validate(paths):
+    """Check entity and deal files without writing anything.
+
+    Every problem is listed as FILE:LINE: message; the exit status is 1 if there is any.
+    """
+    from loaders import read_dataset
+
+    dataset = read_dataset(list(paths))
+    click.echo(
+        f"ok: {len(dataset.entities)} entities and {len(dataset.relationships)} relationships"
+    )
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
+              help="Output format.")
+@store_options
+def stats(fmt, store):
+    """Count the entities and deals in the store, by kind."""
+    counts = store.stats()
+    click.echo(report.rows_json(counts) if fmt == "json" else report.stats_table(counts))
+
+
+@main.command()
+@click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
+              help="Longest loop to look for, in hops.")
+@click.option("--through", "through", default=None, metavar="ENTITY",
+              help="Only loops through this entity (id, name or alias).")
+@click.option("--min-amount", type=click.FloatRange(min=0), default=None, metavar="USD",
+              help="Only loops whose every hop has a known amount of at least USD.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many loops.")
+@format_option
+@store_options
+def cycles(max_length, through, min_amount, limit, fmt, store):
+    """Find money-flow loops, ranked by the money that can go all the way round.
+
+    Each loop is listed once, starting at its smallest entity id, with every deal that
+    moves money along each hop and its evidence.
+    """
+    from graph.queries import cycles as find_cycles
+
+    through_id = store.resolve(through) if through else None
+    found = find_cycles(store, max_length=max_length, through=through_id, min_amount=min_amount)
+    if limit:
+        found = found[:limit]
+    names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
+    click.echo(report.format_cycles(found, fmt, names))
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--list", "list_", is_flag=True, help="List the canned queries and their parameters.")
+@click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="KEY VALUE",
+              help="A query parameter (repeatable), e.g. -p entity nvidia.")
+@format_option
+@store_options(lazy=True)
+def query(name, list_, params, fmt, open_store):
+    """Run a canned query (the same Cypher you can paste into Neo4j Browser).
+
+    On the embedded store the query's Python twin answers; with --neo4j-uri the Cypher runs.
+    `dealgraph query --list` shows the queries and their parameters.
+    """
+    from cypher import load_queries
+    from graph.queries import run_query
+
+    if list_:
+        for q in load_queries().values():
+            defaults = ", ".join(f"{k}={v!r}" for k, v in q.params.items())
+            click.echo(f"{q.name}: {q.description}\n    params: {defaults or '(none)'}")
+        return
+    if not name:
+        raise click.UsageError("give a query NAME, or --list to see them")
+    with open_store() as store:
+        rows = run_query(store, name, dict(params))
+    click.echo(report.format_rows(rows, fmt))
+
+
+@main.command()
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write (default: dealgraph-VIEW.html).")
+@click.option("--view", type=click.Choice(VIEWS), default="overview", show_default=True,
+              help="overview: the whole graph; cycles: loops with a side panel; focus: one entity's neighbourhood.")
+@click.option("--focus", default=None, metavar="ENTITY", help="Entity for the focus view (id, name or alias).")
+@click.option("--depth", type=click.IntRange(1, 6), default=2, show_default=True,
+              help="Hops around --focus to include.")
+@click.option("--min-amount", type=click.FloatRange(min=0), default=None, metavar="USD",
+              help="Leave out deals below USD (and deals with no known amount).")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Only these relationship kinds (repeatable).")
+@click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
+              help="Longest loop to highlight, in hops.")
+@store_options
+def render(out, view, focus, depth, min_amount, kinds, max_length, store):
+    """Write a self-contained HTML view of the graph (works offline; open it in a browser)."""
+    from graph.render import render_view
+
+    if view == "focus" and not focus:
+        raise click.UsageError("--view focus needs --focus ENTITY")
+    out = out or Path(f"dealgraph-{view}.html")
+    result = render_view(store, view, out, focus=focus, depth=depth, min_amount=min_amount,
+                         kinds=list(kinds) or None, max_length=max_length)
+    click.echo(f"wrote {result.path} ({result.nodes} entities, {result.edges} deals)")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dealgraph-demo"),
+              show_default=True, help="Folder for the demo's store and HTML views.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many loops to print.")
+@click.option("--neo4j-uri", envvar="NEO4J_URI", default=None,
+              help="Run the demo through Neo4j at this URI instead of an embedded store in --out "
+              "(env NEO4J_URI; credentials from NEO4J_USERNAME / NEO4J_PASSWORD).")
+@click.option("--database", envvar="NEO4J_DATABASE", default=None, help="Neo4j database name (env NEO4J_DATABASE).")
+def demo(out, top, neo4j_uri, database):
+    """The main job: load the shipped AI-finance dataset, print its money loops, write HTML views."""
+    from graph.demo import run_demo
+
+    out.mkdir(parents=True, exist_ok=True)
+    with open_store(db=out / "dealgraph.db", neo4j_uri=neo4j_uri, database=database) as store:
+        result = run_demo(store, out, progress=progress_bar("loading"))
+        names = {e.id: e.name for e in store.entities()}
+    where = neo4j_uri or str(out / "dealgraph.db")
+    click.echo(f"Loaded {result.entities} entities and {result.relationships} deals into {where} "
+               f"(data as of {result.as_of}).")
+    click.echo(f"Found {len(result.cycles)} money-flow loops of up to {result.max_length} hops. "
+               f"Top {min(top, len(result.cycles))}, by the money that can go all the way round:\n")
+    click.echo(report.cycles_table(result.cycles[:top], names))
+    click.echo("\nHTML views:")
+    for view, path in result.views.items():
+        click.echo(f"  {view:<9} {path}")
+    click.echo(f"\nOpen {result.views['cycles']} in a browser to explore the loops.")

@@ -1,0 +1,133 @@
+"""Plain-text, JSON and CSV renderings of query results and cycles for the terminal.
+
+Everything here takes plain data (lists of dicts, the DESIGN.md cycle shape) and returns a
+string, so the CLI only has to print it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Iterable, Sequence
+
+FORMATS = ("table", "json", "csv")
+
+
+def usd(amount: float | None) -> str:
+    """A compact dollar figure: ``$1.3B``, ``$667.7M``, ``?`` when unknown.
+
+    >>> usd(1_300_000_000), usd(667_700_000), usd(None)
+    ('$1.3B', '$667.7M', '?')
+    """
+    if amount is None:
+        return "?"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(amount) >= size:
+            return f"${amount / size:,.1f}{suffix}".replace(".0" + suffix, suffix)
+    return f"${amount:,.0f}"
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def rows_table(rows: Sequence[dict], max_width: int = 60) -> str:
+    """Rows as an aligned text table; long cells are cut with an ellipsis."""
+    if not rows:
+        return "(no rows)"
+    columns = list(rows[0])
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in line] for line in cells]
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
+    return "\n".join(lines)
+
+
+def rows_csv(rows: Sequence[dict]) -> str:
+    if not rows:
+        return ""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(list(rows[0]))
+    writer.writerows([_cell(v) for v in row.values()] for row in rows)
+    return out.getvalue()
+
+
+def rows_json(rows) -> str:
+    return json.dumps(rows, indent=2, ensure_ascii=False)
+
+
+def format_rows(rows: Sequence[dict], fmt: str) -> str:
+    """Query rows in one of :data:`FORMATS`."""
+    return {"table": rows_table, "json": rows_json, "csv": rows_csv}[fmt](rows)
+
+
+def cycle_path(cycle: dict) -> str:
+    """``nvidia → coreweave → nvidia``."""
+    nodes = cycle["nodes"]
+    return " → ".join([*nodes, nodes[0]])
+
+
+def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, evidence: bool = True) -> str:
+    """Cycles for reading in a terminal: the loop, the money that can go round, each hop's deals."""
+    if not cycles:
+        return "No money-flow loops found."
+    names = names or {}
+    lines = []
+    for rank, cycle in enumerate(cycles, 1):
+        loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
+        lines.append(f"{rank}. {loop}")
+        lines.append(f"   money that can go all the way round: {usd(cycle['min_amount_usd'])}")
+        for hop in cycle["hops"]:
+            lines.append(
+                f"   {names.get(hop['source'], hop['source'])} → {names.get(hop['target'], hop['target'])}"
+                f"  {usd(hop['amount_usd'])} in {len(hop['relationships'])} deal(s)"
+            )
+            if evidence:
+                for deal in hop["relationships"]:
+                    when = f" {deal['date']}" if deal.get("date") else ""
+                    lines.append(
+                        f"     - {deal['kind']} {usd(deal['amount_usd'])}{when}  {deal.get('evidence_url') or ''}".rstrip()
+                    )
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+def cycles_csv(cycles: Iterable[dict]) -> str:
+    """One row per hop: the cycle's rank and path, the hop, its amount and deal ids."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["cycle", "path", "min_amount_usd", "hop", "source", "target", "amount_usd", "relationship_ids"])
+    for rank, cycle in enumerate(cycles, 1):
+        for i, hop in enumerate(cycle["hops"], 1):
+            writer.writerow([
+                rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
+                _cell(hop["amount_usd"]), ";".join(d["id"] for d in hop["relationships"]),
+            ])
+    return out.getvalue()
+
+
+def format_cycles(cycles: Sequence[dict], fmt: str, names: dict[str, str] | None = None) -> str:
+    if fmt == "json":
+        return rows_json(list(cycles))
+    if fmt == "csv":
+        return cycles_csv(cycles)
+    return cycles_table(cycles, names)
+
+
+def stats_table(stats: dict[str, dict[str, int]]) -> str:
+    lines = []
+    for section in ("entities", "relationships"):
+        counts = stats[section]
+        lines.append(f"{section}: {sum(counts.values())}")
+        lines += [f"  {kind:<16} {n}" for kind, n in counts.items()]
+    return "\n".join(lines)
