@@ -1,0 +1,392 @@
+"""Money loops: bounded simple cycles of the money-flow graph, with the deals on each hop.
+
+Two layers:
+
+* :func:`simple_cycles_bounded` enumerates the simple cycles of any directed graph up to a
+  length bound, each exactly once, rotated to start at its smallest node.
+* :func:`find_cycles` runs it on a money-flow ``MultiDiGraph`` (see
+  :func:`graph.model.money_flow_graph`) and returns ranked :class:`Cycle` records carrying
+  the deals behind every hop.
+
+The enumeration is a canonical-start search with reverse-BFS distance pruning: a cycle is
+found only from its smallest node ``s``, walking through nodes greater than ``s``; a
+breadth-first search over the *predecessors* of ``s`` gives every nearby node's distance
+back to ``s``, and a path is extended only while its length plus that distance fits the
+bound. Bounded search never needs the blocking machinery of Johnson's algorithm, and the
+distance table keeps it from wandering away from ``s``.
+
+>>> import networkx as nx
+>>> G = nx.MultiDiGraph([("b", "a"), ("a", "b"), ("a", "b"), ("b", "c"), ("c", "a"), ("c", "c")])
+>>> sorted(simple_cycles_bounded(G, 3))
+[['a', 'b'], ['a', 'b', 'c'], ['c']]
+>>> sorted(simple_cycles_bounded(G, 2, through="a"))
+[['a', 'b']]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Hashable, Iterator
+
+import networkx as nx
+
+from graph.errors import QueryError
+
+__all__ = ["Cycle", "Hop", "find_cycles", "simple_cycles_bounded"]
+
+
+# --------------------------------------------------------------------------- enumeration
+
+
+def _index_nodes(G) -> list:
+    """Nodes in the fixed total order the search uses: sorted when they compare, else as inserted."""
+    nodes = list(G)
+    try:
+        return sorted(nodes)
+    except TypeError:
+        return nodes
+
+
+def _compact(G, order: list) -> tuple[list[list[int]], list[list[int]], list[int]]:
+    """Successor and predecessor lists over indices 0..n-1 (parallel edges and self-loops
+    dropped), plus the indices that carry a self-loop."""
+    index = {v: i for i, v in enumerate(order)}
+    n = len(order)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    loops: list[int] = []
+    # G.adj gives each neighbour once, however many parallel edges join the pair.
+    for u, nbrs in G.adj.items():
+        iu = index[u]
+        out = succ[iu]
+        for v in nbrs:
+            iv = index[v]
+            if iv == iu:
+                loops.append(iu)
+            else:
+                out.append(iv)
+                pred[iv].append(iu)
+    return succ, pred, loops
+
+
+def _cyclic_components(succ: list[list[int]]) -> list[int]:
+    """Strongly connected component id of every node (iterative Tarjan); -1 for a node
+    alone in its component, since no cycle of two or more nodes can pass through it."""
+    n = len(succ)
+    low = [0] * n
+    num = [0] * n  # 0 = not visited yet; visit numbers start at 1
+    comp = [-2] * n  # -2 = still on the Tarjan stack / unassigned
+    stack: list[int] = []
+    counter = 0
+    ncomp = 0
+    for root in range(n):
+        if num[root]:
+            continue
+        counter += 1
+        num[root] = low[root] = counter
+        stack.append(root)
+        work = [(root, iter(succ[root]))]
+        while work:
+            v, it = work[-1]
+            for w in it:
+                if not num[w]:
+                    counter += 1
+                    num[w] = low[w] = counter
+                    stack.append(w)
+                    work.append((w, iter(succ[w])))
+                    break
+                if comp[w] == -2 and num[w] < low[v]:
+                    low[v] = num[w]
+            else:
+                work.pop()
+                if work:
+                    parent = work[-1][0]
+                    if low[v] < low[parent]:
+                        low[parent] = low[v]
+                if low[v] == num[v]:
+                    w = stack.pop()
+                    if w == v:
+                        comp[v] = -1
+                    else:
+                        comp[w] = ncomp
+                        while w != v:
+                            w = stack.pop()
+                            comp[w] = ncomp
+                        ncomp += 1
+    return comp
+
+
+def _prune_to_components(succ, pred) -> None:
+    """Keep only edges inside one non-trivial strongly connected component (in place)."""
+    comp = _cyclic_components(succ)
+    for v, c in enumerate(comp):
+        if c < 0:
+            succ[v] = []
+            pred[v] = []
+        else:
+            succ[v] = [w for w in succ[v] if comp[w] == c]
+            pred[v] = [u for u in pred[v] if comp[u] == c]
+
+
+def _cycles_from(s: int, lo: int, succ, pred, k: int, h: int, out: list) -> None:
+    """Append to ``out`` every simple cycle of 2..k nodes through ``s`` whose other nodes
+    are all greater than ``lo``, as index lists starting at ``s``.
+
+    ``h`` bounds the reverse BFS: nodes within ``h`` steps of ``s`` get their exact
+    distance back to ``s``; any other node is known to be more than ``h`` steps away
+    (or unable to reach ``s`` at all, when the BFS ran out of nodes before depth ``h``).
+    """
+    dist = {s: 0}
+    frontier = [s]
+    depth = 0
+    while frontier and depth < h:
+        depth += 1
+        nxt = []
+        for v in frontier:
+            for u in pred[v]:
+                if u > lo and u not in dist:
+                    dist[u] = depth
+                    nxt.append(u)
+        frontier = nxt
+    if len(dist) == 1:
+        return
+    # A node the BFS did not reach may still be extended onto a path of d nodes only if
+    # its true distance (> h) could fit: d + dist <= k. When the BFS was exhausted, every
+    # unreached node is unable to get back to s and no unknown node is ever allowed.
+    free = k - h if frontier else 0
+    get = dist.get
+    path = [s]
+    stack = [iter(succ[s])]
+    while stack:
+        d = len(path)
+        for w in stack[-1]:
+            if w <= lo or w in path:
+                continue
+            dw = get(w)
+            if dw is None:
+                if d >= free:
+                    continue
+            elif dw > k - d:
+                continue
+            elif dw == 1:
+                out.append(path + [w])
+            if d + 1 < k:
+                path.append(w)
+                stack.append(iter(succ[w]))
+                break
+        else:
+            stack.pop()
+            path.pop()
+
+
+def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -> Iterator[list]:
+    """Every simple cycle of ``G`` with at most ``max_length`` nodes, each exactly once.
+
+    ``G`` is a ``DiGraph`` or ``MultiDiGraph``; parallel edges do not multiply cycles and a
+    self-loop on ``v`` is the one-node cycle ``[v]``. Each cycle is a list of nodes in edge
+    order, rotated to start at its smallest node (nodes are ordered by sorting them when
+    they are mutually comparable, else by insertion order). With ``through``, only the
+    cycles containing that node are produced. ``G`` is not modified.
+
+    >>> import networkx as nx
+    >>> G = nx.DiGraph([(1, 2), (2, 3), (3, 1), (2, 1), (3, 3)])
+    >>> sorted(simple_cycles_bounded(G, 3))
+    [[1, 2], [1, 2, 3], [3]]
+    >>> sorted(simple_cycles_bounded(G, 2))
+    [[1, 2], [3]]
+    >>> list(simple_cycles_bounded(G, 3, through=3))
+    [[3], [1, 2, 3]]
+    """
+    k = _check_max_length(max_length)
+    if through is not None:
+        _check_node(G, through)
+    return _simple_cycles(G, k, through)
+
+
+def _simple_cycles(G, k: int, through) -> Iterator[list]:
+    order = _index_nodes(G)
+    succ, pred, loops = _compact(G, order)
+    if through is not None:
+        x = order.index(through)
+        if x in loops:
+            yield [through]
+        if k < 2:
+            return
+        # One search from the given node: no component pruning, which would cost a pass
+        # over the whole graph; the distance table already keeps the search local.
+        found: list[list[int]] = []
+        _cycles_from(x, -1, succ, pred, k, k // 2, found)
+        for c in found:
+            i = c.index(min(c))
+            yield [order[j] for j in c[i:] + c[:i]]
+        return
+    for v in sorted(loops):
+        yield [order[v]]
+    if k < 2:
+        return
+    _prune_to_components(succ, pred)
+    h = k // 2
+    found = []
+    for s in range(len(order)):
+        if not pred[s]:
+            continue
+        _cycles_from(s, s, succ, pred, k, h, found)
+        if found:
+            for c in found:
+                yield [order[j] for j in c]
+            found.clear()
+
+
+def _check_max_length(max_length) -> int:
+    if isinstance(max_length, bool) or not isinstance(max_length, int):
+        raise QueryError(f"max_length must be a whole number of at least 1, got {max_length!r}")
+    if max_length < 1:
+        raise QueryError(f"max_length must be at least 1, got {max_length}")
+    return max_length
+
+
+def _check_node(G, node) -> None:
+    try:
+        present = node in G
+    except TypeError:
+        present = False
+    if not present:
+        raise QueryError(f"unknown entity {node!r}: it is not in the graph")
+
+
+# --------------------------------------------------------------------------- money loops
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a loop: every deal that moves money from ``source`` to ``target``."""
+
+    source: str
+    target: str
+    amount_usd: float | None  # sum of the known amounts; None when no deal has one
+    relationships: list[dict]  # {id, kind, amount_usd, date, evidence_url}, sorted by id
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "target": self.target,
+            "amount_usd": self.amount_usd,
+            "relationships": [dict(r) for r in self.relationships],
+        }
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """A money loop: ``hops[i]`` runs from ``nodes[i]`` to ``nodes[(i + 1) % len(nodes)]``."""
+
+    nodes: list[str]
+    hops: list[Hop]
+    min_amount_usd: float | None  # the money that can go all the way round
+
+    def to_dict(self) -> dict:
+        """The JSON shape of ``dealgraph cycles --format json`` (see DESIGN.md)."""
+        return {
+            "nodes": list(self.nodes),
+            "hops": [h.to_dict() for h in self.hops],
+            "min_amount_usd": self.min_amount_usd,
+        }
+
+
+def _hop(G, u, v) -> Hop:
+    deals = []
+    total = 0.0
+    known = False
+    for key, attrs in G[u][v].items() if G.is_multigraph() else [(None, G[u][v])]:
+        amount = attrs.get("amount_usd")
+        if amount is not None:
+            amount = float(amount)
+            total += amount
+            known = True
+        deals.append(
+            {
+                "id": attrs.get("id", key),
+                "kind": attrs.get("kind"),
+                "amount_usd": amount,
+                "date": attrs.get("date"),
+                "evidence_url": attrs.get("evidence_url"),
+            }
+        )
+    deals.sort(key=lambda r: str(r["id"]))
+    return Hop(source=u, target=v, amount_usd=total if known else None, relationships=deals)
+
+
+def _hop_amount(G, u, v) -> float | None:
+    amounts = [a for a in (attrs.get("amount_usd") for attrs in _edge_attrs(G, u, v)) if a is not None]
+    return float(sum(amounts)) if amounts else None
+
+
+def _edge_attrs(G, u, v):
+    return G[u][v].values() if G.is_multigraph() else [G[u][v]]
+
+
+def _rank_key(cycle: Cycle):
+    known = [h.amount_usd for h in cycle.hops if h.amount_usd is not None]
+    m = cycle.min_amount_usd
+    return (
+        m is None,
+        -m if m is not None else 0.0,
+        not known,
+        -min(known) if known else 0.0,
+        len(cycle.hops),
+        [str(n) for n in cycle.nodes],
+    )
+
+
+def find_cycles(
+    G,
+    max_length: int = 6,
+    through: str | None = None,
+    min_amount: float | None = None,
+) -> list[Cycle]:
+    """The money loops of a money-flow graph, ranked by the money that can go round.
+
+    ``G`` is a money-flow ``MultiDiGraph`` (payer -> payee, one edge per deal keyed by its
+    id). Each loop of at most ``max_length`` entities is reported once, however many deals
+    join its entities; a hop's amount is the sum of the known amounts of its deals.
+    ``through`` keeps the loops containing that entity; ``min_amount`` keeps the loops
+    whose every hop is known and at least that amount. Ranking: ``min_amount_usd``
+    descending (known before unknown), then the smallest known hop amount descending
+    (loops with no known amount last), then fewer hops, then the node ids.
+
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_edge("nvidia", "coreweave", key="r1", id="r1", kind="invests_in", amount_usd=1e8)
+    'r1'
+    >>> G.add_edge("coreweave", "nvidia", key="r2", id="r2", kind="customer_of", amount_usd=7e8)
+    'r2'
+    >>> [c] = find_cycles(G)
+    >>> c.nodes, c.min_amount_usd
+    (['coreweave', 'nvidia'], 100000000.0)
+    >>> [h.amount_usd for h in c.hops]
+    [700000000.0, 100000000.0]
+    """
+    k = _check_max_length(max_length)
+    if through is not None:
+        _check_node(G, through)
+    if min_amount is not None:
+        if isinstance(min_amount, bool) or not isinstance(min_amount, (int, float)) or not min_amount >= 0:
+            raise QueryError(f"min_amount must be a number of at least 0, got {min_amount!r}")
+    search = G
+    if min_amount is not None:
+        # Hops below the threshold (or with no known amount) can be on no kept loop, so
+        # they are dropped before enumerating instead of filtering loops afterwards.
+        search = nx.DiGraph()
+        search.add_nodes_from(G)
+        for u, v in {(u, v) for u, v in G.edges()}:
+            amount = _hop_amount(G, u, v)
+            if amount is not None and amount >= min_amount:
+                search.add_edge(u, v)
+    cycles = []
+    for nodes in _simple_cycles(search, k, through):
+        n = len(nodes)
+        hops = [_hop(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
+        amounts = [h.amount_usd for h in hops]
+        least = None if None in amounts else min(amounts)
+        cycles.append(Cycle(nodes=list(nodes), hops=hops, min_amount_usd=least))
+    cycles.sort(key=_rank_key)
+    return cycles
