@@ -1,0 +1,612 @@
+"""Self-contained HTML views of the deal graph, drawn by pyvis (vis-network).
+
+Three views, all written by :func:`render_view`:
+
+* ``overview`` -- every entity and deal: nodes coloured by entity kind and sized by the
+  money they move (log scale), one edge per deal coloured by relationship kind, width by
+  amount (log scale), the arrowhead at the payee (money-flow direction; structural ties
+  are dashed with no arrow), deals that lie on a money loop glow.
+* ``cycles`` -- the entities and deals of the money loops, with a side panel listing the
+  loops ranked as ``dealgraph cycles`` ranks them; clicking a loop highlights exactly its
+  entities and hops and dims the rest (click it again, or "Show all", to clear).
+* ``focus`` -- one entity (id, name or alias) and everything within ``depth`` hops of it,
+  in either direction, structural ties included.
+
+Every view has tooltips, a details panel (click an entity or a deal; evidence links open
+in a new tab), a search box, filters by relationship kind and minimum amount, a legend and
+a footer with the data's ``as_of`` date and the number of entities and deals shown.
+
+The page is one file that fetches nothing: vis-network's JS and CSS are inlined by pyvis
+(``cdn_resources="in_line"``) and our own template (``templates/view.html``) replaces
+pyvis's, which links Bootstrap from a CDN. Data never becomes HTML or JS source: it is
+embedded as JSON in a ``<script type="application/json">`` block with ``<``, ``>``, ``&``
+and U+2028/U+2029 escaped, read with ``JSON.parse`` and put on the page with
+``textContent``; tooltips are plain strings (vis-network shows them as text), and
+evidence links are made only for ``http(s)`` URLs.
+
+Size limits:
+
+* above :data:`LAYOUT_THRESHOLD` entities (1,500) the layout is computed here (radial
+  rings around each component's best-connected entity, components packed in rows, pure
+  Python, linear time) and the page draws at once with physics off; below it vis-network's
+  physics lays the graph out and stops once it is stable;
+* above :data:`MAX_NODES` entities (20,000) or :data:`MAX_EDGES` deals (100,000) the view
+  is refused with :class:`~graph.errors.RenderError`, saying how to narrow it
+  (``--view focus --focus ENTITY``, ``--min-amount USD``, ``--kind KIND``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections import defaultdict, deque
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+from urllib.parse import urlsplit
+
+import pyvis
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
+from markupsafe import Markup
+from pyvis.network import Network
+
+from graph.cycles import find_cycles
+from graph.errors import DealgraphError, ModelError, RenderError
+from graph.model import Entity, Relationship, money_flow_graph, schema
+from graph.store import Store
+
+__all__ = [
+    "LAYOUT_THRESHOLD",
+    "MAX_EDGES",
+    "MAX_NODES",
+    "MAX_PANEL_CYCLES",
+    "RenderResult",
+    "VIEWS",
+    "embed_json",
+    "render_view",
+]
+
+VIEWS = ("overview", "cycles", "focus")
+
+#: Above this many entities the layout is precomputed and physics is off.
+LAYOUT_THRESHOLD = 1_500
+#: Hard limits: larger views are refused (a browser cannot show them usefully).
+MAX_NODES = 20_000
+MAX_EDGES = 100_000
+#: The cycles view lists (and draws) at most this many loops, the best ranked.
+MAX_PANEL_CYCLES = 300
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+_PYVIS_TEMPLATE_DIR = Path(pyvis.__file__).resolve().parent / "templates"
+
+_FALLBACK_COLOR = "#9e9e9e"
+_VIEW_TITLES = {"overview": "Overview", "cycles": "Money loops", "focus": "Focus"}
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """What :func:`render_view` wrote: the file, and how many entities and deals it shows."""
+
+    path: Path
+    nodes: int
+    edges: int
+
+
+def render_view(
+    store: Store,
+    view: str,
+    out: str | os.PathLike,
+    focus: str | None = None,
+    depth: int = 2,
+    min_amount: float | None = None,
+    kinds: Sequence[str] | None = None,
+    max_length: int = 6,
+) -> RenderResult:
+    """Write the HTML ``view`` of the deals in ``store`` to ``out``.
+
+    ``kinds`` keeps only deals of those relationship kinds. ``min_amount`` keeps only
+    deals of at least that many USD in ``overview`` and ``focus``; in ``cycles`` it keeps
+    the loops whose every hop moves at least that much (as ``dealgraph cycles
+    --min-amount`` does). ``focus`` (id, name or alias) and ``depth`` are used by the
+    ``focus`` view; ``max_length`` bounds the loops found (in entities).
+
+    Raises :class:`~graph.errors.RenderError` for an unknown view, kind or entity, or a
+    view above :data:`MAX_NODES` / :data:`MAX_EDGES`.
+    """
+    if view not in VIEWS:
+        raise RenderError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    kinds = _check_kinds(kinds)
+    if min_amount is not None and (isinstance(min_amount, bool) or not min_amount >= 0):
+        raise RenderError(f"min_amount must be a number of at least 0, got {min_amount!r}")
+    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
+        raise RenderError(f"depth must be a whole number of at least 0, got {depth!r}")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise RenderError(f"max_length must be a whole number of at least 1, got {max_length!r}")
+
+    entities = store.entities()
+    deals = [r for r in store.relationships() if kinds is None or r.kind in kinds]
+    focus_id = None
+    cycles: list = []
+    cycles_total = 0
+
+    if view == "cycles":
+        entity_ids, deals, cycles, cycles_total = _cycles_view(
+            entities, deals, max_length, min_amount
+        )
+    else:
+        deals = _at_least(deals, min_amount)
+        if view == "focus":
+            if not focus:
+                raise RenderError("the focus view needs an entity: --focus ENTITY")
+            try:
+                focus_id = store.resolve(focus)
+            except DealgraphError as exc:
+                raise RenderError(f"cannot focus: {exc}") from None
+            entity_ids = _neighbourhood(focus_id, deals, depth)
+            deals = [r for r in deals if r.source in entity_ids and r.target in entity_ids]
+        elif kinds is None and min_amount is None:
+            entity_ids = {e.id for e in entities}
+        else:
+            entity_ids = {end for r in deals for end in (r.source, r.target)}
+
+    _check_size(len(entity_ids), len(deals))
+    shown = [e for e in entities if e.id in entity_ids]
+    if view != "cycles":
+        loops = find_cycles(money_flow_graph(shown, deals), max_length=max_length)
+    else:
+        loops = cycles
+    on_loop = {rel["id"] for c in loops for h in c.hops for rel in h.relationships}
+
+    net = _network(shown, deals, on_loop, focus_id)
+    meta = {
+        "view": view,
+        "title": _VIEW_TITLES[view],
+        "as_of": store.as_of(),
+        "focus": focus_id,
+        "depth": depth if view == "focus" else None,
+        "min_amount": min_amount,
+        "kinds": sorted(kinds) if kinds is not None else None,
+        "max_length": max_length,
+        "large": len(shown) > LAYOUT_THRESHOLD,
+        "loops_found": len(loops) if view != "cycles" else cycles_total,
+        "legend": _legend(shown, deals),
+    }
+    payload = {
+        "meta": meta,
+        "cycles": [_cycle_payload(c) for c in cycles],
+    }
+    html = _generate_html(net, payload)
+    path = Path(out)
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise RenderError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return RenderResult(path=path, nodes=len(net.nodes), edges=len(net.edges))
+
+
+# --------------------------------------------------------------------------- selection
+
+
+def _check_kinds(kinds: Sequence[str] | None) -> frozenset[str] | None:
+    if kinds is None:
+        return None
+    if isinstance(kinds, str):
+        kinds = [kinds]
+    model = schema()
+    for kind in kinds:
+        try:
+            model.relationship_kind(kind)
+        except ModelError as exc:
+            raise RenderError(str(exc)) from None
+    return frozenset(kinds)
+
+
+def _at_least(deals: list[Relationship], min_amount: float | None) -> list[Relationship]:
+    if min_amount is None:
+        return deals
+    return [r for r in deals if r.amount_usd is not None and r.amount_usd >= min_amount]
+
+
+def _neighbourhood(start: str, deals: Iterable[Relationship], depth: int) -> set[str]:
+    """Entities within ``depth`` deals of ``start``, whichever way the deals point."""
+    adjacent = defaultdict(set)
+    for r in deals:
+        adjacent[r.source].add(r.target)
+        adjacent[r.target].add(r.source)
+    seen = {start}
+    frontier = [start]
+    for _ in range(depth):
+        frontier = [n for v in frontier for n in adjacent[v] if n not in seen and not seen.add(n)]
+        if not frontier:
+            break
+    return seen
+
+
+def _cycles_view(entities, deals, max_length, min_amount):
+    try:
+        ranked = find_cycles(
+            money_flow_graph(entities, deals), max_length=max_length, min_amount=min_amount
+        )
+    except DealgraphError as exc:
+        raise RenderError(f"cannot find loops: {exc}") from None
+    listed = ranked[:MAX_PANEL_CYCLES]
+    entity_ids = {n for c in listed for n in c.nodes}
+    deal_ids = {rel["id"] for c in listed for h in c.hops for rel in h.relationships}
+    return entity_ids, [r for r in deals if r.id in deal_ids], listed, len(ranked)
+
+
+def _check_size(nodes: int, edges: int) -> None:
+    if nodes > MAX_NODES or edges > MAX_EDGES:
+        raise RenderError(
+            f"the view has {nodes} entities and {edges} deals, more than a browser can show "
+            f"(limits: {MAX_NODES} entities, {MAX_EDGES} deals); narrow it with "
+            "--view focus --focus ENTITY [--depth N], --min-amount USD or --kind KIND"
+        )
+
+
+# --------------------------------------------------------------------------- drawing
+
+
+def _money_moved(deals: Iterable[Relationship]) -> dict[str, float]:
+    moved: dict[str, float] = defaultdict(float)
+    for r in deals:
+        if r.amount_usd is not None and r.money_flow is not None:
+            moved[r.source] += r.amount_usd
+            moved[r.target] += r.amount_usd
+    return moved
+
+
+def node_size(money_usd: float) -> float:
+    """Dot radius for an entity that moves ``money_usd``: 8 up to $1M, +4 per factor of 10."""
+    if money_usd <= 1e6:
+        return 8.0
+    return round(8.0 + 4.0 * math.log10(money_usd / 1e6), 2)
+
+
+def edge_width(amount_usd: float | None) -> float:
+    """Line width for a deal: 1 when unknown or up to $10M, +1.5 per factor of 10."""
+    if amount_usd is None or amount_usd <= 1e7:
+        return 1.0
+    return round(1.0 + 1.5 * math.log10(amount_usd / 1e7), 2)
+
+
+def evidence_href(url: str | None) -> str | None:
+    """``url`` if it is a plain absolute http(s) URL that can be a link, else ``None``.
+
+    >>> evidence_href("https://example.com/a?b=1")
+    'https://example.com/a?b=1'
+    >>> evidence_href("javascript:alert(1)") is None
+    True
+    """
+    if not url or url != url.strip() or any(ord(ch) < 0x21 or ch == "\x7f" for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def _darker(color: str, factor: float = 0.7) -> str:
+    if len(color) != 7 or not color.startswith("#"):
+        return color
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
+    return "#%02x%02x%02x" % (int(r * factor), int(g * factor), int(b * factor))
+
+
+class _IdList(list):
+    """pyvis keeps node ids in a list and tests membership on every add_node/add_edge,
+    which is quadratic; a set beside the list makes building a 10k-node view linear."""
+
+    def __init__(self):
+        super().__init__()
+        self._members: set = set()
+
+    def append(self, item):
+        self._members.add(item)
+        super().append(item)
+
+    def __contains__(self, item):
+        return item in self._members
+
+
+def _network(
+    entities: list[Entity], deals: list[Relationship], on_loop: set[str], focus_id: str | None
+) -> Network:
+    model = schema()
+    large = len(entities) > LAYOUT_THRESHOLD
+    net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
+    net.node_ids = _IdList()
+    positions = _radial_layout([e.id for e in entities], deals) if large else {}
+    moved = _money_moved(deals)
+    degree = defaultdict(int)
+    for r in deals:
+        degree[r.source] += 1
+        degree[r.target] += 1
+
+    for e in entities:
+        kind = model.entity_kinds.get(e.kind)
+        color = kind.color if kind else _FALLBACK_COLOR
+        extra = {}
+        if e.id in positions:
+            extra["x"], extra["y"] = positions[e.id]
+            extra["physics"] = False
+        if e.id == focus_id:
+            extra["borderWidth"] = 5
+            extra["font"] = {"size": 20, "bold": True}
+        net.add_node(
+            e.id,
+            label=e.name,
+            color={
+                "background": color,
+                "border": _darker(color),
+                "highlight": {"background": color, "border": "#111111"},
+                "hover": {"background": color, "border": "#111111"},
+            },
+            size=node_size(moved.get(e.id, 0.0)) + (6 if e.id == focus_id else 0),
+            # Data fields, read by the page's own script (vis-network ignores them).
+            name=e.name,
+            kind=e.kind,
+            kind_label=kind.label if kind else e.kind,
+            ticker=e.ticker,
+            country=e.country,
+            aliases=list(e.aliases),
+            money_usd=moved.get(e.id, 0.0),
+            deals=degree.get(e.id, 0),
+            **extra,
+        )
+
+    for r, smooth in zip(deals, _smoothing(deals, large)):
+        kind = model.relationship_kinds.get(r.kind)
+        color = kind.color if kind else _FALLBACK_COLOR
+        flow = r.money_flow
+        loop = r.id in on_loop
+        if flow is None:
+            arrows = ""
+        elif flow == (r.source, r.target):
+            arrows = "to"
+        else:
+            arrows = "from"
+        net.add_edge(
+            r.source,
+            r.target,
+            id=r.id,
+            label=r.kind.replace("_", " ") if not large else None,
+            color={"color": color, "highlight": color, "hover": color,
+                   "opacity": 1.0 if loop else 0.6},
+            width=edge_width(r.amount_usd) + (1.0 if loop else 0.0),
+            arrows=arrows,
+            dashes=flow is None,
+            smooth=smooth,
+            shadow={"enabled": True, "color": "rgba(229,57,53,0.55)", "size": 12, "x": 0, "y": 0}
+            if loop and not large else False,
+            # Data fields for the page's script.
+            kind=r.kind,
+            amount_usd=r.amount_usd,
+            amount_note=r.amount_note,
+            date=r.date,
+            summary=r.summary,
+            evidence_url=r.evidence_url,
+            evidence_title=r.evidence_title,
+            evidence_href=evidence_href(r.evidence_url),
+            flow=list(flow) if flow else None,
+            on_loop=loop,
+        )
+        if net.edges[-1]["label"] is None:
+            del net.edges[-1]["label"]
+
+    net.options = _options(large, len(entities))
+    return net
+
+
+def _smoothing(deals: list[Relationship], large: bool) -> list:
+    """Per-deal curve settings: parallel deals between one pair fan out as arcs."""
+    if large:
+        return [False] * len(deals)
+    pairs: dict[tuple, list[int]] = defaultdict(list)
+    for i, r in enumerate(deals):
+        pairs[tuple(sorted((r.source, r.target)))].append(i)
+    out: list = [False] * len(deals)
+    for (a, _b), members in pairs.items():
+        if len(members) == 1:
+            continue
+        for rank, i in enumerate(members):
+            # Bend all arcs of a pair to the same side of the a->b line, each further out;
+            # the first one fans the other way so the bundle is centred.
+            side = "curvedCW" if (deals[i].source == a) == (rank % 2 == 0) else "curvedCCW"
+            out[i] = {"enabled": True, "type": side, "roundness": round(0.12 * (rank // 2 + 1), 3)}
+    return out
+
+
+def _options(large: bool, n: int) -> dict:
+    physics = {
+        "enabled": not large,
+        "solver": "barnesHut",
+        "barnesHut": {
+            "gravitationalConstant": -9000,
+            "centralGravity": 0.25,
+            "springLength": 170,
+            "springConstant": 0.03,
+            "damping": 0.3,
+            "avoidOverlap": 0.3,
+        },
+        "stabilization": {"enabled": not large, "iterations": 300 if n <= 300 else 150,
+                          "updateInterval": 50, "fit": True},
+        "minVelocity": 1.0,
+    }
+    return {
+        "autoResize": True,
+        "layout": {"randomSeed": 7, "improvedLayout": n <= 300},
+        "physics": physics,
+        "nodes": {
+            "shape": "dot",
+            "borderWidth": 2,
+            "font": {"size": 15, "face": "system-ui, -apple-system, Segoe UI, sans-serif",
+                     "color": "#1f2328", "strokeWidth": 4, "strokeColor": "#ffffff"},
+            "scaling": {"label": {"drawThreshold": 6}},
+        },
+        "edges": {
+            "smooth": False if large else {"enabled": True, "type": "continuous", "roundness": 0.2},
+            "font": {"size": 10, "color": "#57606a", "strokeWidth": 3, "strokeColor": "#ffffff",
+                     "align": "middle"},
+            "scaling": {"label": {"drawThreshold": 9}},
+            "arrowStrikethrough": False,
+            "selectionWidth": 2,
+            "hoverWidth": 1.5,
+        },
+        "interaction": {
+            "hover": not large,
+            "tooltipDelay": 150,
+            "hideEdgesOnDrag": large,
+            "hideEdgesOnZoom": large,
+            "navigationButtons": False,
+            "keyboard": False,
+            "multiselect": False,
+        },
+    }
+
+
+def _radial_layout(node_ids: list[str], deals: list[Relationship]) -> dict[str, tuple[int, int]]:
+    """Positions for a large view, in linear time and pure Python.
+
+    Each connected component is drawn as rings around its best-connected entity (ring k
+    holds the entities k deals away, ordered by the angle of the entity that reached them,
+    so branches stay together); components are packed in rows, largest first.
+    """
+    spacing = 28.0
+    adjacent: dict[str, list[str]] = {v: [] for v in node_ids}
+    for r in deals:
+        if r.source in adjacent and r.target in adjacent and r.source != r.target:
+            adjacent[r.source].append(r.target)
+            adjacent[r.target].append(r.source)
+
+    seen: set[str] = set()
+    components: list[list[list[str]]] = []  # component -> rings -> ids
+    parent_of: dict[str, str] = {}
+    for start in sorted(node_ids, key=lambda v: (-len(adjacent[v]), v)):
+        if start in seen:
+            continue
+        seen.add(start)
+        rings = [[start]]
+        queue = deque([start])
+        depth = {start: 0}
+        while queue:
+            v = queue.popleft()
+            for w in adjacent[v]:
+                if w not in seen:
+                    seen.add(w)
+                    depth[w] = depth[v] + 1
+                    parent_of[w] = v
+                    if depth[w] == len(rings):
+                        rings.append([])
+                    rings[depth[w]].append(w)
+                    queue.append(w)
+        components.append(rings)
+
+    local: dict[str, tuple[float, float]] = {}
+    extents: list[float] = []
+    for rings in components:
+        angle: dict[str, float] = {rings[0][0]: 0.0}
+        local[rings[0][0]] = (0.0, 0.0)
+        radius = 0.0
+        for ring in rings[1:]:
+            ring.sort(key=lambda v: angle[parent_of[v]])
+            radius = max(radius + spacing * 2.5, len(ring) * spacing / (2 * math.pi))
+            step = 2 * math.pi / len(ring)
+            for i, v in enumerate(ring):
+                a = i * step
+                angle[v] = a
+                local[v] = (radius * math.cos(a), radius * math.sin(a))
+        extents.append(radius + spacing)
+
+    # Shelf packing: rows of components, about as wide as the total area is square.
+    total_area = sum((2 * r) ** 2 for r in extents)
+    row_width = max(max(extents, default=0) * 2, math.sqrt(total_area))
+    positions: dict[str, tuple[int, int]] = {}
+    x = y = row_height = 0.0
+    for rings, r in zip(components, extents):
+        if x > 0 and x + 2 * r > row_width:
+            x, y, row_height = 0.0, y + row_height, 0.0
+        cx, cy = x + r, y + r
+        for ring in rings:
+            for v in ring:
+                lx, ly = local[v]
+                positions[v] = (round(cx + lx), round(cy + ly))
+        x += 2 * r
+        row_height = max(row_height, 2 * r)
+    return positions
+
+
+def _legend(entities: list[Entity], deals: list[Relationship]) -> dict:
+    model = schema()
+    entity_kinds = {e.kind for e in entities}
+    deal_kinds = {r.kind for r in deals}
+    return {
+        "entity_kinds": [
+            {"kind": k.name, "label": k.label, "color": k.color}
+            for k in model.entity_kinds.values() if k.name in entity_kinds
+        ],
+        "relationship_kinds": [
+            {"kind": k.name, "label": k.name.replace("_", " "), "reads_as": k.reads_as,
+             "money_flows": k.money_flows, "color": k.color}
+            for k in model.relationship_kinds.values() if k.name in deal_kinds
+        ],
+    }
+
+
+def _cycle_payload(cycle) -> dict:
+    return {
+        "nodes": list(cycle.nodes),
+        "min_amount_usd": cycle.min_amount_usd,
+        "hops": [
+            {"source": h.source, "target": h.target, "amount_usd": h.amount_usd,
+             "deals": [rel["id"] for rel in h.relationships]}
+            for h in cycle.hops
+        ],
+    }
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def embed_json(value) -> str:
+    """``value`` as JSON that is safe inside an HTML ``<script>`` element.
+
+    ``<``, ``>`` and ``&`` are written as ``\\u003c``, ``\\u003e``, ``\\u0026`` (so no
+    ``</script>`` or ``<!--`` can appear) and U+2028/U+2029 as escapes too; JSON.parse
+    reads the same strings back.
+
+    >>> embed_json({"name": "</script><b>&"})
+    '{"name":"\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e\\\\u0026"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return (
+        text.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def _environment() -> Environment:
+    # Our template first; pyvis's folder second, for the vis-network files it inlines.
+    return Environment(
+        loader=ChoiceLoader(
+            [FileSystemLoader(str(TEMPLATE_DIR)), FileSystemLoader(str(_PYVIS_TEMPLATE_DIR))]
+        ),
+        autoescape=True,
+    )
+
+
+def _generate_html(net: Network, payload: dict) -> str:
+    env = _environment()
+    nodes, edges, _heading, _height, _width, options = net.get_network_data()
+    payload = dict(payload, nodes=nodes, edges=edges, options=json.loads(options))
+    env.globals["dealgraph_data"] = Markup(embed_json(payload))
+    net.templateEnv = env
+    net.path = "view.html"
+    return net.generate_html()
