@@ -1,0 +1,112 @@
+"""CSV source: a header row, then one record per row, read one row at a time.
+
+The header decides what the file holds: with a ``source`` or ``target`` column it holds
+relationships, otherwise entities. Cells are strings; ``aliases`` are separated by ``;``
+(split in validation).
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Iterator
+
+from loaders.records import (
+    ALLOWED_FIELDS,
+    REQUIRED_FIELDS,
+    Location,
+    Problem,
+    Record,
+    RecordType,
+    record_type,
+)
+
+_PLURAL_TYPE = {"entity": "entities", "relationship": "relationships"}
+
+
+class CsvSource:
+    """Streams the records of one CSV file (UTF-8, an optional BOM, RFC 4180 quoting).
+
+    Each record's line is the physical line its row starts on, so a row whose quoted
+    cell spans several lines is reported where it begins.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def records(self) -> Iterator[Record | Problem]:
+        name = str(self.path)
+        try:
+            f = open(self.path, newline="", encoding="utf-8-sig")
+        except OSError as exc:
+            yield Problem(Location(name), f"cannot read file: {exc.strerror}")
+            return
+        with f:
+            # strict: a stray quote or a quote left open is an error, not silently kept.
+            reader = csv.reader(f, strict=True)
+            try:
+                header = next(reader, None)
+            except (csv.Error, UnicodeDecodeError) as exc:
+                yield Problem(Location(name, 1), _malformed(exc))
+                return
+            if not header or not any(c.strip() for c in header):
+                yield Problem(Location(name, 1), "no header row (expected the column names on line 1)")
+                return
+            columns = [c.strip() for c in header]
+            kind = record_type(columns)
+            header_problems = list(_check_header(columns, kind))
+            yield from (Problem(Location(name, 1), message) for message in header_problems)
+            if any(message.startswith(("missing", "duplicate")) for message in header_problems):
+                return  # rows cannot be read meaningfully without these columns
+            allowed = set(ALLOWED_FIELDS[kind])
+            keep = [(i, c) for i, c in enumerate(columns) if c in allowed]
+            while True:
+                # line_num counts physical lines consumed so far: the next row starts after them.
+                start = reader.line_num + 1
+                try:
+                    row = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    yield Problem(Location(name, start), _malformed(exc))
+                    continue
+                except UnicodeDecodeError as exc:
+                    yield Problem(Location(name, start), _malformed(exc))
+                    return  # the decoder's position is lost; nothing after it is reliable
+                if not any(cell.strip() for cell in row):
+                    continue  # blank lines and rows of empty cells (spreadsheet exports)
+                if len(row) != len(columns):
+                    yield Problem(
+                        Location(name, start), f"expected {len(columns)} fields, got {len(row)}"
+                    )
+                    continue
+                yield Record(Location(name, start), kind, {c: row[i] for i, c in keep})
+
+
+def _check_header(columns: list[str], kind: RecordType) -> Iterator[str]:
+    """Messages for the header row: duplicate, unknown and missing required columns."""
+    seen = set()
+    for c in columns:
+        if c in seen:
+            yield f"duplicate column {c!r}"
+        seen.add(c)
+    allowed = ALLOWED_FIELDS[kind]
+    unknown = [c for c in columns if c not in allowed]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        yield (
+            f"unknown column{plural} {', '.join(map(repr, unknown))}; "
+            f"allowed for {_PLURAL_TYPE[kind]}: {', '.join(allowed)}"
+        )
+    for c in REQUIRED_FIELDS[kind]:
+        if c not in columns:
+            yield (
+                f"missing required column {c!r} "
+                f"({_PLURAL_TYPE[kind]} need {', '.join(REQUIRED_FIELDS[kind])})"
+            )
+
+
+def _malformed(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return "not UTF-8 text"
+    return f"malformed CSV: {exc}"

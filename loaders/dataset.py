@@ -1,0 +1,140 @@
+"""From input files to one validated :class:`Dataset`, or every problem at once.
+
+Records stream in from the sources and are checked one by one; entities from all files
+are gathered before deals are resolved, so the order of files does not matter. Nothing
+here writes anywhere: the caller hands the dataset to a store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Iterable
+
+from graph.errors import ValidationError
+from graph.model import Entity, Relationship
+from loaders.records import Location, Problem
+from loaders.resolution import EntityIndex, UnresolvedReference
+from loaders.sources import read_records
+from loaders.validation import (
+    LocatedEntity,
+    RejectedEntity,
+    RelationshipDraft,
+    Validated,
+    validate_records,
+)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Validated entities and deals, ``source``/``target`` resolved to entity ids.
+
+    Entities and deals are in the order first defined; identical repeats are merged.
+    """
+
+    entities: list[Entity]
+    relationships: list[Relationship]
+
+
+def read_dataset(paths: Iterable[Path | str], known_entities: Iterable[Entity] = ()) -> Dataset:
+    """Read and validate ``paths`` (files or directories) into one dataset.
+
+    ``known_entities`` (for example those already in the store) may be named by deals
+    too; an entity defined in the files replaces the known one with the same id. They
+    are not part of the returned dataset.
+
+    Raises :class:`graph.errors.ValidationError` listing every problem of every file as
+    ``FILE:LINE: message``, in file and line order.
+    """
+    builder = DatasetBuilder(known_entities)
+    for item in validate_records(read_records(paths)):
+        builder.add(item)
+    return builder.build()
+
+
+class DatasetBuilder:
+    """Collects validated items, merges repeats and resolves deals at the end."""
+
+    def __init__(self, known_entities: Iterable[Entity] = ()):
+        self._known = list(known_entities)
+        self._entities: dict[str, LocatedEntity] = {}
+        self._drafts: list[RelationshipDraft] = []
+        self._rejected_references: list[str] = []
+        self._problems: list[Problem] = []
+        self._file_order: dict[str, int] = {}
+
+    def add(self, item: Validated) -> None:
+        self._file_order.setdefault(item.where.path, len(self._file_order))
+        if isinstance(item, Problem):
+            self._problems.append(item)
+        elif isinstance(item, LocatedEntity):
+            self._add_entity(item)
+        elif isinstance(item, RejectedEntity):
+            self._rejected_references.extend(item.references)
+        else:
+            self._drafts.append(item)
+
+    def _add_entity(self, item: LocatedEntity) -> None:
+        first = self._entities.get(item.entity.id)
+        if first is None:
+            self._entities[item.entity.id] = item
+        elif first.entity != item.entity:
+            self._problems.append(
+                Problem(
+                    item.where,
+                    f"entity {item.entity.id!r} conflicts with its definition at {first.where} "
+                    f"(differs in {_differences(first.entity, item.entity)})",
+                )
+            )
+
+    def build(self) -> Dataset:
+        """The dataset; raises ``ValidationError`` if any problem was found."""
+        defined = [located.entity for located in self._entities.values()]
+        index = EntityIndex(
+            [e for e in self._known if e.id not in self._entities] + defined,
+            self._rejected_references,
+        )
+        relationships: dict[str, tuple[Location, Relationship]] = {}
+        for draft in self._drafts:
+            relationship = self._resolve(index, draft)
+            if relationship is None:
+                continue
+            first = relationships.get(relationship.id)
+            if first is None:
+                relationships[relationship.id] = (draft.where, relationship)
+            elif first[1] != relationship:
+                self._problems.append(
+                    Problem(
+                        draft.where,
+                        f"relationship {relationship.id!r} conflicts with its definition at "
+                        f"{first[0]} (differs in {_differences(first[1], relationship)})",
+                    )
+                )
+        if self._problems:
+            raise ValidationError(str(p) for p in self._sorted_problems())
+        return Dataset(defined, [r for _, r in relationships.values()])
+
+    def _resolve(self, index: EntityIndex, draft: RelationshipDraft) -> Relationship | None:
+        ids = []
+        for role in ("source", "target"):
+            ref = getattr(draft, role)
+            try:
+                ids.append(index.resolve(ref))
+            except UnresolvedReference as exc:
+                self._problems.append(Problem(draft.where, f"{role} {ref!r} {exc}"))
+                ids.append(None)
+        if None in ids:
+            return None
+        return draft.resolve(*ids)
+
+    def _sorted_problems(self) -> list[Problem]:
+        # Stable: problems on the same line keep the order they were found in.
+        return sorted(
+            self._problems,
+            key=lambda p: (self._file_order.get(p.where.path, 0), p.where.line or 0),
+        )
+
+
+def _differences(a, b) -> str:
+    """Names of the dataclass fields in which ``a`` and ``b`` differ."""
+    return ", ".join(f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name))

@@ -1,0 +1,97 @@
+"""What sources hand on: raw records and problems, each with the place it came from.
+
+The field names are not repeated here by hand: they are the fields of the model's
+:class:`~graph.model.Entity` and :class:`~graph.model.Relationship`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Literal
+
+from graph.model import Entity, Relationship
+
+RecordType = Literal["entity", "relationship"]
+
+#: Every field a record of each type may carry, in the model's order.
+ALLOWED_FIELDS: dict[RecordType, tuple[str, ...]] = {
+    "entity": tuple(f.name for f in fields(Entity)),
+    "relationship": tuple(f.name for f in fields(Relationship)),
+}
+
+#: Fields a record of each type must have (non-empty).
+REQUIRED_FIELDS: dict[RecordType, tuple[str, ...]] = {
+    "entity": ("id", "name"),
+    "relationship": ("source", "kind", "target"),
+}
+
+#: A record holding either of these is a relationship (a deal), otherwise an entity.
+RELATIONSHIP_MARKERS = ("source", "target")
+
+
+def record_type(field_names) -> RecordType:
+    """``"relationship"`` if ``field_names`` has ``source`` or ``target``, else ``"entity"``.
+
+    Either one suffices, so a deal that lacks its ``target`` is reported as exactly that
+    rather than as an entity with a strange ``source`` field.
+
+    >>> record_type(["source", "kind", "target"]), record_type(["id", "name"])
+    ('relationship', 'entity')
+    """
+    return "relationship" if any(m in field_names for m in RELATIONSHIP_MARKERS) else "entity"
+
+
+@dataclass(frozen=True)
+class Location:
+    """A file and, when there is one, the 1-based line a record starts on."""
+
+    path: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.path if self.line is None else f"{self.path}:{self.line}"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input; ``str()`` gives the ``FILE:LINE: message`` line."""
+
+    where: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record as a source read it: field values are not checked yet.
+
+    Values are whatever the format gives (strings from CSV and YAML, JSON types from
+    JSON); :mod:`loaders.validation` turns them into model values.
+    """
+
+    where: Location
+    type: RecordType
+    fields: dict[str, object]
+
+
+def type_name(value: object) -> str:
+    """How a value's type is called in messages, the same for JSON and YAML input.
+
+    >>> type_name({}), type_name([]), type_name(True), type_name(3.5), type_name(None)
+    ('mapping', 'list', 'boolean', 'number', 'null')
+    """
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, dict):
+        return "mapping"
+    if isinstance(value, list):
+        return "list"
+    return type(value).__name__

@@ -1,0 +1,458 @@
+"""Loaders: every format gives the same dataset; every problem is reported, exactly, with its place."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import textwrap
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from graph.errors import ValidationError
+from graph.model import Entity, Relationship, relationship_id, schema
+from loaders import Dataset, read_dataset, read_records, validate_records
+from loaders.records import Problem, Record
+
+GOOD = Path(__file__).parent / "fixtures" / "loaders" / "good"
+ENTITY_KINDS = ", ".join(schema().entity_kinds)
+RELATIONSHIP_KINDS = ", ".join(schema().relationship_kinds)
+ENTITY_FIELDS = "id, name, kind, ticker, country, aliases"
+RELATIONSHIP_FIELDS = (
+    "id, source, kind, target, amount_usd, amount_note, date, summary, evidence_url, evidence_title"
+)
+ENTITIES_CSV = "id,name,kind,aliases\nnvidia,NVIDIA,chipmaker,Nvidia Corp\ncoreweave,CoreWeave,neocloud,\n"
+
+EXPECTED_ENTITIES = [
+    Entity("nvidia", "NVIDIA", "chipmaker", "NVDA", "US", ("Nvidia Corp",)),
+    Entity("coreweave", "CoreWeave", "neocloud", "CRWV", "US", ("CoreWeave Inc.",)),
+    Entity("openai", "OpenAI", "ai_lab", None, "US", ()),
+    Entity("blue-owl", "Blue Owl Capital", "asset_manager", "OWL", "US", ("Blue Owl",)),
+    Entity("acme", "Acme Holdings", "company", None, None, ()),
+]
+
+
+def _deal(rid: str | None, source: str, kind: str, target: str, **details) -> Relationship:
+    rid = rid or relationship_id(source, kind, target, **details)
+    return Relationship(rid, source, kind, target, **details)
+
+
+EXPECTED_RELATIONSHIPS = sorted(
+    [
+        _deal(
+            "nvidia-invests-coreweave-2023", "nvidia", "invests_in", "coreweave",
+            amount_usd=1e8, amount_note="reported", date="2023-04",
+            summary="Nvidia invests in CoreWeave.", evidence_url="https://example.com/nvidia-coreweave",
+            evidence_title="Nvidia backs CoreWeave",
+        ),
+        _deal(
+            None, "coreweave", "customer_of", "nvidia", amount_usd=1.5e9, date="2024",
+            summary="CoreWeave buys GPUs.\nSecond line of the summary.",
+            evidence_url="https://example.com/gpus",
+        ),
+        _deal(
+            None, "openai", "customer_of", "coreweave", amount_usd=11.9e9, amount_note="up to",
+            date="2025-03-10", summary="OpenAI signs with CoreWeave.",
+            evidence_url="https://example.com/openai-coreweave", evidence_title="OpenAI and CoreWeave",
+        ),
+        _deal(None, "blue-owl", "lends_to", "acme"),
+    ],
+    key=lambda r: r.id,
+)
+
+
+def write(directory: Path, name: str, text: str) -> Path:
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
+def problems_of(paths, known_entities=()) -> list[str]:
+    with pytest.raises(ValidationError) as info:
+        read_dataset(paths, known_entities=known_entities)
+    return info.value.problems
+
+
+# --- good input -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        ["csv"],
+        ["csv/relationships.csv", "csv/entities.csv"],  # deals before entities: order does not matter
+        ["dataset.json"],
+        ["dataset.yaml"],
+        ["dataset.jsonl"],
+    ],
+)
+def test_every_format_gives_the_same_dataset(inputs):
+    dataset = read_dataset([GOOD / p for p in inputs])
+    assert dataset.entities == EXPECTED_ENTITIES
+    assert sorted(dataset.relationships, key=lambda r: r.id) == EXPECTED_RELATIONSHIPS
+
+
+def test_all_formats_together_merge_identical_repeats():
+    dataset = read_dataset([GOOD / "csv", GOOD / "dataset.json", GOOD / "dataset.yaml", GOOD / "dataset.jsonl"])
+    assert dataset == Dataset(dataset.entities, dataset.relationships)
+    assert dataset.entities == EXPECTED_ENTITIES
+    assert sorted(dataset.relationships, key=lambda r: r.id) == EXPECTED_RELATIONSHIPS
+
+
+def test_a_directory_means_its_data_files_sorted(tmp_path):
+    write(tmp_path, "b.csv", ENTITIES_CSV)
+    write(tmp_path, "a.jsonl", '{"id": "openai", "name": "OpenAI"}\n')
+    write(tmp_path, "notes.txt", "not data: ignored inside a directory\n")
+    (tmp_path / "sub").mkdir()
+    write(tmp_path / "sub", "c.csv", "id,name\nhidden,Hidden\n")  # not recursive
+    assert [e.id for e in read_dataset([tmp_path]).entities] == ["openai", "nvidia", "coreweave"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1e9", 1e9), ("1000000000", 1e9), ("0", 0.0), (" 2.5E3 ", 2500.0), (1.5e9, 1.5e9), (7, 7.0)],
+)
+def test_amounts_accepted(tmp_path, text, expected):
+    record = {"source": "nvidia", "kind": "invests_in", "target": "coreweave", "amount_usd": text}
+    path = write(tmp_path, "deal.jsonl", json.dumps(record) + "\n")
+    write(tmp_path, "entities.csv", ENTITIES_CSV)
+    [deal] = read_dataset([tmp_path / "entities.csv", path]).relationships
+    assert deal.amount_usd == expected and isinstance(deal.amount_usd, float)
+
+
+@pytest.mark.parametrize("date", ["2024", "2024-02", "2024-02-29"])
+def test_dates_accepted(tmp_path, date):
+    write(tmp_path, "e.csv", ENTITIES_CSV)
+    write(tmp_path, "r.csv", f"source,kind,target,date\nnvidia,invests_in,coreweave,{date}\n")
+    assert read_dataset([tmp_path]).relationships[0].date == date
+
+
+def test_yaml_scalars_keep_the_text_as_written(tmp_path):
+    # YAML 1.1 would load these as True, an octal int and a datetime.date.
+    path = write(
+        tmp_path,
+        "d.yaml",
+        """
+        entities:
+          - {id: "0700", name: Tencent, ticker: ON, country: NO}
+        relationships:
+          - {source: "0700", kind: invests_in, target: Tencent, date: 2024-05-01}
+        """,
+    )
+    dataset = read_dataset([path])
+    assert dataset.entities == [Entity("0700", "Tencent", "company", "ON", "NO")]
+    assert dataset.relationships[0].date == "2024-05-01"
+
+
+def test_empty_optional_fields_are_none_and_text_is_stripped(tmp_path):
+    write(tmp_path, "e.csv", "id,name,kind,ticker,country,aliases\n acme , Acme ,, ,, ; ;\n")
+    write(tmp_path, "r.csv", "source,kind,target,amount_note,evidence_url\nacme,invests_in,acme, ,  ftp://x  \n")
+    dataset = read_dataset([tmp_path])
+    assert dataset.entities == [Entity("acme", "Acme", "company", None, None, ())]
+    deal = dataset.relationships[0]
+    assert (deal.amount_note, deal.evidence_url) == (None, "ftp://x")  # any URL scheme, stripped
+
+
+# --- references and ids -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ref", ["nvidia", "NVIDIA", "Nvidia Corp"])
+def test_source_by_id_name_or_alias_gives_the_same_deal_and_id(tmp_path, ref):
+    write(tmp_path, "e.csv", ENTITIES_CSV)
+    write(tmp_path, "r.csv", f"source,kind,target,amount_usd\n{ref},invests_in,CoreWeave,5\n")
+    [deal] = read_dataset([tmp_path]).relationships
+    assert (deal.source, deal.target) == ("nvidia", "coreweave")
+    assert deal.id == relationship_id("nvidia", "invests_in", "coreweave", 5.0)
+
+
+def test_ids_are_the_same_on_every_read():
+    first = read_dataset([GOOD / "csv"]).relationships
+    second = read_dataset([GOOD / "csv"]).relationships
+    assert [r.id for r in first] == [r.id for r in second]
+    assert first[0].id == "nvidia-invests-coreweave-2023"  # a given id is kept
+    assert all(r.id.startswith("r-") for r in first[1:])
+
+
+def test_an_id_wins_over_a_name(tmp_path):
+    # "openai" is one entity's id and (oddly) another's name: the id decides.
+    write(tmp_path, "e.csv", "id,name\nopenai,OpenAI\nimpostor,openai\n")
+    write(tmp_path, "r.csv", "source,kind,target\nopenai,invests_in,impostor\n")
+    assert read_dataset([tmp_path]).relationships[0].source == "openai"
+
+
+def test_known_entities_can_be_named(tmp_path):
+    known = [Entity("nvidia", "NVIDIA", "chipmaker", aliases=("Nvidia Corp",)), Entity("coreweave", "CoreWeave")]
+    path = write(tmp_path, "r.csv", "source,kind,target\nNvidia Corp,invests_in,CoreWeave\n")
+    dataset = read_dataset([path], known_entities=known)
+    assert dataset.entities == []  # known entities are not part of the new data
+    assert (dataset.relationships[0].source, dataset.relationships[0].target) == ("nvidia", "coreweave")
+
+
+def test_an_entity_in_the_files_replaces_the_known_one(tmp_path):
+    known = [Entity("nvidia", "Old Name"), Entity("coreweave", "CoreWeave")]
+    write(tmp_path, "e.csv", "id,name\nnvidia,NVIDIA\n")
+    write(tmp_path, "r.csv", "source,kind,target\nNVIDIA,invests_in,coreweave\n")
+    dataset = read_dataset([tmp_path], known_entities=known)
+    assert dataset.entities == [Entity("nvidia", "NVIDIA")]
+    assert dataset.relationships[0].source == "nvidia"
+    assert problems_of([tmp_path / "e.csv", write(tmp_path, "old.jsonl", '{"source": "Old Name", '
+                        '"kind": "invests_in", "target": "coreweave"}\n')], known) == [
+        f"{tmp_path / 'old.jsonl'}:1: source 'Old Name' names no entity (not the id, name or alias of any entity)"
+    ]
+
+
+# --- problems: exact text ---------------------------------------------------------------
+
+# (file name, file text, expected problems with FILE standing for the file's path)
+PROBLEM_CASES = {
+    "missing required field": (
+        "e.csv", "id,name\nzeta,Zeta\nomega,\n", ["FILE:3: missing required field 'name'"],
+    ),
+    "unknown entity kind": (
+        "e.csv", "id,name,kind\nx,X,bank_x\n", [f"FILE:2: unknown entity kind 'bank_x'; allowed: {ENTITY_KINDS}"],
+    ),
+    "entity id not a slug": (
+        "e.csv", "id,name\nNvidia Corp,NVIDIA\n",
+        ["FILE:2: entity id 'Nvidia Corp' is not a slug (lower-case letters, digits and '-', "
+         "starting with a letter or digit)"],
+    ),
+    "unknown columns, once": (
+        "e.csv", "id,name,website,sector\na,A,x,y\nb,B,x,y\n",
+        [f"FILE:1: unknown columns 'website', 'sector'; allowed for entities: {ENTITY_FIELDS}"],
+    ),
+    "missing required column": (
+        "e.csv", "id,kind\na,company\n",
+        ["FILE:1: missing required column 'name' (entities need id, name)"],
+    ),
+    "a relationship file needs both ends": (
+        "r.csv", "source,kind\nnvidia,invests_in\n",
+        ["FILE:1: missing required column 'target' (relationships need source, kind, target)"],
+    ),
+    "duplicate column": ("e.csv", "id,name,name\na,A,B\n", ["FILE:1: duplicate column 'name'"]),
+    "wrong field count": (
+        "e.csv", "id,name\na,A,extra\nb\nc,C\n", ["FILE:2: expected 2 fields, got 3", "FILE:3: expected 2 fields, got 1"],
+    ),
+    "stray quote": ("e.csv", 'id,name\na,"A"x\nb,B\n', ["FILE:2: malformed CSV: ',' expected after '\"'"]),
+    "quote never closed": ("e.csv", 'id,name\na,"A\nb,B\n', ["FILE:2: malformed CSV: unexpected end of data"]),
+    "empty csv": ("e.csv", "", ["FILE:1: no header row (expected the column names on line 1)"]),
+    "unknown relationship kind": (
+        "r.csv", "source,kind,target\nnvidia,funds,coreweave\n",
+        [f"FILE:2: unknown relationship kind 'funds'; allowed: {RELATIONSHIP_KINDS}"],
+    ),
+    "bad date format": (
+        "r.csv", "source,kind,target,date\nnvidia,invests_in,coreweave,2024/01/02\n",
+        ["FILE:2: date must be YYYY, YYYY-MM or YYYY-MM-DD, got '2024/01/02'"],
+    ),
+    "no such day": (
+        "r.csv", "source,kind,target,date\nnvidia,invests_in,coreweave,2023-02-29\n",
+        ["FILE:2: date '2023-02-29' is not a real calendar date"],
+    ),
+    "no such month": (
+        "r.csv", "source,kind,target,date\nnvidia,invests_in,coreweave,2024-13\n",
+        ["FILE:2: date '2024-13' is not a real calendar date"],
+    ),
+    "unknown entity": (
+        "r.csv", "source,kind,target\nNvidia Inc,invests_in,coreweave\n",
+        ["FILE:2: source 'Nvidia Inc' names no entity (not the id, name or alias of any entity)"],
+    ),
+    "ambiguous alias": (
+        "r.csv", "source,kind,target\nCW,invests_in,nvidia\n",
+        ["FILE:2: source 'CW' is ambiguous: it is the name or alias of 'cw-capital', 'cw-holdings' (use the id)"],
+    ),
+    "conflicting entity": (
+        "e2.csv", "id,name,kind\nnvidia,Nvidia Corporation,chipmaker\ncoreweave,CoreWeave,neocloud\n",
+        ["FILE:2: entity 'nvidia' conflicts with its definition at BASE/entities.csv:2 (differs in name, aliases)"],
+    ),
+    "conflicting relationship": (
+        "r.csv", "id,source,kind,target,amount_usd\nd1,nvidia,invests_in,coreweave,5\n"
+                 "d1,nvidia,invests_in,coreweave,5\nd1,nvidia,invests_in,coreweave,6\n",
+        ["FILE:4: relationship 'd1' conflicts with its definition at FILE:2 (differs in amount_usd)"],
+    ),
+    "invalid json": (
+        "d.json", '{\n  "entities": [\n    {"id": "a", "name": "A"}\n    {"id": "b"}\n  ]\n}\n',
+        ["FILE:4: invalid JSON: Expecting ',' delimiter (column 5)"],
+    ),
+    "json document not a mapping": (
+        "d.json", '[{"id": "a", "name": "A"}]\n',
+        ["FILE:1: expected a mapping with 'entities' and/or 'relationships' lists, got list"],
+    ),
+    "json section not a list": (
+        "d.json", '{"entities": {"id": "a"}}\n', ["FILE:1: 'entities' must be a list of records, got mapping"],
+    ),
+    "json item not a mapping": (
+        "d.json", '{"entities": [\n  "nvidia"\n]}\n', ["FILE:2: each item of 'entities' must be a mapping of fields, got string"],
+    ),
+    "json unknown top-level key": (
+        "d.json", '{"entities": [],\n "relationship": []}\n',
+        ["FILE:2: unknown top-level key 'relationship'; allowed: entities, relationships, as_of, "
+         "description, notes, sources"],
+    ),
+    "json unknown field and wrong type": (
+        "d.json", '{"entities": [{"id": "a", "name": ["A"], "url": "x"}]}\n',
+        [f"FILE:1: unknown field 'url'; allowed: {ENTITY_FIELDS}", "FILE:1: name must be text, got list"],
+    ),
+    "json amount of the wrong type": (
+        "d.json", '{"relationships": [\n{"source": "nvidia", "kind": "invests_in", "target": "coreweave", '
+                  '"amount_usd": true}]}\n',
+        ["FILE:2: amount_usd must be a non-negative number, got True"],
+    ),
+    "jsonl bad lines": (
+        "d.jsonl", '{"id": "a", "name": "A"}\n{"id": "b",\n\n[1, 2]\n',
+        ["FILE:2: invalid JSON: Expecting property name enclosed in double quotes (column 12)",
+         "FILE:4: expected one JSON object per line, got list"],
+    ),
+    "invalid yaml": (
+        "d.yaml", "entities:\n  - id: a\n    name: [A\n", ["FILE:4: invalid YAML: expected ',' or ']', but got '<stream end>'"],
+    ),
+    "yaml duplicate field": (
+        "d.yaml", "entities:\n  - id: a\n    name: A\n    name: B\n", ["FILE:4: duplicate field 'name'"],
+    ),
+    "yaml empty": ("d.yaml", "# nothing\n", ["FILE:1: empty document; expected a mapping with 'entities' and/or 'relationships' lists"]),
+    "yaml relationship missing target": (
+        "d.yaml", "relationships:\n  - source: nvidia\n    kind: invests_in\n",
+        ["FILE:2: missing required field 'target'"],
+    ),
+    "unsupported extension": (
+        "d.txt", "id,name\n", ["FILE: unsupported file type '.txt'; expected .csv, .json, .jsonl, .ndjson, .yaml, .yml"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", PROBLEM_CASES, ids=list(PROBLEM_CASES))
+def test_each_problem_is_reported_exactly(tmp_path, case):
+    name, text, expected = PROBLEM_CASES[case]
+    base = tmp_path / "base"
+    base.mkdir()
+    write(base, "entities.csv", ENTITIES_CSV + "cw-holdings,CW Holdings,fund,CW\ncw-capital,CW,fund,\n")
+    (tmp_path / "case").mkdir()
+    path = tmp_path / "case" / name
+    path.write_text(text, encoding="utf-8")
+    problems = problems_of([base / "entities.csv", path])
+    assert problems == [p.replace("FILE", str(path)).replace("BASE", str(base)) for p in expected]
+
+
+@pytest.mark.parametrize("amount", ["-5", "abc", "nan", "inf", "-inf", "1,000", "$5"])
+def test_bad_amounts(tmp_path, amount):
+    write(tmp_path, "e.csv", ENTITIES_CSV)
+    path = write(tmp_path, "r.csv", f'source,kind,target,amount_usd\nnvidia,invests_in,coreweave,"{amount}"\n')
+    assert problems_of([tmp_path]) == [f"{path}:2: amount_usd must be a non-negative number, got {amount!r}"]
+
+
+def test_missing_path_and_empty_directory(tmp_path):
+    (tmp_path / "empty").mkdir()
+    assert problems_of([tmp_path / "nope.csv", tmp_path / "empty"]) == [
+        f"{tmp_path / 'nope.csv'}: no such file or directory",
+        f"{tmp_path / 'empty'}: no data files here (expected .csv, .json, .jsonl, .ndjson, .yaml, .yml)",
+    ]
+
+
+def test_every_problem_in_every_file_is_reported_in_file_and_line_order(tmp_path):
+    entities = write(
+        tmp_path, "1-entities.csv",
+        """
+        id,name,kind
+        nvidia,NVIDIA,chipmaker
+        Bad Id,Bad,company
+        coreweave,,neocloud
+        openai,OpenAI,lab
+        """,
+    )
+    deals = write(
+        tmp_path, "2-deals.yaml",
+        """
+        relationships:
+          - {source: nvidia, kind: invests_in, target: nobody}
+          - source: nvidia
+            kind: buys
+            target: openai
+            amount_usd: -1
+            date: 2024-1-1
+        """,
+    )
+    assert problems_of([tmp_path]) == [
+        f"{entities}:3: entity id 'Bad Id' is not a slug (lower-case letters, digits and '-', "
+        "starting with a letter or digit)",
+        f"{entities}:4: missing required field 'name'",
+        f"{entities}:5: unknown entity kind 'lab'; allowed: {ENTITY_KINDS}",
+        f"{deals}:2: target 'nobody' names no entity (not the id, name or alias of any entity)",
+        f"{deals}:3: amount_usd must be a non-negative number, got '-1'",
+        f"{deals}:3: date must be YYYY, YYYY-MM or YYYY-MM-DD, got '2024-1-1'",
+        f"{deals}:3: unknown relationship kind 'buys'; allowed: {RELATIONSHIP_KINDS}",
+    ]
+
+
+def test_a_rejected_entity_is_not_reported_again_by_the_deals_naming_it(tmp_path):
+    write(tmp_path, "e.csv", "id,name,kind\nopenai,OpenAI,lab\n")
+    write(tmp_path, "r.csv", "source,kind,target\nOpenAI,invests_in,openai\n")
+    assert problems_of([tmp_path]) == [f"{tmp_path / 'e.csv'}:2: unknown entity kind 'lab'; allowed: {ENTITY_KINDS}"]
+
+
+def test_the_error_message_is_the_first_problem_and_a_count(tmp_path):
+    write(tmp_path, "e.csv", "id,name\nA,x\nB,y\n")
+    with pytest.raises(ValidationError) as info:
+        read_dataset([tmp_path])
+    assert str(info.value).endswith("(and 1 more)") and str(info.value).startswith(str(tmp_path / "e.csv") + ":2:")
+
+
+# --- line numbers -----------------------------------------------------------------------
+
+
+def test_csv_lines_are_where_a_row_starts_even_after_multiline_cells(tmp_path):
+    path = write(
+        tmp_path, "e.csv",
+        'id,name\na,"A\nspanning\nthree lines"\n\nb,B\nc,"C ""quoted""\nagain",extra\nD,D\n',
+    )
+    records = [r.where.line for r in read_records([path]) if isinstance(r, Record)]
+    assert records == [2, 6, 9]
+    assert problems_of([path]) == [
+        f"{path}:7: expected 2 fields, got 3",
+        f"{path}:9: entity id 'D' is not a slug (lower-case letters, digits and '-', starting with a letter or digit)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected_lines"),
+    [("dataset.json", [4, 6, 8, 9, 11, 14, 18, 21, 24]),
+     ("dataset.yaml", [4, 5, 12, 13, 14, 18, 28, 37, 46]),
+     ("dataset.jsonl", [1, 2, 4, 5, 6, 7, 8, 9, 10])],
+)
+def test_document_records_carry_their_line(name, expected_lines):
+    assert [r.where.line for r in read_records([GOOD / name])] == expected_lines
+
+
+# --- streaming --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_big_files_stream_in_small_memory(tmp_path, fmt):
+    rows = 200_000
+    path = tmp_path / f"big.{fmt}"
+    with path.open("w", encoding="utf-8") as f:
+        if fmt == "csv":
+            f.write("source,kind,target,amount_usd,date,summary\n")
+        for i in range(rows):
+            if fmt == "csv":
+                f.write(f"e{i},invests_in,e{i + 1},{i}.5,2024-05-01,deal number {i} between two parties\n")
+            else:
+                f.write(json.dumps({"source": f"e{i}", "kind": "invests_in", "target": f"e{i + 1}",
+                                    "amount_usd": i + 0.5, "date": "2024-05-01",
+                                    "summary": f"deal number {i} between two parties"}) + "\n")
+    size = path.stat().st_size
+    stream = validate_records(read_records([path]))
+    assert inspect.isgenerator(stream)
+
+    tracemalloc.start()
+    try:
+        count, last = 0, None
+        for item in stream:
+            assert not isinstance(item, Problem), item
+            count += 1
+            last = item
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == rows
+    assert last.where.line == rows + (1 if fmt == "csv" else 0)
+    # Holding the file, its lines or its records would take several times its size.
+    assert peak < size / 20, f"peak {peak} bytes for a {size}-byte file: not streaming"
