@@ -265,10 +265,10 @@ def node_size(money_usd: float) -> float:
 
 
 def edge_width(amount_usd: float | None) -> float:
-    """Line width for a deal: 1 when unknown or up to $10M, +1.5 per factor of 10."""
+    """Line width for a deal: 1 when unknown or up to $10M, +1.2 per factor of 10."""
     if amount_usd is None or amount_usd <= 1e7:
         return 1.0
-    return round(1.0 + 1.5 * math.log10(amount_usd / 1e7), 2)
+    return round(1.0 + 1.2 * math.log10(amount_usd / 1e7), 2)
 
 
 def evidence_href(url: str | None) -> str | None:
@@ -334,9 +334,12 @@ def _network(
         if e.id in positions:
             extra["x"], extra["y"] = positions[e.id]
             extra["physics"] = False
+        size = node_size(moved.get(e.id, 0.0))
+        # Bigger players get bigger labels, so the names that matter read at a glance.
+        extra["font"] = {"size": round(13 + (size - 8) / 2)}
         if e.id == focus_id:
             extra["borderWidth"] = 5
-            extra["font"] = {"size": 20, "bold": True}
+            extra["font"] = {"size": 24}
         net.add_node(
             e.id,
             label=e.name,
@@ -346,7 +349,7 @@ def _network(
                 "highlight": {"background": color, "border": "#111111"},
                 "hover": {"background": color, "border": "#111111"},
             },
-            size=node_size(moved.get(e.id, 0.0)) + (6 if e.id == focus_id else 0),
+            size=size + (6 if e.id == focus_id else 0),
             # Data fields, read by the page's own script (vis-network ignores them).
             name=e.name,
             kind=e.kind,
@@ -365,11 +368,10 @@ def _network(
         flow = r.money_flow
         loop = r.id in on_loop
         if flow is None:
-            arrows = ""
-        elif flow == (r.source, r.target):
-            arrows = "to"
+            arrows = {}
         else:
-            arrows = "from"
+            end = "to" if flow == (r.source, r.target) else "from"
+            arrows = {end: {"enabled": True, "scaleFactor": 0.55}}
         net.add_edge(
             r.source,
             r.target,
@@ -427,7 +429,7 @@ def _options(large: bool, n: int) -> dict:
         "solver": "barnesHut",
         "barnesHut": {
             "gravitationalConstant": -9000,
-            "centralGravity": 0.25,
+            "centralGravity": 0.45,
             "springLength": 170,
             "springConstant": 0.03,
             "damping": 0.3,
@@ -447,6 +449,7 @@ def _options(large: bool, n: int) -> dict:
             "font": {"size": 15, "face": "system-ui, -apple-system, Segoe UI, sans-serif",
                      "color": "#1f2328", "strokeWidth": 4, "strokeColor": "#ffffff"},
             "scaling": {"label": {"drawThreshold": 6}},
+            "widthConstraint": {"maximum": 170},
         },
         "edges": {
             "smooth": False if large else {"enabled": True, "type": "continuous", "roundness": 0.2},
