@@ -1,0 +1,340 @@
+"""The Neo4j store: the graph in a Neo4j 5 server (local, Docker, a cluster or Aura).
+
+Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes; each deal is a
+relationship typed by its kind's ``neo4j_type`` from the model (``INVESTS_IN``, ...) with
+the properties ``id, kind, amount_usd, amount_note, date, summary, evidence_url,
+evidence_title``. Relationship types are never taken from input: only the model's list
+is ever put into query text; every value travels as a ``$parameter``.
+
+Writes are batched ``UNWIND $rows ... MERGE`` statements, one managed transaction
+(``execute_write``) per batch, MERGE on the entity id and on the deal id and SET of every
+property, so a transaction function can be retried and loading the same records twice
+leaves the same graph. A load spans many transactions, so unlike the embedded store it
+is not all-or-nothing: a load that stops part-way (server gone, interrupted) has written
+its first batches, and re-running the same load converges to exactly the same graph (the
+same counts) as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from neo4j import GraphDatabase
+from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
+
+from graph.errors import StoreError
+from graph.model import Entity, Relationship, schema
+from graph.store import Progress, Store
+
+#: Records per write transaction.
+BATCH_SIZE = 10_000
+
+HINT = "is Neo4j running? try: docker compose up -d"
+
+URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
+
+_TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+_DEAL_PROPERTIES = (
+    "kind", "amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title",
+)
+
+_MERGE_ENTITIES = """
+UNWIND $rows AS row
+MERGE (e:Entity {id: row.id})
+SET e.name = row.name, e.kind = row.kind, e.ticker = row.ticker,
+    e.country = row.country, e.aliases = row.aliases
+"""
+
+
+def relationship_types() -> dict[str, str]:
+    """``{kind: neo4j_type}`` for every relationship kind of the model, checked to be safe
+    to place in query text (types cannot be parameters in Cypher)."""
+    types = {}
+    for kind in schema().relationship_kinds.values():
+        if not _TYPE_NAME.match(kind.neo4j_type):
+            raise StoreError(f"schema: relationship type {kind.neo4j_type!r} is not a valid Neo4j type")
+        types[kind.name] = kind.neo4j_type
+    return types
+
+
+def _merge_relationships(rel_type: str) -> str:
+    # A deal keeps its id if the input changes its kind or its entities; the earlier copy
+    # (of any type, between any entities) is removed first, as the embedded store's
+    # upsert-by-id replaces it.
+    return f"""
+UNWIND $rows AS row
+MATCH (a:Entity {{id: row.source}}), (b:Entity {{id: row.target}})
+MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b)
+SET r += row.props
+RETURN count(r) AS written
+"""
+
+
+def _remove_moved(rel_type: str) -> str:
+    return f"""
+UNWIND $rows AS row
+MATCH (a:Entity)-[r:{rel_type} {{id: row.id}}]->(b:Entity)
+WHERE row.type <> '{rel_type}' OR a.id <> row.source OR b.id <> row.target
+DELETE r
+"""
+
+
+def safe_uri(uri: str) -> str:
+    """The URI as it may be shown to a user: any ``user:password@`` part removed."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return "<invalid URI>"
+    if parts.username is None and parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def _uri_password(uri: str) -> str | None:
+    try:
+        return urlsplit(uri).password
+    except ValueError:
+        return None
+
+
+class Neo4jStore(Store):
+    """A dealgraph store in a Neo4j 5 database (``bolt://`` or ``neo4j://`` URI)."""
+
+    def __init__(
+        self,
+        uri: str,
+        username: str | None = None,
+        password: str | None = None,
+        database: str | None = None,
+    ):
+        self.uri = uri
+        self.database = database or None
+        self._secrets = [x for x in (password, _uri_password(uri)) if x]
+        self._shown_uri = safe_uri(uri)
+        self._types = relationship_types()
+        scheme = uri.split("://", 1)[0].lower() if "://" in uri else ""
+        if scheme not in URI_SCHEMES:
+            raise StoreError(
+                f"cannot use Neo4j URI {self._shown_uri}: expected one of "
+                f"{', '.join(s + '://' for s in URI_SCHEMES)}"
+            )
+        auth = None
+        if username or password:
+            auth = (username or "neo4j", password or "")
+        try:
+            # Server notifications (for example a property no deal has yet) are not the
+            # user's concern; max_transaction_retry_time bounds how long a write waits for
+            # a server that went away before reporting it.
+            self._driver = GraphDatabase.driver(
+                uri,
+                auth=auth,
+                notifications_min_severity="OFF",
+                connection_timeout=15.0,
+                max_transaction_retry_time=15.0,
+            )
+        except (ValueError, DriverError, Neo4jError) as exc:
+            raise StoreError(self._message(f"cannot use Neo4j URI {self._shown_uri}", exc, hint=False)) from None
+        try:
+            self._driver.verify_connectivity()
+            self._create_schema()
+        except AuthError:
+            self._driver.close()
+            user = auth[0] if auth else "(no credentials)"
+            raise StoreError(
+                f"cannot log in to Neo4j at {self._shown_uri} as {user}: wrong username or password "
+                "(set NEO4J_USERNAME and NEO4J_PASSWORD)"
+            ) from None
+        except Neo4jError as exc:
+            self._driver.close()
+            if exc.code == "Neo.ClientError.Database.DatabaseNotFound":
+                raise StoreError(
+                    f"Neo4j at {self._shown_uri} has no database {self.database!r} (check --database / NEO4J_DATABASE)"
+                ) from None
+            raise StoreError(self._message(f"cannot open Neo4j at {self._shown_uri}", exc)) from None
+        except (DriverError, OSError) as exc:
+            self._driver.close()
+            raise StoreError(self._message(f"cannot reach Neo4j at {self._shown_uri}", exc)) from None
+
+    # ------------------------------------------------------------------ plumbing
+
+    def _message(self, what: str, exc: BaseException | None, hint: bool = True) -> str:
+        """One line for the user: what failed, the driver's reason (password removed), a hint."""
+        reason = ""
+        if exc is not None:
+            text = (getattr(exc, "message", None) if isinstance(exc, Neo4jError) else None) or str(exc)
+            text = text or type(exc).__name__
+            text = " ".join(str(text).split())
+            for secret in self._secrets:
+                text = text.replace(secret, "***")
+            if len(text) > 200:
+                text = text[:197] + "..."
+            reason = f" ({text})"
+        tail = f"; {HINT}" if hint and _looks_unreachable(exc) else ""
+        return f"{what}{reason}{tail}"
+
+    def _session(self):
+        return self._driver.session(database=self.database) if self.database else self._driver.session()
+
+    def _create_schema(self) -> None:
+        statements = ["CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE"]
+        for kind, rel_type in self._types.items():
+            statements.append(
+                f"CREATE INDEX deal_id_{kind} IF NOT EXISTS FOR ()-[r:{rel_type}]-() ON (r.id)"
+            )
+        with self._session() as session:
+            for statement in statements:
+                session.run(statement).consume()
+            session.run("CALL db.awaitIndexes(300)").consume()
+
+    # ------------------------------------------------------------------ writes
+
+    def write(
+        self,
+        entities: Sequence[Entity],
+        relationships: Sequence[Relationship],
+        progress: Progress | None = None,
+    ) -> None:
+        """Upsert entities and deals in batches of :data:`BATCH_SIZE`, one transaction each.
+
+        Not all-or-nothing: if it stops part-way, the batches before the failure are
+        written and re-running the same write completes it exactly.
+        """
+        entity_rows = [_entity_row(e) for e in entities]
+        deal_rows = [self._deal_row(r) for r in relationships]
+        total = len(entity_rows) + len(deal_rows)
+        done = 0
+        try:
+            with self._session() as session:
+                for start in range(0, len(entity_rows), BATCH_SIZE):
+                    batch = entity_rows[start : start + BATCH_SIZE]
+                    session.execute_write(_run_write, _MERGE_ENTITIES, batch)
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+                for start in range(0, len(deal_rows), BATCH_SIZE):
+                    batch = deal_rows[start : start + BATCH_SIZE]
+                    written = session.execute_write(_write_deals, list(self._types.values()), batch)
+                    if written != len(batch):
+                        known = {row["id"] for row in batch}
+                        raise StoreError(
+                            f"Neo4j at {self._shown_uri}: {len(batch) - written} deal(s) name entities "
+                            f"that are not in the store (batch starting at deal {min(known)!r})"
+                        )
+                    done += len(batch)
+                    if progress:
+                        progress(done, total)
+        except AuthError as exc:
+            raise StoreError(self._message(f"Neo4j at {self._shown_uri} refused the write", exc)) from None
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise StoreError(
+                self._message(
+                    f"Neo4j at {self._shown_uri}: write stopped after {done} of {total} records, "
+                    "re-run the same load to complete it",
+                    exc,
+                )
+            ) from None
+
+    def _deal_row(self, r: Relationship) -> dict:
+        try:
+            rel_type = self._types[r.kind]
+        except KeyError:
+            schema().relationship_kind(r.kind)  # raises ModelError naming the allowed kinds
+            raise
+        props = {name: getattr(r, name) for name in _DEAL_PROPERTIES}
+        if props["amount_usd"] is not None:
+            props["amount_usd"] = float(props["amount_usd"])
+        return {"id": r.id, "source": r.source, "target": r.target, "type": rel_type, "props": props}
+
+    # ------------------------------------------------------------------ reads
+
+    def entities(self) -> list[Entity]:
+        rows = self._read(
+            "MATCH (e:Entity) RETURN e.id AS id, e.name AS name, e.kind AS kind, "
+            "e.ticker AS ticker, e.country AS country, e.aliases AS aliases"
+        )
+        out = [
+            Entity(
+                id=row["id"], name=row["name"], kind=row["kind"], ticker=row["ticker"],
+                country=row["country"], aliases=tuple(row["aliases"] or ()),
+            )
+            for row in rows
+        ]
+        out.sort(key=lambda e: e.id)  # code-point order, like the embedded store
+        return out
+
+    def relationships(self) -> list[Relationship]:
+        types = "|".join(self._types.values())
+        rows = self._read(
+            f"MATCH (a:Entity)-[r:{types}]->(b:Entity) RETURN r.id AS id, a.id AS source, "
+            "r.kind AS kind, b.id AS target, "
+            + ", ".join(f"r.{p} AS {p}" for p in _DEAL_PROPERTIES[1:])
+        )
+        out = [Relationship(**row) for row in rows]
+        out.sort(key=lambda r: r.id)
+        return out
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        types = "|".join(self._types.values())
+        entities = self._read("MATCH (e:Entity) RETURN e.kind AS kind, count(*) AS n")
+        deals = self._read(f"MATCH (:Entity)-[r:{types}]->(:Entity) RETURN r.kind AS kind, count(*) AS n")
+        return {
+            "entities": dict(sorted((row["kind"], row["n"]) for row in entities)),
+            "relationships": dict(sorted((row["kind"], row["n"]) for row in deals)),
+        }
+
+    def run_cypher(self, text: str, params: dict[str, Any] | None = None) -> list[dict]:
+        """Run a read-only query with ``params``; rows as plain dicts in the query's order."""
+        return self._read(text, params or {})
+
+    def _read(self, text: str, params: dict[str, Any] | None = None) -> list[dict]:
+        try:
+            with self._session() as session:
+                return session.execute_read(_run_read, text, params or {})
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise StoreError(self._message(f"Neo4j at {self._shown_uri}: read failed", exc)) from None
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def _looks_unreachable(exc: BaseException | None) -> bool:
+    return exc is None or isinstance(exc, (ServiceUnavailable, DriverError, OSError)) or (
+        isinstance(exc, Neo4jError) and "unavailable" in str(exc).lower()
+    )
+
+
+def _entity_row(e: Entity) -> dict:
+    return {
+        "id": e.id, "name": e.name, "kind": e.kind, "ticker": e.ticker,
+        "country": e.country, "aliases": list(e.aliases),
+    }
+
+
+def _run_write(tx, text: str, rows: list[dict]) -> None:
+    tx.run(text, rows=rows).consume()
+
+
+def _write_deals(tx, types: list[str], rows: list[dict]) -> int:
+    """One batch of deals: drop copies whose kind or entities changed, then one MERGE per type.
+    Safe to retry: every statement converges on the same graph."""
+    for rel_type in types:
+        tx.run(_remove_moved(rel_type), rows=rows).consume()
+    written = 0
+    by_type: dict[str, list[dict]] = {}
+    for row in rows:
+        by_type.setdefault(row["type"], []).append(row)
+    for rel_type, typed in by_type.items():
+        if rel_type not in types:  # never place anything but a model type in query text
+            raise StoreError(f"relationship type {rel_type!r} is not in the model")
+        written += tx.run(_merge_relationships(rel_type), rows=typed).single()["written"]
+    return written
+
+
+def _run_read(tx, text: str, params: dict) -> list[dict]:
+    return [record.data() for record in tx.run(text, params)]

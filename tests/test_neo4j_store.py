@@ -1,0 +1,202 @@
+"""The Neo4j store against a real Neo4j (the local launcher, or NEO4J_URI)."""
+
+import socket
+
+import pytest
+
+import graph.neo4j_store as neo4j_store
+from graph.errors import ModelError, StoreError
+from graph.model import Entity, Relationship, schema
+from graph.neo4j_store import Neo4jStore, safe_uri
+from graph.sqlite_store import SQLiteStore
+
+ENTITIES = [
+    Entity("nvidia", "Nvidia", "chipmaker", ticker="NVDA", country="US"),
+    Entity("coreweave", "CoreWeave", "neocloud", ticker="CRWV", aliases=("CoreWeave Inc.", "CW")),
+    Entity("google", "Google", "hyperscaler", aliases=("Alphabet",)),
+    Entity("fluidstack", "Fluidstack", "neocloud"),
+    Entity("élan", "Élan ☃ ünïcode", "fund", country="FR"),
+]
+DEALS = [
+    Relationship("d1", "nvidia", "invests_in", "coreweave", 1e8, "reported", "2023", "stake", "https://e/1", "t1"),
+    Relationship("d2", "nvidia", "supplies", "coreweave", None, None, "2024-05", None, "https://e/2", None),
+    Relationship("d3", "google", "partner_of", "fluidstack", 3.2e9, "backstop", "2025-08-14"),
+    Relationship("d4", "coreweave", "customer_of", "nvidia", 0.1 + 0.2, "odd float"),
+    Relationship("d5", "nvidia", "supplies", "coreweave", 7.0, None, "2024-06"),  # parallel deal
+    Relationship("d6", "élan", "owns_warrant_in", "élan", 1.0),  # self-loop
+]
+
+
+def _many(n_entities: int, n_deals: int):
+    kinds = list(schema().relationship_kinds)
+    entities = [Entity(f"e{i:05d}", f"Entity {i}") for i in range(n_entities)]
+    deals = [
+        Relationship(
+            f"r{j:06d}", f"e{j % n_entities:05d}", kinds[j % len(kinds)],
+            f"e{(j * 7 + 3) % n_entities:05d}", float(j) if j % 3 else None,
+        )
+        for j in range(n_deals)
+    ]
+    return entities, deals
+
+
+def open_store(server, uri=None, **options) -> Neo4jStore:
+    options.setdefault("database", server.database)
+    return Neo4jStore(uri or server.uri, username=server.username, password=server.password, **options)
+
+
+@pytest.fixture
+def store(neo4j_db, neo4j_server):
+    with open_store(neo4j_server) as s:
+        yield s
+
+
+def test_constraints_and_indexes_exist(store, neo4j_db):
+    constraints = {r["name"]: r for r in neo4j_db.execute_query("SHOW CONSTRAINTS").records}
+    assert constraints["entity_id"]["type"] == "UNIQUENESS"
+    assert constraints["entity_id"]["labelsOrTypes"] == ["Entity"]
+    assert constraints["entity_id"]["properties"] == ["id"]
+    indexed = {
+        r["labelsOrTypes"][0]
+        for r in neo4j_db.execute_query(
+            "SHOW INDEXES YIELD entityType, labelsOrTypes, properties "
+            "WHERE entityType = 'RELATIONSHIP' AND properties = ['id'] RETURN labelsOrTypes"
+        ).records
+    }
+    assert indexed == {k.neo4j_type for k in schema().relationship_kinds.values()}
+
+
+def test_round_trip_equals_the_embedded_store(store, tmp_path):
+    store.write(ENTITIES, DEALS)
+    with SQLiteStore(tmp_path / "s.db") as embedded:
+        embedded.write(ENTITIES, DEALS)
+        assert store.entities() == embedded.entities()
+        assert store.relationships() == embedded.relationships()
+        assert store.stats() == embedded.stats()
+        assert store.as_of() == embedded.as_of()
+        assert store.resolve("Alphabet") == embedded.resolve("Alphabet") == "google"
+    assert store.relationships()[3].amount_usd == 0.1 + 0.2  # floats exact, not rounded
+    assert store.relationships()[1].amount_usd is None
+
+
+def test_loading_twice_keeps_the_same_counts(store, neo4j_db):
+    store.write(ENTITIES, DEALS)
+    first = store.stats()
+    store.write(ENTITIES, DEALS)
+    assert store.stats() == first
+    nodes = neo4j_db.execute_query("MATCH (n) RETURN count(n) AS n").records[0]["n"]
+    rels = neo4j_db.execute_query("MATCH ()-[r]->() RETURN count(r) AS n").records[0]["n"]
+    assert (nodes, rels) == (len(ENTITIES), len(DEALS))
+
+
+def test_upsert_follows_a_deal_that_changed_kind_or_entities(store, tmp_path):
+    store.write(ENTITIES, DEALS)
+    moved = Relationship("d1", "google", "lends_to", "fluidstack", 5.0)
+    store.write([], [moved])
+    with SQLiteStore(tmp_path / "s.db") as embedded:
+        embedded.write(ENTITIES, DEALS)
+        embedded.write([], [moved])
+        assert store.relationships() == embedded.relationships()
+
+
+def test_interrupted_load_rerun_gives_exact_counts(store, monkeypatch):
+    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 500)
+    entities, deals = _many(800, 4000)
+    seen = []
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_midway(done, total):
+        seen.append(done)
+        if done >= total // 2:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        store.write(entities, deals, progress=stop_midway)
+    partial = sum(store.stats()["relationships"].values())
+    assert 0 < partial < len(deals)
+    progress = []
+    store.write(entities, deals, progress=lambda done, total: progress.append((done, total)))
+    assert progress[-1] == (len(entities) + len(deals),) * 2
+    assert len(progress) == 2 + 8  # one call per batch
+    stats = store.stats()
+    assert sum(stats["entities"].values()) == len(entities)
+    assert sum(stats["relationships"].values()) == len(deals)
+    assert store.relationships() == sorted(deals, key=lambda r: r.id)
+
+
+def test_relationship_types_come_only_from_the_model(store, neo4j_db):
+    store.write(ENTITIES, DEALS)
+    types = {r["t"] for r in neo4j_db.execute_query("MATCH ()-[r]->() RETURN DISTINCT type(r) AS t").records}
+    model_types = {k.neo4j_type for k in schema().relationship_kinds.values()}
+    assert types <= model_types
+    bad = Relationship("x", "nvidia", "OWNS]->(x) DETACH DELETE x //", "coreweave")
+    with pytest.raises(ModelError, match="unknown relationship kind"):
+        store.write([], [bad])
+    assert len(store.relationships()) == len(DEALS)
+
+
+def test_deal_naming_a_missing_entity_is_an_error(store):
+    store.write(ENTITIES, [])
+    with pytest.raises(StoreError, match="not in the store"):
+        store.write([], [Relationship("d9", "nvidia", "invests_in", "nobody", 1.0)])
+
+
+def test_neo4j_routing_uri_works(neo4j_db, neo4j_server):
+    routing = neo4j_server.uri.replace("bolt://", "neo4j://", 1)
+    with open_store(neo4j_server, routing) as s:
+        s.write(ENTITIES, DEALS)
+        assert [e.id for e in s.entities()] == sorted(e.id for e in ENTITIES)
+
+
+def test_database_option_is_used(neo4j_db, neo4j_server):
+    with open_store(neo4j_server, database=neo4j_server.database or "neo4j") as s:
+        s.write(ENTITIES[:1], [])
+        assert s.stats()["entities"] == {"chipmaker": 1}
+    with pytest.raises(StoreError, match="has no database 'no-such-db'") as err:
+        open_store(neo4j_server, database="no-such-db")
+    assert "\n" not in str(err.value)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_wrong_password_gives_one_line_without_the_password(neo4j_server):
+    if neo4j_server.password is None:
+        pytest.skip("needs a Neo4j with authentication on (NEO4J_URI with NEO4J_PASSWORD, e.g. docker compose)")
+    wrong = "wrong-" + neo4j_server.password[::-1]
+    with pytest.raises(StoreError) as err:
+        Neo4jStore(neo4j_server.uri, username=neo4j_server.username or "neo4j", password=wrong)
+    message = str(err.value)
+    assert "wrong username or password" in message
+    assert neo4j_server.uri in message
+    assert wrong not in message and "\n" not in message
+
+
+def test_unreachable_server_gives_one_line_with_a_hint():
+    uri = f"bolt://127.0.0.1:{_free_port()}"
+    with pytest.raises(StoreError) as err:
+        Neo4jStore(uri, username="neo4j", password="s3cret-pw")
+    message = str(err.value)
+    assert "\n" not in message
+    assert uri in message
+    assert "docker compose up -d" in message
+    assert "s3cret-pw" not in message
+
+
+def test_credentials_in_the_uri_are_never_shown():
+    uri = f"bolt://neo4j:s3cret-pw@127.0.0.1:{_free_port()}"
+    with pytest.raises(StoreError) as err:
+        Neo4jStore(uri)
+    assert "s3cret-pw" not in str(err.value)
+    assert "\n" not in str(err.value)
+    assert safe_uri(uri).startswith("bolt://127.0.0.1:")
+
+
+def test_unsupported_scheme():
+    with pytest.raises(StoreError, match="expected one of bolt://"):
+        Neo4jStore("http://127.0.0.1:7474")
