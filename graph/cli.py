@@ -245,8 +245,8 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, store):
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dealgraph-demo"),
               show_default=True, help="Folder for the demo's store and HTML views.")
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
-              help="How many loops to print.")
+@click.option("--top", type=click.IntRange(min=1), default=5, show_default=True,
+              help="How many of the top loops to print hop by hop, with evidence.")
 @click.option("--neo4j-uri", envvar="NEO4J_URI", default=None,
               help="Run the demo through Neo4j at this URI instead of an embedded store in --out "
               "(env NEO4J_URI; credentials from NEO4J_USERNAME / NEO4J_PASSWORD).")
@@ -260,12 +260,21 @@ def demo(out, top, neo4j_uri, database):
         result = run_demo(store, out, progress=progress_bar("loading"))
         names = {e.id: e.name for e in store.entities()}
     where = neo4j_uri or str(out / "dealgraph.db")
+    focus = names.get(result.focus, result.focus)
     click.echo(f"Loaded {result.entities} entities and {result.relationships} deals into {where} "
-               f"(data as of {result.as_of}).")
-    click.echo(f"Found {len(result.cycles)} money-flow loops of up to {result.max_length} hops. "
-               f"Top {min(top, len(result.cycles))}, by the money that can go all the way round:\n")
+               f"(data as of {result.as_of}).\n")
+    click.echo(f"{len(result.cycles)} money-flow loops of up to {result.max_length} hops, ranked by the "
+               f"money that can go all the way round:\n")
+    click.echo(report.cycles_summary(result.cycles, names))
+    click.echo(f"\nThe top {min(top, len(result.cycles))}, hop by hop, with evidence:\n")
     click.echo(report.cycles_table(result.cycles[:top], names))
+    click.echo(f"\n{focus}'s money coming straight back (it funds or pays a company that buys from it):\n")
+    click.echo(report.cycles_table(result.focus_two_way, names))
     click.echo("\nHTML views:")
     for view, path in result.views.items():
         click.echo(f"  {view:<9} {path}")
     click.echo(f"\nOpen {result.views['cycles']} in a browser to explore the loops.")
+
+
+if __name__ == "__main__":
+    main()

@@ -20,6 +20,12 @@ class DemoResult:
     max_length: int
     cycles: list[dict]
     views: dict[str, Path]
+    focus: str = DEMO_FOCUS
+
+    @property
+    def focus_two_way(self) -> list[dict]:
+        """The focus entity's two-way loops: its money coming straight back (vendor financing)."""
+        return [c for c in self.cycles if len(c["nodes"]) == 2 and self.focus in c["nodes"]]
 
 
 def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoResult:

@@ -102,6 +102,24 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
     return "\n".join(lines).rstrip()
 
 
+def cycles_summary(cycles: Sequence[dict], names: dict[str, str] | None = None) -> str:
+    """One line per loop: rank, the loop, the money that can go round, the known hops."""
+    names = names or {}
+    lines = []
+    for rank, cycle in enumerate(cycles, 1):
+        loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
+        hops = cycle["hops"]
+        known = [h["amount_usd"] for h in hops if h["amount_usd"] is not None]
+        if cycle["min_amount_usd"] is not None:
+            money = usd(cycle["min_amount_usd"])
+        elif known:
+            money = f"? ({len(hops) - len(known)} of {len(hops)} hops unknown; known ≥ {usd(min(known))})"
+        else:
+            money = "? (no hop amount known)"
+        lines.append(f"{rank:>3}. {loop}   {money}")
+    return "\n".join(lines)
+
+
 def cycles_csv(cycles: Iterable[dict]) -> str:
     """One row per hop: the cycle's rank and path, the hop, its amount and deal ids."""
     out = io.StringIO()

@@ -1,0 +1,200 @@
+"""The CLI through click's CliRunner, on real embedded stores in temporary folders."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from graph.cli import main
+from graph.shipped import shipped_dataset_dir
+from graph.sqlite_store import SQLiteStore
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMANDS = sorted(main.commands)
+
+ENTITIES_CSV = """id,name,kind,ticker,country,aliases
+nvidia,Nvidia,chipmaker,NVDA,US,NVIDIA Corp
+coreweave,CoreWeave,neocloud,CRWV,US,
+"""
+DEALS_CSV = """id,source,kind,target,amount_usd,amount_note,date,summary,evidence_url,evidence_title
+d1,nvidia,invests_in,coreweave,100000000,,2023,,https://example.com/a,A
+d2,NVIDIA Corp,supplies,CoreWeave,,,2024-05,,https://example.com/b,B
+"""
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "entities.csv").write_text(ENTITIES_CSV)
+    (tmp_path / "deals.csv").write_text(DEALS_CSV)
+    return tmp_path
+
+
+def run(runner, *args, **kwargs):
+    return runner.invoke(main, [str(a) for a in args], catch_exceptions=False, **kwargs)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(runner, command):
+    result = run(runner, command, "--help")
+    assert result.exit_code == 0
+    assert main.commands[command].help, f"{command} has no help text"
+    assert "Usage: main" in result.output or "Usage: " in result.output
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_is_documented_in_the_readme(command):
+    assert f"dealgraph {command}" in (ROOT / "README.md").read_text()
+
+
+def test_load_stats_and_idempotence(runner, files):
+    db = files / "s.db"
+    for _ in range(2):
+        result = run(runner, "load", files / "entities.csv", files / "deals.csv", "--db", db)
+        assert result.exit_code == 0, result.output
+        assert "loaded 2 entities and 2 relationships" in result.output
+    result = run(runner, "stats", "--db", db, "--format", "json")
+    assert json.loads(result.output) == {
+        "entities": {"chipmaker": 1, "neocloud": 1},
+        "relationships": {"invests_in": 1, "supplies": 1},
+    }
+
+
+def test_load_uses_the_environment_db(runner, files, monkeypatch):
+    db = files / "env.db"
+    monkeypatch.setenv("DEALGRAPH_DB", str(db))
+    assert run(runner, "load", files).exit_code == 0
+    assert len(SQLiteStore(db).relationships()) == 2
+
+
+def test_bad_input_lists_every_problem_and_writes_nothing(runner, files):
+    db = files / "s.db"
+    run(runner, "load", files / "entities.csv", files / "deals.csv", "--db", db)
+    before = SQLiteStore(db).relationships()
+    bad = files / "bad.csv"
+    bad.write_text(
+        "source,kind,target,amount_usd,date\n"
+        "nvidia,invests_in,coreweave,5,2024\n"
+        "nvidia,bribes,coreweave,,\n"
+        "nvidia,invests_in,coreweave,-5,\n"
+        "nvidia,invests_in,nobody,,2024-13\n"
+    )
+    result = runner.invoke(main, ["load", str(bad), "--db", str(db)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[-1] == "Error: 4 problems found; nothing was written"
+    problems = lines[:-1]
+    assert len(problems) == 4
+    assert all(re.match(rf"{re.escape(str(bad))}:\d+: ", p) for p in problems), problems
+    assert [p.split(":")[1] for p in problems] == ["3", "4", "5", "5"]
+    assert "Traceback" not in result.output
+    assert SQLiteStore(db).relationships() == before
+
+
+def test_validate_writes_nothing(runner, files):
+    result = run(runner, "validate", files)
+    assert result.exit_code == 0
+    assert result.output.startswith("ok: 2 entities and 2 relationships")
+    assert not list(files.glob("*.db"))
+
+
+def test_validate_reports_problems(runner, files):
+    (files / "deals.csv").write_text("source,kind,target\nnvidia,invests_in,ghost\n")
+    result = runner.invoke(main, ["validate", str(files)])
+    assert result.exit_code == 1
+    assert "deals.csv:2: " in result.output and "ghost" in result.output
+
+
+def test_missing_file_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["load", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+
+
+def test_unknown_entity_for_through_is_one_line(runner, files):
+    db = files / "s.db"
+    run(runner, "load", files, "--db", db)
+    result = runner.invoke(main, ["cycles", "--through", "Nobody", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.strip() == "Error: no entity with id, name or alias 'Nobody'"
+
+
+@pytest.fixture(scope="module")
+def shipped_db(tmp_path_factory):
+    db = tmp_path_factory.mktemp("shipped") / "s.db"
+    result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db
+
+
+def test_cycles_json_has_the_design_shape(runner, shipped_db):
+    result = run(runner, "cycles", "--db", shipped_db, "--format", "json")
+    cycles = json.loads(result.output)
+    assert len(cycles) == 36
+    for cycle in cycles:
+        assert set(cycle) == {"nodes", "hops", "min_amount_usd"}
+        assert cycle["nodes"][0] == min(cycle["nodes"])
+        for i, hop in enumerate(cycle["hops"]):
+            assert set(hop) == {"source", "target", "amount_usd", "relationships"}
+            assert (hop["source"], hop["target"]) == (
+                cycle["nodes"][i], cycle["nodes"][(i + 1) % len(cycle["nodes"])])
+            for deal in hop["relationships"]:
+                assert set(deal) == {"id", "kind", "amount_usd", "date", "evidence_url"}
+    pairs = {tuple(c["nodes"]) for c in cycles}
+    assert {("coreweave", "nvidia"), ("nvidia", "openai", "oracle"), ("amd", "openai")} <= pairs
+
+
+def test_cycles_through_and_min_amount(runner, shipped_db):
+    result = run(runner, "cycles", "--db", shipped_db, "--format", "json",
+                 "--through", "Nvidia", "--max-length", "2")
+    assert {tuple(c["nodes"]) for c in json.loads(result.output)} == {
+        ("coreweave", "nvidia"), ("nvidia", "openai"), ("anthropic", "nvidia")}
+    result = run(runner, "cycles", "--db", shipped_db, "--format", "json", "--min-amount", "20e9")
+    found = json.loads(result.output)
+    assert found and all(c["min_amount_usd"] >= 20e9 for c in found)
+
+
+def test_cycles_table_and_csv(runner, shipped_db):
+    table = run(runner, "cycles", "--db", shipped_db, "--limit", "2").output
+    assert table.startswith("1. Amazon → OpenAI → Amazon")
+    assert "https://" in table
+    csv_out = run(runner, "cycles", "--db", shipped_db, "--format", "csv", "--limit", "1").output
+    assert csv_out.splitlines()[0] == "cycle,path,min_amount_usd,hop,source,target,amount_usd,relationship_ids"
+    assert len(csv_out.splitlines()) == 3
+
+
+def test_demo_is_the_main_job(runner, tmp_path):
+    out = tmp_path / "demo"
+    result = run(runner, "demo", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Loaded 80 entities and 143 deals" in result.output
+    assert "data as of 2026-05-18" in result.output
+    assert "CoreWeave → Nvidia → CoreWeave" in result.output
+    assert "Nvidia → OpenAI → Oracle → Nvidia" in result.output
+    for name in ("overview.html", "cycles.html", "focus-nvidia.html"):
+        assert (out / name).stat().st_size > 10_000
+    assert f"Open {out / 'cycles.html'}" in result.output
+    # running it again reuses the store and changes nothing
+    assert run(runner, "demo", "--out", out).exit_code == 0
+    assert len(SQLiteStore(out / "dealgraph.db").relationships()) == 143
+
+
+def test_render_writes_the_requested_view(runner, shipped_db, tmp_path):
+    out = tmp_path / "focus.html"
+    result = run(runner, "render", "--db", shipped_db, "--view", "focus", "--focus", "CoreWeave",
+                 "--depth", "1", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {out} (")
+    assert out.exists()
+
+
+def test_render_focus_needs_an_entity(runner, shipped_db):
+    result = runner.invoke(main, ["render", "--db", str(shipped_db), "--view", "focus"])
+    assert result.exit_code == 2
+    assert "--view focus needs --focus ENTITY" in result.output
