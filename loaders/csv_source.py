@@ -20,6 +20,7 @@ from loaders.records import (
     RecordType,
     record_type,
 )
+from loaders.text_lines import NotUtf8, utf8_lines
 
 _PLURAL_TYPE = {"entity": "entities", "relationship": "relationships"}
 
@@ -37,17 +38,20 @@ class CsvSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open(self.path, newline="", encoding="utf-8-sig")
+            f = open(self.path, "rb")
         except OSError as exc:
             yield Problem(Location(name), f"cannot read file: {exc.strerror}")
             return
         with f:
             # strict: a stray quote or a quote left open is an error, not silently kept.
-            reader = csv.reader(f, strict=True)
+            reader = csv.reader(utf8_lines(f), strict=True)
             try:
                 header = next(reader, None)
-            except (csv.Error, UnicodeDecodeError) as exc:
-                yield Problem(Location(name, 1), _malformed(exc))
+            except csv.Error as exc:
+                yield Problem(Location(name, 1), f"malformed CSV: {exc}")
+                return
+            except NotUtf8 as exc:
+                yield Problem(Location(name, exc.line), str(exc))
                 return
             if not header or not any(c.strip() for c in header):
                 yield Problem(Location(name, 1), "no header row (expected the column names on line 1)")
@@ -68,11 +72,12 @@ class CsvSource:
                 except StopIteration:
                     return
                 except csv.Error as exc:
-                    yield Problem(Location(name, start), _malformed(exc))
+                    yield Problem(Location(name, start), f"malformed CSV: {exc}")
                     continue
-                except UnicodeDecodeError as exc:
-                    yield Problem(Location(name, start), _malformed(exc))
-                    return  # the decoder's position is lost; nothing after it is reliable
+                except NotUtf8 as exc:
+                    # One problem per file: a wrong encoding is rarely confined to one line.
+                    yield Problem(Location(name, exc.line), str(exc))
+                    return
                 if not any(cell.strip() for cell in row):
                     continue  # blank lines and rows of empty cells (spreadsheet exports)
                 if len(row) != len(columns):
@@ -104,9 +109,3 @@ def _check_header(columns: list[str], kind: RecordType) -> Iterator[str]:
                 f"missing required column {c!r} "
                 f"({_PLURAL_TYPE[kind]} need {', '.join(REQUIRED_FIELDS[kind])})"
             )
-
-
-def _malformed(exc: Exception) -> str:
-    if isinstance(exc, UnicodeDecodeError):
-        return "not UTF-8 text"
-    return f"malformed CSV: {exc}"

@@ -21,6 +21,7 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, record_type, type_name
+from loaders.text_lines import NotUtf8, decode_document, decode_line
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -34,28 +35,29 @@ class JsonLinesSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open(self.path, encoding="utf-8-sig")
+            f = open(self.path, "rb")
         except OSError as exc:
             yield Problem(Location(name), f"cannot read file: {exc.strerror}")
             return
         with f:
-            line_no = 0
-            try:
-                for line_no, line in enumerate(f, start=1):
-                    if not line.strip():
-                        continue
-                    where = Location(name, line_no)
-                    try:
-                        value = json.loads(line.rstrip("\r\n"))  # columns count on this line
-                    except json.JSONDecodeError as exc:
-                        yield Problem(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
-                        continue
-                    if not isinstance(value, dict):
-                        yield Problem(where, f"expected one JSON object per line, got {type_name(value)}")
-                        continue
-                    yield Record(where, record_type(value), value)
-            except UnicodeDecodeError:
-                yield Problem(Location(name, line_no + 1), "not UTF-8 text")
+            for line_no, raw in enumerate(f, start=1):
+                where = Location(name, line_no)
+                try:
+                    line = decode_line(raw, line_no)
+                except NotUtf8 as exc:
+                    yield Problem(where, str(exc))
+                    continue
+                if not line.strip():
+                    continue
+                try:
+                    value = json.loads(line.rstrip("\r\n"))  # columns count on this line
+                except json.JSONDecodeError as exc:
+                    yield Problem(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
+                    continue
+                if not isinstance(value, dict):
+                    yield Problem(where, f"expected one JSON object per line, got {type_name(value)}")
+                    continue
+                yield Record(where, record_type(value), value)
 
 
 class JsonSource:
@@ -67,12 +69,12 @@ class JsonSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            text = self.path.read_text(encoding="utf-8-sig")
+            text = decode_document(self.path.read_bytes())
         except OSError as exc:
             yield Problem(Location(name), f"cannot read file: {exc.strerror}")
             return
-        except UnicodeDecodeError:
-            yield Problem(Location(name), "not UTF-8 text")
+        except NotUtf8 as exc:
+            yield Problem(Location(name, exc.line), str(exc))
             return
         try:
             yield from _DocumentScanner(name, text).records()

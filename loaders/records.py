@@ -41,7 +41,7 @@ def record_type(field_names) -> RecordType:
     return "relationship" if any(m in field_names for m in RELATIONSHIP_MARKERS) else "entity"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     """A file and, when there is one, the 1-based line a record starts on."""
 
@@ -52,7 +52,7 @@ class Location:
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong with the input; ``str()`` gives the ``FILE:LINE: message`` line."""
 
@@ -63,7 +63,7 @@ class Problem:
         return f"{self.where}: {self.message}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One record as a source read it: field values are not checked yet.
 

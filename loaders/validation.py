@@ -23,7 +23,7 @@ DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 ALIAS_SEPARATOR = ";"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RelationshipDraft:
     """A deal whose fields are valid; ``source``/``target`` are unresolved references."""
 
@@ -53,7 +53,7 @@ class RelationshipDraft:
         return Relationship(id=rid, source=source_id, kind=self.kind, target=target_id, **details)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocatedEntity:
     """A valid entity and where it was defined."""
 
@@ -61,7 +61,7 @@ class LocatedEntity:
     entity: Entity
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectedEntity:
     """An entity record that had problems (already reported).
 
@@ -93,35 +93,28 @@ class _FieldReader:
     def __init__(self, record: Record):
         self.record = record
         self.messages: list[str] = []
+        self._required = REQUIRED_FIELDS[record.type]
         allowed = ALLOWED_FIELDS[record.type]
         for name in record.fields:
             if name not in allowed:
                 self.messages.append(f"unknown field {name!r}; allowed: {', '.join(allowed)}")
-        for name in REQUIRED_FIELDS[record.type]:
-            if self.text(name) is None and not self._bad_type(name):
-                self.messages.append(f"missing required field {name!r}")
-
-    def _bad_type(self, name: str) -> bool:
-        value = self.record.fields.get(name)
-        return value is not None and _as_text(value) is None
 
     def text(self, name: str) -> str | None:
-        """The field as stripped text; empty or absent is ``None``."""
-        value = self.record.fields.get(name)
-        if value is None:
-            return None
-        text = _as_text(value)
-        if text is None:
-            return None
-        return text or None
+        """The field as stripped text; empty or absent is ``None``.
 
-    def checked_text(self, name: str) -> str | None:
-        """Like :meth:`text`, but a value that is not text is a problem."""
-        if self._bad_type(name):
-            value = self.record.fields[name]
+        A value that is not text (a list, a mapping, a boolean) is a problem, and so is
+        a required field that is empty or absent.
+        """
+        value = self.record.fields.get(name)
+        text = None if value is None else _as_text(value)
+        if text is None and value is not None:
             self.messages.append(f"{name} must be text, got {type_name(value)}")
             return None
-        return self.text(name)
+        if not text:
+            if name in self._required:
+                self.messages.append(f"missing required field {name!r}")
+            return None
+        return text
 
     def problems(self) -> list[Problem]:
         return [Problem(self.record.where, m) for m in self.messages]
@@ -138,11 +131,11 @@ def _as_text(value: object) -> str | None:
 
 def _validate_entity(record: Record) -> Iterator[Validated]:
     fields = _FieldReader(record)
-    eid = fields.checked_text("id")
-    name = fields.checked_text("name")
-    kind = fields.checked_text("kind") or DEFAULT_ENTITY_KIND
-    ticker = fields.checked_text("ticker")
-    country = fields.checked_text("country")
+    eid = fields.text("id")
+    name = fields.text("name")
+    kind = fields.text("kind") or DEFAULT_ENTITY_KIND
+    ticker = fields.text("ticker")
+    country = fields.text("country")
     aliases = _aliases(record.fields.get("aliases"), fields.messages)
     if eid is not None and not ENTITY_ID.fullmatch(eid):
         fields.messages.append(
@@ -163,14 +156,14 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
 
 def _validate_relationship(record: Record) -> Iterator[Validated]:
     fields = _FieldReader(record)
-    rid = fields.checked_text("id")
-    source = fields.checked_text("source")
-    kind = fields.checked_text("kind")
-    target = fields.checked_text("target")
+    rid = fields.text("id")
+    source = fields.text("source")
+    kind = fields.text("kind")
+    target = fields.text("target")
     amount = _amount(record.fields.get("amount_usd"), fields.messages)
-    date = _date(fields.checked_text("date"), fields.messages)
+    date = _date(fields.text("date"), fields.messages)
     details = {
-        name: fields.checked_text(name)
+        name: fields.text(name)
         for name in ("amount_note", "summary", "evidence_url", "evidence_title")
     }
     if kind is not None:

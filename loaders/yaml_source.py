@@ -23,6 +23,7 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, type_name
+from loaders.text_lines import NotUtf8, decode_document
 
 # The pure-Python loader, not libyaml's: its messages are clearer and the same on every
 # machine, and YAML documents are small enough for its speed not to matter.
@@ -39,25 +40,37 @@ class YamlSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open(self.path, "rb")
+            text = decode_document(self.path.read_bytes())
         except OSError as exc:
             yield Problem(Location(name), f"cannot read file: {exc.strerror}")
             return
-        with f:
-            loader = _Loader(f)
-            try:
-                root = loader.get_single_node()
-            except yaml.MarkedYAMLError as exc:
-                mark = exc.problem_mark or exc.context_mark
-                line = mark.line + 1 if mark is not None else None
-                yield Problem(Location(name, line), f"invalid YAML: {exc.problem or exc.context}")
-                return
-            except yaml.YAMLError as exc:  # e.g. a byte sequence that is not UTF-8
-                yield Problem(Location(name), f"invalid YAML: {exc}")
-                return
-            finally:
-                loader.dispose()
-        yield from _document_records(name, root)
+        except NotUtf8 as exc:
+            yield Problem(Location(name, exc.line), str(exc))
+            return
+        try:
+            root = _compose(text)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark is not None else None
+            yield Problem(Location(name, line), f"invalid YAML: {exc.problem or exc.context}")
+            return
+        except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+            line = text.count("\n", 0, exc.position) + 1
+            yield Problem(Location(name, line), f"invalid YAML: {exc.reason} (#x{exc.character:04x})")
+            return
+        try:
+            yield from _document_records(name, root)
+        except RecursionError:
+            yield Problem(Location(name), "invalid YAML: an alias refers to a node that contains it")
+
+
+def _compose(text: str) -> yaml.Node | None:
+    """The document's node tree (``None`` if empty); raises ``yaml.YAMLError``."""
+    loader = _Loader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
 
 
 def _document_records(name: str, root: yaml.Node | None) -> Iterator[Record | Problem]:
@@ -69,7 +82,7 @@ def _document_records(name: str, root: yaml.Node | None) -> Iterator[Record | Pr
         return
     seen = set()
     for key_node, value_node in root.value:
-        key = _plain(key_node)
+        key = _key(key_node)
         key_where = _where(name, key_node)
         if key in seen:
             yield Problem(key_where, f"duplicate top-level key {key!r}")
@@ -94,13 +107,19 @@ def _plain(node: yaml.Node) -> object:
         return None if node.tag == _NULL_TAG else node.value
     if isinstance(node, yaml.SequenceNode):
         return [_plain(n) for n in node.value]
-    return {_plain(k): _plain(v) for k, v in node.value}
+    return {_key(k): _plain(v) for k, v in node.value}
+
+
+def _key(node: yaml.Node) -> object:
+    """A mapping key as plain data; a list or mapping used as a key becomes its text."""
+    key = _plain(node)
+    return key if key is None or isinstance(key, str) else str(key)
 
 
 def _duplicate_fields(name: str, node: yaml.MappingNode) -> Iterator[Problem]:
     seen = set()
     for key_node, _ in node.value:
-        key = _plain(key_node)
+        key = _key(key_node)
         if key in seen:
             yield Problem(_where(name, key_node), f"duplicate field {key!r}")
         seen.add(key)

@@ -424,9 +424,8 @@ def test_document_records_carry_their_line(name, expected_lines):
 # --- streaming --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
-def test_big_files_stream_in_small_memory(tmp_path, fmt):
-    rows = 200_000
+@pytest.mark.parametrize(("fmt", "rows"), [("csv", 200_000), ("jsonl", 50_000)])
+def test_big_files_stream_in_small_memory(tmp_path, fmt, rows):
     path = tmp_path / f"big.{fmt}"
     with path.open("w", encoding="utf-8") as f:
         if fmt == "csv":
@@ -456,3 +455,39 @@ def test_big_files_stream_in_small_memory(tmp_path, fmt):
     assert last.where.line == rows + (1 if fmt == "csv" else 0)
     # Holding the file, its lines or its records would take several times its size.
     assert peak < size / 20, f"peak {peak} bytes for a {size}-byte file: not streaming"
+
+
+# --- encodings and odd input ------------------------------------------------------------
+
+
+def test_csv_with_byte_order_mark_and_crlf_line_ends(tmp_path):
+    path = tmp_path / "e.csv"
+    path.write_bytes(b'\xef\xbb\xbfid,name\r\nnvidia,NVIDIA\r\ncoreweave,"Core\r\nWeave"\r\nBad,X\r\n')
+    assert problems_of([path]) == [
+        f"{path}:5: entity id 'Bad' is not a slug (lower-case letters, digits and '-', starting with a letter or digit)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "expected"),
+    [
+        ("e.csv", b"id,name\nnvidia,NVIDIA\nnestle,Nestl\xe9\nx,\xff\n",
+         ["FILE:3: not UTF-8 text (byte 0xe9 at column 13); save the file as UTF-8"]),
+        ("e.jsonl", b'{"id": "a", "name": "\xe9"}\n{"id": "b", "name": "B"}\n{"id": "c", "name": "\xe9"}\n',
+         ["FILE:1: not UTF-8 text (byte 0xe9 at column 22); save the file as UTF-8",
+          "FILE:3: not UTF-8 text (byte 0xe9 at column 22); save the file as UTF-8"]),
+        ("e.json", b'{"entities": [\n  {"id": "a", "name": "\xe9"}\n]}\n',
+         ["FILE:2: not UTF-8 text (byte 0xe9 at column 24); save the file as UTF-8"]),
+        ("e.yaml", b"entities:\n  - {id: a, name: \xe9}\n",
+         ["FILE:2: not UTF-8 text (byte 0xe9 at column 19); save the file as UTF-8"]),
+        ("e.yaml", b"entities:\n  - {id: a, name: \x01}\n",
+         ["FILE:2: invalid YAML: special characters are not allowed (#x0001)"]),
+        ("e.yaml", b"entities:\n  - &a {id: x, name: [*a]}\n",
+         ["FILE: invalid YAML: an alias refers to a node that contains it"]),
+    ],
+    ids=["csv", "jsonl", "json", "yaml", "yaml-control", "yaml-recursive"],
+)
+def test_encoding_and_structure_problems(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert problems_of([path]) == [p.replace("FILE", str(path)) for p in expected]
