@@ -1,0 +1,165 @@
+"""Shared fixtures: a real Neo4j for the tests that need one.
+
+Neo4j comes from NEO4J_URI (with NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_DATABASE) when set, otherwise
+from the launcher in tests/neo4j_local/ (embedded Neo4j Community, Bolt on 127.0.0.1, auth off),
+built with Maven and started once per session.
+
+Fixtures:
+    neo4j_server  (session)  Neo4jServer(uri, username, password, database, local)
+    neo4j_uri     (session)  the bolt URI
+    neo4j_driver  (session)  a neo4j.Driver for that server
+    neo4j_db      (function) the same driver, after wiping the database (nodes, constraints, indexes)
+
+Without Neo4j the tests that use them skip, saying how to enable them; with DEALGRAPH_REQUIRE_NEO4J=1
+they fail instead. Tests using them get the `neo4j` marker (deselect with `-m "not neo4j"`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "neo4j_local"))
+import local_neo4j  # noqa: E402
+
+NEO4J_FIXTURES = {"neo4j_server", "neo4j_uri", "neo4j_driver", "neo4j_db"}
+HOW_TO_ENABLE = (
+    "To run the Neo4j tests install Java 17 and Maven (the fixture builds and starts tests/neo4j_local), "
+    "or point NEO4J_URI (and NEO4J_USERNAME/NEO4J_PASSWORD) at a Neo4j 5 server you can wipe; "
+    "set DEALGRAPH_REQUIRE_NEO4J=1 to make these tests mandatory."
+)
+_started: list[str] = []
+
+
+@dataclass(frozen=True)
+class Neo4jServer:
+    """Where the test Neo4j is and how to log in (auth is None for the local launcher)."""
+
+    uri: str
+    username: str | None = None
+    password: str | None = None
+    database: str | None = None
+    local: bool = False
+
+    @property
+    def auth(self) -> tuple[str, str] | None:
+        if self.password is None:
+            return None
+        return (self.username or "neo4j", self.password)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "neo4j: needs a real Neo4j (from NEO4J_URI or tests/neo4j_local)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if NEO4J_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.neo4j)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    for line in _started:
+        terminalreporter.write_line(line)
+
+
+def _unavailable(reason: str):
+    if os.environ.get("DEALGRAPH_REQUIRE_NEO4J") == "1":
+        pytest.fail(f"Neo4j is required (DEALGRAPH_REQUIRE_NEO4J=1) but unavailable: {reason}", pytrace=False)
+    pytest.skip(f"Neo4j unavailable: {reason.splitlines()[0]} {HOW_TO_ENABLE}")
+
+
+def _check_server(server: Neo4jServer) -> int:
+    """Runs RETURN 1 on the server; returns how many nodes its database holds."""
+    from neo4j import GraphDatabase
+
+    with GraphDatabase.driver(server.uri, auth=server.auth) as driver:
+        driver.verify_connectivity()
+        records, _, _ = driver.execute_query("RETURN 1 AS one", database_=server.database)
+        if records[0]["one"] != 1:
+            raise RuntimeError(f"RETURN 1 gave {records[0]['one']!r}")
+        records, _, _ = driver.execute_query("MATCH (n) RETURN count(n) AS n", database_=server.database)
+        return records[0]["n"]
+
+
+def wipe(driver, database: str | None = None) -> None:
+    """Empties a database: every node and relationship, every constraint and (non-lookup) index."""
+    with driver.session(database=database) as session:
+        while session.run("MATCH (n) WITH n LIMIT 10000 DETACH DELETE n RETURN count(*) AS n").single()["n"]:
+            pass
+        for record in list(session.run("SHOW CONSTRAINTS YIELD name")):
+            session.run(f"DROP CONSTRAINT {_quote(record['name'])} IF EXISTS").consume()
+        indexes = session.run(
+            "SHOW INDEXES YIELD name, type, owningConstraint "
+            "WHERE type <> 'LOOKUP' AND owningConstraint IS NULL RETURN name"
+        )
+        for record in list(indexes):
+            session.run(f"DROP INDEX {_quote(record['name'])} IF EXISTS").consume()
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+@pytest.fixture(scope="session")
+def neo4j_server() -> Neo4jServer:
+    uri = os.environ.get("NEO4J_URI")
+    if uri:
+        server = Neo4jServer(
+            uri=uri,
+            username=os.environ.get("NEO4J_USERNAME"),
+            password=os.environ.get("NEO4J_PASSWORD"),
+            database=os.environ.get("NEO4J_DATABASE") or None,
+        )
+        try:
+            nodes = _check_server(server)
+        except Exception as exc:  # any driver/network error means "not reachable"
+            _unavailable(f"cannot use NEO4J_URI={uri}: {type(exc).__name__}: {exc}")
+        if nodes and os.environ.get("DEALGRAPH_TEST_NEO4J_WIPE") != "1":
+            _unavailable(
+                f"NEO4J_URI={uri} holds {nodes} nodes and the tests wipe it; set DEALGRAPH_TEST_NEO4J_WIPE=1 "
+                "to allow that, or unset NEO4J_URI to use the local launcher."
+            )
+        yield server
+        return
+
+    try:
+        process = local_neo4j.start()
+    except (local_neo4j.LauncherError, OSError, TimeoutError) as exc:
+        _unavailable(str(exc))
+    try:
+        server = Neo4jServer(uri=process.uri, local=True)
+        try:
+            _check_server(server)
+        except Exception as exc:
+            _unavailable(f"local Neo4j at {process.uri} does not answer: {type(exc).__name__}: {exc}")
+        _started.append(f"local Neo4j at {process.uri}, ready in {process.startup_seconds:.1f} s")
+        yield server
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_uri(neo4j_server: Neo4jServer) -> str:
+    return neo4j_server.uri
+
+
+@pytest.fixture(scope="session")
+def neo4j_driver(neo4j_server: Neo4jServer):
+    from neo4j import GraphDatabase
+
+    driver = GraphDatabase.driver(neo4j_server.uri, auth=neo4j_server.auth)
+    try:
+        yield driver
+    finally:
+        driver.close()
+
+
+@pytest.fixture
+def neo4j_db(neo4j_server: Neo4jServer, neo4j_driver):
+    wipe(neo4j_driver, neo4j_server.database)
+    yield neo4j_driver
