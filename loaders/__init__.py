@@ -2,15 +2,44 @@
 
 The path is Source -> validated records -> (the caller's) store:
 
-* :mod:`loaders.sources` picks a source by extension (``.csv``, ``.json``,
-  ``.jsonl``/``.ndjson``, ``.yaml``/``.yml``) and streams raw records;
+* :mod:`loaders.sources` picks a source by extension and streams raw records
+  (:mod:`loaders.csv_source`, :mod:`loaders.json_source`, :mod:`loaders.yaml_source`);
 * :mod:`loaders.validation` checks each record's fields against the model;
-* :mod:`loaders.dataset` merges repeats, resolves entity references and returns a
-  :class:`Dataset`, or raises :class:`graph.errors.ValidationError` listing every
-  problem as ``FILE:LINE: message``.
+* :mod:`loaders.dataset` merges repeats, resolves entity references
+  (:mod:`loaders.resolution`) and returns a :class:`Dataset`, or raises
+  :class:`graph.errors.ValidationError` listing every problem as ``FILE:LINE: message``.
 
->>> from loaders import read_dataset  # doctest: +SKIP
->>> dataset = read_dataset(["data/ai-finance"])  # doctest: +SKIP
+Input formats
+-------------
+``.csv``
+    A header row, then one record per row. A file whose header has ``source`` or
+    ``target`` holds relationships (``id,source,kind,target,amount_usd,amount_note,date,
+    summary,evidence_url,evidence_title``; only ``source``, ``kind``, ``target``
+    required); otherwise entities (``id,name,kind,ticker,country,aliases``; only ``id``
+    and ``name`` required; ``aliases`` separated by ``;``). Columns may come in any
+    order; unknown columns are a problem. Read one row at a time.
+``.json`` / ``.yaml`` / ``.yml``
+    One document ``{"entities": [...], "relationships": [...]}`` with the same fields;
+    ``aliases`` is a list (or one ``;``-separated string). Top-level ``as_of``,
+    ``description``, ``notes`` and ``sources`` are allowed and ignored. YAML scalars
+    are taken as written (``ticker: ON`` stays the text ``ON``).
+``.jsonl`` / ``.ndjson``
+    One JSON object per line; one with ``source`` or ``target`` is a relationship.
+    Read one line at a time.
+A directory
+    Its files with those extensions (not recursive, hidden files left out), by name.
+
+Files are UTF-8 (a byte-order mark is fine). Blank cells and empty strings mean
+"not given". ``kind`` of an entity defaults to ``company``. ``amount_usd`` is a
+non-negative number (``1e9`` and ``1000000000`` both work); ``date`` is ``YYYY``,
+``YYYY-MM`` or ``YYYY-MM-DD``. ``source``/``target`` name an entity by id, or else by
+exact name or alias (a name or alias shared by two entities must be replaced by the id).
+A relationship without ``id`` gets ``r-`` plus a hash of its resolved fields, so
+loading the same files again yields the same ids.
+
+Problem lines: ``FILE:LINE: message``, where LINE is the row's first line (CSV), the
+line (JSON Lines), or the line the record's mapping starts on (JSON, YAML). Problems
+about a whole file (missing, unsupported extension) are ``FILE: message``.
 """
 
 from loaders.dataset import Dataset, DatasetBuilder, read_dataset

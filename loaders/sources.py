@@ -51,15 +51,18 @@ def open_source(path: Path | str) -> Source:
 def input_files(paths: Iterable[Path | str]) -> Iterator[Path | Problem]:
     """Expand ``paths`` into the data files to read, and problems for the rest.
 
-    A directory stands for its files with a known extension (not recursive), sorted by
-    name; a missing path, a file with another extension and a directory without data
+    A directory stands for its files with a known extension (not recursive, hidden files
+    left out), sorted by name; a missing path, a file with another extension and a directory without data
     files are problems (without a line: they concern the whole file).
     """
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
             found = sorted(
-                p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SOURCES_BY_EXTENSION
+                p
+                for p in path.iterdir()
+                # Hidden files are editor and OS debris (``._x.csv`` from macOS), not data.
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SOURCES_BY_EXTENSION
             )
             if not found:
                 yield Problem(Location(str(path)), f"no data files here (expected {_EXTENSIONS_TEXT})")

@@ -19,7 +19,7 @@ from graph.model import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_
 from loaders.records import ALLOWED_FIELDS, REQUIRED_FIELDS, Location, Problem, Record, type_name
 
 ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
-DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits only
 ALIAS_SEPARATOR = ";"
 
 

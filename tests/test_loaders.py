@@ -104,6 +104,7 @@ def test_a_directory_means_its_data_files_sorted(tmp_path):
     write(tmp_path, "b.csv", ENTITIES_CSV)
     write(tmp_path, "a.jsonl", '{"id": "openai", "name": "OpenAI"}\n')
     write(tmp_path, "notes.txt", "not data: ignored inside a directory\n")
+    write(tmp_path, "._b.csv", "macOS metadata, not data\n")
     (tmp_path / "sub").mkdir()
     write(tmp_path / "sub", "c.csv", "id,name\nhidden,Hidden\n")  # not recursive
     assert [e.id for e in read_dataset([tmp_path]).entities] == ["openai", "nvidia", "coreweave"]
