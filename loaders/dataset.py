@@ -19,6 +19,7 @@ from loaders.sources import read_records
 from loaders.validation import (
     LocatedEntity,
     RejectedEntity,
+    RejectedRelationship,
     RelationshipDraft,
     Validated,
     validate_records,
@@ -58,7 +59,7 @@ class DatasetBuilder:
     def __init__(self, known_entities: Iterable[Entity] = ()):
         self._known = list(known_entities)
         self._entities: dict[str, LocatedEntity] = {}
-        self._drafts: list[RelationshipDraft] = []
+        self._drafts: list[RelationshipDraft | RejectedRelationship] = []
         self._rejected_references: list[str] = []
         self._problems: list[Problem] = []
         self._file_order: dict[str, int] = {}
@@ -71,7 +72,7 @@ class DatasetBuilder:
             self._add_entity(item)
         elif isinstance(item, RejectedEntity):
             self._rejected_references.extend(item.references)
-        else:
+        else:  # deals wait until every entity is known
             self._drafts.append(item)
 
     def _add_entity(self, item: LocatedEntity) -> None:
@@ -114,16 +115,22 @@ class DatasetBuilder:
             raise ValidationError(str(p) for p in self._sorted_problems())
         return Dataset(defined, [r for _, r in relationships.values()])
 
-    def _resolve(self, index: EntityIndex, draft: RelationshipDraft) -> Relationship | None:
+    def _resolve(
+        self, index: EntityIndex, draft: RelationshipDraft | RejectedRelationship
+    ) -> Relationship | None:
+        """The resolved deal, or None after noting why it cannot be (or was rejected)."""
         ids = []
         for role in ("source", "target"):
             ref = getattr(draft, role)
+            if ref is None:  # a missing reference is already on the problem list
+                ids.append(None)
+                continue
             try:
                 ids.append(index.resolve(ref))
             except UnresolvedReference as exc:
                 self._problems.append(Problem(draft.where, f"{role} {ref!r} {exc}"))
                 ids.append(None)
-        if None in ids:
+        if None in ids or isinstance(draft, RejectedRelationship):
             return None
         return draft.resolve(*ids)
 

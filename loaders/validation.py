@@ -73,7 +73,21 @@ class RejectedEntity:
     references: tuple[str, ...]
 
 
-Validated = LocatedEntity | RejectedEntity | RelationshipDraft | Problem
+@dataclass(frozen=True, slots=True)
+class RejectedRelationship:
+    """A deal record that had problems (already reported).
+
+    Its ``source``/``target`` references (``None`` when absent) are still checked once
+    every entity is known, so a deal with a bad date *and* an unknown entity gets both
+    problems listed in one run.
+    """
+
+    where: Location
+    source: str | None
+    target: str | None
+
+
+Validated = LocatedEntity | RejectedEntity | RelationshipDraft | RejectedRelationship | Problem
 
 
 def validate_records(records: Iterable[Record | Problem]) -> Iterator[Validated]:
@@ -171,6 +185,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     problems = fields.problems()
     if problems:
         yield from problems
+        yield RejectedRelationship(record.where, source, target)
         return
     yield RelationshipDraft(
         where=record.where, id=rid, source=source, kind=kind, target=target,

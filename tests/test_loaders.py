@@ -257,6 +257,11 @@ PROBLEM_CASES = {
         "r.csv", "source,kind,target\nNvidia Inc,invests_in,coreweave\n",
         ["FILE:2: source 'Nvidia Inc' names no entity (not the id, name or alias of any entity)"],
     ),
+    "a bad field does not hide an unknown entity": (
+        "r.csv", "source,kind,target,date\nnobody,invests_in,coreweave,2024-13\n",
+        ["FILE:2: date '2024-13' is not a real calendar date",
+         "FILE:2: source 'nobody' names no entity (not the id, name or alias of any entity)"],
+    ),
     "ambiguous alias": (
         "r.csv", "source,kind,target\nCW,invests_in,nvidia\n",
         ["FILE:2: source 'CW' is ambiguous: it is the name or alias of 'cw-capital', 'cw-holdings' (use the id)"],
