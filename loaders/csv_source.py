@@ -8,6 +8,7 @@ relationships, otherwise entities. Cells are strings; ``aliases`` are separated 
 from __future__ import annotations
 
 import csv
+from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
@@ -58,9 +59,9 @@ class CsvSource:
                 return
             columns = [c.strip() for c in header]
             kind = record_type(columns)
-            header_problems = list(_check_header(columns, kind))
-            yield from (Problem(Location(name, 1), message) for message in header_problems)
-            if any(message.startswith(("missing", "duplicate")) for message in header_problems):
+            unknown, fatal = _header_problems(columns, kind)
+            yield from (Problem(Location(name, 1), message) for message in unknown + fatal)
+            if fatal:
                 return  # rows cannot be read meaningfully without these columns
             allowed = set(ALLOWED_FIELDS[kind])
             keep = [(i, c) for i, c in enumerate(columns) if c in allowed]
@@ -88,24 +89,26 @@ class CsvSource:
                 yield Record(Location(name, start), kind, {c: row[i] for i, c in keep})
 
 
-def _check_header(columns: list[str], kind: RecordType) -> Iterator[str]:
-    """Messages for the header row: duplicate, unknown and missing required columns."""
-    seen = set()
-    for c in columns:
-        if c in seen:
-            yield f"duplicate column {c!r}"
-        seen.add(c)
+def _header_problems(columns: list[str], kind: RecordType) -> tuple[list[str], list[str]]:
+    """Messages about the header row: ``(unknown columns, fatal problems)``.
+
+    Unknown columns are reported and their cells left out; duplicate or missing
+    required columns make the rows unreadable.
+    """
     allowed = ALLOWED_FIELDS[kind]
     unknown = [c for c in columns if c not in allowed]
+    unknown_messages = []
     if unknown:
         plural = "s" if len(unknown) > 1 else ""
-        yield (
+        unknown_messages.append(
             f"unknown column{plural} {', '.join(map(repr, unknown))}; "
             f"allowed for {_PLURAL_TYPE[kind]}: {', '.join(allowed)}"
         )
-    for c in REQUIRED_FIELDS[kind]:
-        if c not in columns:
-            yield (
-                f"missing required column {c!r} "
-                f"({_PLURAL_TYPE[kind]} need {', '.join(REQUIRED_FIELDS[kind])})"
-            )
+    fatal = [f"duplicate column {c!r}" for c, n in Counter(columns).items() if n > 1]
+    required = REQUIRED_FIELDS[kind]
+    fatal += [
+        f"missing required column {c!r} ({_PLURAL_TYPE[kind]} need {', '.join(required)})"
+        for c in required
+        if c not in columns
+    ]
+    return unknown_messages, fatal
