@@ -55,7 +55,9 @@ class CsvSource:
                 yield Problem(Location(name, exc.line), str(exc))
                 return
             if not header or not any(c.strip() for c in header):
-                yield Problem(Location(name, 1), "no header row (expected the column names on line 1)")
+                yield Problem(
+                    Location(name, 1), "no header row (expected the column names on line 1)"
+                )
                 return
             columns = [c.strip() for c in header]
             kind = record_type(columns)

@@ -32,5 +32,7 @@ def not_a_list_problem(where: Location, key: str, value: object) -> Problem:
 def item_to_record(where: Location, section: str, item: object) -> Record | Problem:
     """One item of a section as a record, or a problem if it is not a mapping."""
     if not isinstance(item, dict):
-        return Problem(where, f"each item of {section!r} must be a mapping of fields, got {type_name(item)}")
+        return Problem(
+            where, f"each item of {section!r} must be a mapping of fields, got {type_name(item)}"
+        )
     return Record(where, SECTIONS[section], item)

@@ -55,7 +55,8 @@ class JsonLinesSource:
                     yield Problem(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
                     continue
                 if not isinstance(value, dict):
-                    yield Problem(where, f"expected one JSON object per line, got {type_name(value)}")
+                    message = f"expected one JSON object per line, got {type_name(value)}"
+                    yield Problem(where, message)
                     continue
                 yield Record(where, record_type(value), value)
 
@@ -79,7 +80,8 @@ class JsonSource:
         try:
             yield from _DocumentScanner(name, text).records()
         except json.JSONDecodeError as exc:
-            yield Problem(Location(name, exc.lineno), f"invalid JSON: {exc.msg} (column {exc.colno})")
+            message = f"invalid JSON: {exc.msg} (column {exc.colno})"
+            yield Problem(Location(name, exc.lineno), message)
 
 
 class _DocumentScanner:

@@ -52,8 +52,8 @@ def input_files(paths: Iterable[Path | str]) -> Iterator[Path | Problem]:
     """Expand ``paths`` into the data files to read, and problems for the rest.
 
     A directory stands for its files with a known extension (not recursive, hidden files
-    left out), sorted by name; a missing path, a file with another extension and a directory without data
-    files are problems (without a line: they concern the whole file).
+    left out), sorted by name; a missing path, a file with another extension and a
+    directory without data files are problems (without a line: they concern the whole file).
     """
     for raw in paths:
         path = Path(raw)
@@ -62,17 +62,21 @@ def input_files(paths: Iterable[Path | str]) -> Iterator[Path | Problem]:
                 p
                 for p in path.iterdir()
                 # Hidden files are editor and OS debris (``._x.csv`` from macOS), not data.
-                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SOURCES_BY_EXTENSION
+                if p.is_file()
+                and not p.name.startswith(".")
+                and p.suffix.lower() in SOURCES_BY_EXTENSION
             )
             if not found:
-                yield Problem(Location(str(path)), f"no data files here (expected {_EXTENSIONS_TEXT})")
+                message = f"no data files here (expected {_EXTENSIONS_TEXT})"
+                yield Problem(Location(str(path)), message)
             yield from found
         elif not path.exists():
             yield Problem(Location(str(path)), "no such file or directory")
         elif path.suffix.lower() not in SOURCES_BY_EXTENSION:
             yield Problem(
                 Location(str(path)),
-                f"unsupported file type {path.suffix or '(no extension)'!r}; expected {_EXTENSIONS_TEXT}",
+                f"unsupported file type {path.suffix or '(no extension)'!r}; "
+                f"expected {_EXTENSIONS_TEXT}",
             )
         else:
             yield path

@@ -210,7 +210,10 @@ def _aliases(value: object, messages: list[str]) -> tuple[str, ...]:
     elif isinstance(value, list) and all(_as_text(v) is not None for v in value):
         parts = [_as_text(v) for v in value]
     else:
-        messages.append(f"aliases must be a list of names or one ';'-separated string, got {type_name(value)}")
+        messages.append(
+            "aliases must be a list of names or one ';'-separated string, "
+            f"got {type_name(value)}"
+        )
         return ()
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 

@@ -56,12 +56,14 @@ class YamlSource:
             return
         except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
             line = text.count("\n", 0, exc.position) + 1
-            yield Problem(Location(name, line), f"invalid YAML: {exc.reason} (#x{exc.character:04x})")
+            message = f"invalid YAML: {exc.reason} (#x{exc.character:04x})"
+            yield Problem(Location(name, line), message)
             return
         try:
             yield from _document_records(name, root)
         except RecursionError:
-            yield Problem(Location(name), "invalid YAML: an alias refers to a node that contains it")
+            message = "invalid YAML: an alias refers to a node that contains it"
+            yield Problem(Location(name), message)
 
 
 def _compose(text: str) -> yaml.Node | None:
