@@ -303,6 +303,7 @@ def test_hostile_data_runs_nothing_and_shows_as_text(tmp_path, open_page, view, 
         p.locator("#loops-list li").first.click()
         assert HOSTILE[1] in p.locator("#loops-list li .path").first.inner_text()
     p.mouse.move(1, 1)
+    p.wait_for_timeout(800)  # let the focus/fit animations above finish before aiming
     page.js("() => dealgraph.network.fit({animation: false})")
     pos = page.js("() => dealgraph.network.canvasToDOM(dealgraph.network.getPosition('h0'))")
     box = p.locator("#mynetwork").bounding_box()
