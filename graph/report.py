@@ -68,7 +68,7 @@ def rows_json(rows) -> str:
 
 def format_rows(rows: Sequence[dict], fmt: str) -> str:
     """Query rows in one of :data:`FORMATS`."""
-    return {"table": rows_table, "json": rows_json, "csv": rows_csv}[fmt](rows)
+    return {"table": rows_table, "json": rows_json, "csv": rows_csv}[fmt](rows).rstrip("\n")
 
 
 def cycle_path(cycle: dict) -> str:
@@ -138,7 +138,7 @@ def format_cycles(cycles: Sequence[dict], fmt: str, names: dict[str, str] | None
     if fmt == "json":
         return rows_json(list(cycles))
     if fmt == "csv":
-        return cycles_csv(cycles)
+        return cycles_csv(cycles).rstrip("\n")
     return cycles_table(cycles, names)
 
 
