@@ -1,0 +1,17 @@
+// name: lender-web
+// description: The lender web: who lends to whom (lends_to deals), one row per lender and borrower with the number of loans and their known total, lenders with the most known lending first (optionally only rows involving $entity).
+// params: entity=null
+// Paste into Neo4j Browser first:
+// :param entity => null
+MATCH (l:Entity)-[:LENDS_TO]->(b:Entity)
+WHERE l <> b AND ($entity IS NULL OR l.id = $entity OR b.id = $entity)
+WITH DISTINCT l, b
+WITH l, b,
+  COLLECT { MATCH (l)-[d:LENDS_TO]->(b) RETURN d.amount_usd AS amount ORDER BY d.id } AS amounts,
+  COLLECT { MATCH (l)-[d:LENDS_TO]->(o:Entity) WHERE o <> l RETURN d.amount_usd AS amount ORDER BY d.id } AS lent
+WITH l, b, size(amounts) AS deals,
+  reduce(t = null, a IN amounts | CASE WHEN a IS NULL THEN t ELSE coalesce(t, 0.0) + a END) AS total_usd,
+  reduce(t = null, a IN lent | CASE WHEN a IS NULL THEN t ELSE coalesce(t, 0.0) + a END) AS lender_total_usd
+RETURN l.id AS lender, l.name AS lender_name, b.id AS borrower, b.name AS borrower_name,
+       deals, total_usd, lender_total_usd
+ORDER BY lender_total_usd IS NULL, lender_total_usd DESC, lender, total_usd IS NULL, total_usd DESC, borrower

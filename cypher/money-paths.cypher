@@ -1,0 +1,52 @@
+// name: money-paths
+// description: Money-flow paths from $from to $to of at most $maxLength hops (each entity at most once), with the deals and evidence on every hop; shortest first, then by the money that can go all the way.
+// params: from=null, to=null, maxLength=4
+// Paste into Neo4j Browser first:
+// :param from => 'nvidia'
+// :param to => 'openai'
+// :param maxLength => 4
+//
+// Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
+// from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN from the end node to the start.
+// The search extends paths of entities level by level (parallel deals collapsed), stops a path
+// when it reaches $to, and takes the last hop only into $to.
+MATCH (s:Entity {id: $from}), (t:Entity {id: $to})
+WITH s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) | [next IN [COLLECT {
+    UNWIND search.paths AS path
+    WITH path, path[-1] AS x
+    MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
+    WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
+           OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+      AND NOT y IN path
+      AND (y = t OR i < $maxLength)
+    RETURN DISTINCT path + [y] AS extended
+  }] | {
+    paths: [p IN next WHERE p[-1] <> t],
+    found: search.found + [p IN next WHERE p[-1] = t]
+  }][0]) AS search
+UNWIND search.found AS path
+WITH path, [j IN range(0, size(path) - 2) | {
+  source: path[j].id,
+  target: path[j + 1].id,
+  relationships: COLLECT {
+    WITH path[j] AS a, path[j + 1] AS b
+    MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(b)
+    WHERE (type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = a)
+       OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = a)
+    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url} AS deal
+    ORDER BY d.id
+  }
+}] AS steps
+WITH [n IN path | n.id] AS nodes, [h IN steps | {
+  source: h.source,
+  target: h.target,
+  amount_usd: reduce(total = null, deal IN h.relationships |
+                CASE WHEN deal.amount_usd IS NULL THEN total ELSE coalesce(total, 0.0) + deal.amount_usd END),
+  relationships: h.relationships
+}] AS hops
+WITH nodes, hops, [h IN hops WHERE h.amount_usd IS NOT NULL | h.amount_usd] AS known
+WITH nodes, hops,
+     CASE WHEN size(known) < size(hops) THEN null
+          ELSE reduce(least = known[0], a IN known | CASE WHEN a < least THEN a ELSE least END) END AS min_amount_usd
+RETURN nodes, hops, min_amount_usd
+ORDER BY size(hops), min_amount_usd IS NULL, min_amount_usd DESC, nodes

@@ -1,0 +1,26 @@
+// name: neighbourhood
+// description: Everything within $depth deals of $entity (any kind of deal, either direction): one row per entity with its distance and the deals that link it to the entities one step closer.
+// params: entity=null, depth=2
+// Paste into Neo4j Browser first:
+// :param entity => 'nvidia'
+// :param depth => 2
+MATCH (s:Entity {id: $entity})
+// breadth-first, one level per step: each entity appears once, at its shortest distance
+WITH reduce(search = {levels: [[s]], seen: [s]}, i IN range(1, $depth) |
+  [next IN [COLLECT {
+     UNWIND search.levels[-1] AS x
+     MATCH (x)-[:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GUARANTEES|PARTNER_OF|ACQUIRES]-(y:Entity)
+     WHERE NOT y IN search.seen
+     RETURN DISTINCT y
+   }] | {levels: search.levels + [next], seen: search.seen + next}][0]
+) AS search
+UNWIND range(0, size(search.levels) - 1) AS distance
+UNWIND search.levels[distance] AS n
+RETURN distance, n.id AS id, n.name AS name, n.kind AS kind,
+       CASE distance WHEN 0 THEN [] ELSE COLLECT {
+         WITH search.levels[distance - 1] AS closer
+         MATCH (n)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GUARANTEES|PARTNER_OF|ACQUIRES]-(p:Entity)
+         WHERE p IN closer
+         RETURN r.id AS deal ORDER BY r.id
+       } END AS via
+ORDER BY distance, id

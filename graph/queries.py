@@ -1,0 +1,316 @@
+"""The canned questions, answered by either engine.
+
+Every canned query in ``cypher/`` has a Python twin here that answers it on the networkx
+graphs of any store. :func:`run_query` runs the Cypher on a Neo4j store and the twin on
+the embedded one; both return the same rows (plain JSON-able dicts, same keys, same
+order) - the differential tests hold them to that.
+
+Money direction comes from the model (:func:`graph.model.money_flow`); the ``.cypher``
+files spell the same table out as relationship types, and a test checks they agree.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable
+
+import networkx as nx
+
+from cypher import bind, get_query, load_queries
+from graph.cycles import find_cycles
+from graph.errors import QueryError
+from graph.model import money_flow
+from graph.store import Store
+
+__all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]
+
+#: Parameters that name an entity: resolved (id, name or alias) before either engine runs.
+ENTITY_PARAMS = ("entity", "vendor", "from", "to")
+
+DEAL_KEYS = ("id", "kind", "amount_usd", "date", "evidence_url")
+HOP_KEYS = ("source", "target", "amount_usd", "relationships")
+
+#: The columns of each query's rows, in order.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "circular-financing": ("nodes", "hops", "min_amount_usd"),
+    "money-paths": ("nodes", "hops", "min_amount_usd"),
+    "vendor-financing": (
+        "financier", "financier_name", "client", "client_name",
+        "financing_usd", "purchases_usd", "financing", "purchases",
+    ),
+    "customer-concentration": (
+        "vendor", "customer", "customer_name", "deals", "contract_usd", "share", "vendor_total_usd",
+    ),
+    "lender-web": (
+        "lender", "lender_name", "borrower", "borrower_name", "deals", "total_usd", "lender_total_usd",
+    ),
+    "neighbourhood": ("distance", "id", "name", "kind", "via"),
+}
+
+
+def list_queries() -> list[dict]:
+    """Name, description and parameters (with defaults) of every canned query."""
+    return [
+        {"name": q.name, "description": q.description, "params": dict(q.params)}
+        for q in load_queries().values()
+    ]
+
+
+def run_query(store: Store, name: str, params: dict[str, Any] | None = None) -> list[dict]:
+    """Answer canned query ``name`` on ``store``: its Cypher on Neo4j, its twin elsewhere.
+
+    ``params`` may hold CLI strings (converted to the declared types) or typed values;
+    parameters that name an entity accept its id, exact name or alias.
+    """
+    query = get_query(name)
+    bound = _check(store, name, bind(query, params or {}))
+    if hasattr(store, "run_cypher"):
+        return [_shape(name, row) for row in store.run_cypher(query.text, bound)]
+    try:
+        twin = TWINS[name]
+    except KeyError:
+        raise QueryError(f"query {name!r} has no embedded-engine twin") from None
+    return twin(store, **{_py(k): v for k, v in bound.items()})
+
+
+def cycles(
+    store: Store,
+    max_length: int = 6,
+    through: str | None = None,
+    min_amount: float | None = None,
+) -> list[dict]:
+    """The money loops in the DESIGN.md JSON shape, from whichever engine holds the data."""
+    return run_query(
+        store, "circular-financing", {"maxLength": max_length, "entity": through, "minAmount": min_amount}
+    )
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _py(name: str) -> str:
+    return {"from": "source", "to": "target"}.get(name, name)
+
+
+def _check(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any]:
+    out = dict(params)
+    for key in ENTITY_PARAMS:
+        if out.get(key) is not None:
+            out[key] = store.resolve(str(out[key]))
+    for key in ("maxLength", "depth"):
+        if key in out:
+            value = out[key]
+            low = 1 if key == "maxLength" else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise QueryError(f"query {name}: {key} must be a whole number of at least {low}, got {value!r}")
+    if out.get("minAmount") is not None:
+        value = out["minAmount"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+            raise QueryError(f"query {name}: minAmount must be a number of at least 0, got {value!r}")
+        out["minAmount"] = float(value)
+    required = {"money-paths": ("from", "to"), "neighbourhood": ("entity",)}.get(name, ())
+    for key in required:
+        if out.get(key) is None:
+            raise QueryError(f"query {name}: parameter {key} is required (-p {key} ENTITY)")
+    if name == "money-paths" and out["from"] == out["to"]:
+        raise QueryError("query money-paths: from and to are the same entity; for loops use circular-financing")
+    return out
+
+
+def _deal(attrs: dict) -> dict:
+    amount = attrs.get("amount_usd")
+    return {
+        "id": attrs["id"],
+        "kind": attrs["kind"],
+        "amount_usd": None if amount is None else float(amount),
+        "date": attrs.get("date"),
+        "evidence_url": attrs.get("evidence_url"),
+    }
+
+
+def _known_sum(deals: list[dict]) -> float | None:
+    """Sum of the known amounts, added in deal-id order (as the Cypher does), None if none known."""
+    total = None
+    for d in deals:
+        if d["amount_usd"] is not None:
+            total = (0.0 if total is None else total) + d["amount_usd"]
+    return total
+
+
+def _shape(name: str, row: dict) -> dict:
+    """A Cypher row with the twin's key order (maps from the server come back unordered)."""
+    out = {}
+    for key in COLUMNS[name]:
+        value = row[key]
+        if key == "hops":
+            value = [
+                {k: ([{d: r[d] for d in DEAL_KEYS} for r in h[k]] if k == "relationships" else h[k]) for k in HOP_KEYS}
+                for h in value
+            ]
+        elif key in ("financing", "purchases"):
+            value = [{d: r[d] for d in DEAL_KEYS} for r in value]
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- twins
+
+
+def _circular_financing(store: Store, maxLength: int, entity: str | None, minAmount: float | None) -> list[dict]:
+    return [c.to_dict() for c in find_cycles(store.money_flow_graph(), maxLength, entity, minAmount)]
+
+
+def _deals_between(store_rels, keep) -> dict[tuple[str, str], list[dict]]:
+    """Deals grouped by an ordered pair chosen by ``keep(rel) -> (a, b) | None``, each list in id order."""
+    pairs: dict[tuple[str, str], list[dict]] = {}
+    for r in store_rels:  # relationships() is in id order
+        pair = keep(r)
+        if pair is not None:
+            pairs.setdefault(pair, []).append(_deal(r.to_dict()))
+    return pairs
+
+
+def _hop_dicts(G: nx.MultiDiGraph, nodes: list[str], closed: bool) -> list[dict]:
+    n = len(nodes)
+    hops = []
+    for i in range(n if closed else n - 1):
+        a, b = nodes[i], nodes[(i + 1) % n]
+        deals = sorted((_deal(attrs) for attrs in G[a][b].values()), key=lambda d: d["id"])
+        hops.append({"source": a, "target": b, "amount_usd": _known_sum(deals), "relationships": deals})
+    return hops
+
+
+def _least(hops: list[dict]) -> float | None:
+    amounts = [h["amount_usd"] for h in hops]
+    return None if None in amounts else min(amounts)
+
+
+def _money_paths(store: Store, source: str, target: str, maxLength: int) -> list[dict]:
+    G = store.money_flow_graph()
+    simple = nx.DiGraph((u, v) for u, v in G.edges() if u != v)
+    simple.add_nodes_from(G)
+    rows = []
+    for nodes in nx.all_simple_paths(simple, source, target, cutoff=maxLength):
+        hops = _hop_dicts(G, nodes, closed=False)
+        rows.append({"nodes": nodes, "hops": hops, "min_amount_usd": _least(hops)})
+    rows.sort(key=lambda r: (
+        len(r["hops"]), r["min_amount_usd"] is None, -(r["min_amount_usd"] or 0.0), r["nodes"],
+    ))
+    return rows
+
+
+def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
+    names = {e.id: e.name for e in store.entities()}
+    rels = store.relationships()
+    financing = _deals_between(
+        rels, lambda r: (r.source, r.target) if r.kind in ("invests_in", "lends_to") and r.source != r.target else None
+    )
+    purchases = _deals_between(rels, lambda r: (
+        (r.source, r.target) if r.kind == "supplies" else (r.target, r.source) if r.kind == "customer_of" else None
+    ))
+    rows = []
+    for (a, b), money in financing.items():
+        bought = purchases.get((a, b))
+        if not bought or (entity is not None and entity not in (a, b)):
+            continue
+        rows.append({
+            "financier": a, "financier_name": names[a], "client": b, "client_name": names[b],
+            "financing_usd": _known_sum(money), "purchases_usd": _known_sum(bought),
+            "financing": money, "purchases": bought,
+        })
+    rows.sort(key=lambda r: (r["financing_usd"] is None, -(r["financing_usd"] or 0.0), r["financier"], r["client"]))
+    return rows
+
+
+def _customer_pair(r) -> tuple[str, str] | None:
+    """(vendor, customer) when the deal has the customer paying the vendor."""
+    if r.source == r.target:
+        return None
+    if r.kind == "supplies":
+        return r.source, r.target
+    if r.kind in ("customer_of", "leases_from"):
+        return r.target, r.source
+    return None
+
+
+def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
+    names = {e.id: e.name for e in store.entities()}
+    rels = store.relationships()
+    pairs = _deals_between(rels, _customer_pair)
+    totals: dict[str, list[dict]] = {}
+    for r in rels:
+        pair = _customer_pair(r)
+        if pair is not None:
+            totals.setdefault(pair[0], []).append(_deal(r.to_dict()))
+    rows = []
+    for (v, c), deals in pairs.items():
+        if vendor is not None and v != vendor:
+            continue
+        contract = _known_sum(deals)
+        total = _known_sum(totals[v])
+        share = None if contract is None or total is None or total == 0 else contract / total
+        rows.append({
+            "vendor": v, "customer": c, "customer_name": names[c], "deals": len(deals),
+            "contract_usd": contract, "share": share, "vendor_total_usd": total,
+        })
+    rows.sort(key=lambda r: (r["vendor"], r["contract_usd"] is None, -(r["contract_usd"] or 0.0), r["customer"]))
+    return rows
+
+
+def _lender_web(store: Store, entity: str | None) -> list[dict]:
+    names = {e.id: e.name for e in store.entities()}
+    loans = [r for r in store.relationships() if r.kind == "lends_to" and r.source != r.target]
+    pairs = _deals_between(loans, lambda r: (r.source, r.target))
+    lent: dict[str, list[dict]] = {}
+    for r in loans:
+        lent.setdefault(r.source, []).append(_deal(r.to_dict()))
+    rows = []
+    for (lender, borrower), deals in pairs.items():
+        if entity is not None and entity not in (lender, borrower):
+            continue
+        rows.append({
+            "lender": lender, "lender_name": names[lender], "borrower": borrower,
+            "borrower_name": names[borrower], "deals": len(deals), "total_usd": _known_sum(deals),
+            "lender_total_usd": _known_sum(lent[lender]),
+        })
+    rows.sort(key=lambda r: (
+        r["lender_total_usd"] is None, -(r["lender_total_usd"] or 0.0), r["lender"],
+        r["total_usd"] is None, -(r["total_usd"] or 0.0), r["borrower"],
+    ))
+    return rows
+
+
+def _neighbourhood(store: Store, entity: str, depth: int) -> list[dict]:
+    entities = {e.id: e for e in store.entities()}
+    links: dict[str, list[tuple[str, str]]] = {}
+    for r in store.relationships():
+        links.setdefault(r.source, []).append((r.target, r.id))
+        if r.target != r.source:
+            links.setdefault(r.target, []).append((r.source, r.id))
+    distance = {entity: 0}
+    queue = deque([entity])
+    while queue:
+        x = queue.popleft()
+        if distance[x] == depth:
+            continue
+        for y, _ in links.get(x, ()):
+            if y not in distance:
+                distance[y] = distance[x] + 1
+                queue.append(y)
+    rows = []
+    for n, d in distance.items():
+        via = sorted(rid for p, rid in links.get(n, ()) if d > 0 and distance.get(p) == d - 1)
+        e = entities[n]
+        rows.append({"distance": d, "id": n, "name": e.name, "kind": e.kind, "via": via})
+    rows.sort(key=lambda r: (r["distance"], r["id"]))
+    return rows
+
+
+TWINS: dict[str, Callable[..., list[dict]]] = {
+    "circular-financing": _circular_financing,
+    "customer-concentration": _customer_concentration,
+    "lender-web": _lender_web,
+    "money-paths": _money_paths,
+    "neighbourhood": _neighbourhood,
+    "vendor-financing": _vendor_financing,
+}

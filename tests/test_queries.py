@@ -1,0 +1,250 @@
+"""Canned queries: file headers, parameter binding, and one answer from two engines.
+
+The differential tests load the same records into the embedded store and into a real
+Neo4j and require identical rows (same keys, same order) from the Cypher and its twin.
+"""
+
+import random
+import re
+
+import pytest
+
+import cypher
+from cypher import CannedQuery, bind, load_queries, params_used, parse_query
+from graph.errors import QueryError
+from graph.model import Entity, Relationship, schema
+from graph.neo4j_store import Neo4jStore
+from graph.queries import COLUMNS, TWINS, cycles, list_queries, run_query
+from graph.shipped import shipped_dataset_dir
+from graph.sqlite_store import SQLiteStore
+from graph.store import UnknownEntityError
+
+QUERIES = load_queries()
+REQUIRED = {"circular-financing", "vendor-financing", "customer-concentration", "lender-web",
+            "money-paths", "neighbourhood"}
+
+
+def test_the_required_queries_are_shipped_with_twins_and_columns():
+    assert REQUIRED <= set(QUERIES)
+    assert set(QUERIES) == set(TWINS) == set(COLUMNS)
+    assert [q["name"] for q in list_queries()] == sorted(QUERIES)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_declared_params_are_the_params_used(name):
+    query = QUERIES[name]
+    assert set(query.params) == params_used(query.text)
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_header_is_well_formed(name):
+    query = QUERIES[name]
+    lines = query.text.splitlines()
+    assert lines[0] == f"// name: {name}"
+    assert query.path.name == f"{name}.cypher"
+    assert lines[1].startswith("// description: ") and len(query.description) > 20
+    assert lines[2].startswith("// params: ")
+    assert lines[3] == "// Paste into Neo4j Browser first:"
+    browser = [line for line in lines if line.startswith("// :param ")]
+    assert [re.match(r"// :param (\w+) => ", line).group(1) for line in browser] == list(query.params)
+    body = [line for line in lines if line.strip() and not line.lstrip().startswith("//")]
+    assert body, "no query after the header"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_relationship_types_in_queries_come_from_the_model(name):
+    """The .cypher files spell out the money-flow table of schema.yaml; they must agree."""
+    text = cypher._strip_comments_and_strings(QUERIES[name].text)
+    types = {k.neo4j_type for k in schema().relationship_kinds.values()}
+    used = set()
+    for group in re.findall(r"\[\w*:([A-Z_|]+)", text):
+        used |= set(group.split("|"))
+    assert used and used <= types
+    kinds = schema().relationship_kinds.values()
+    forward = ", ".join(f"'{k.neo4j_type}'" for k in kinds if k.money_flows == "forward")
+    reverse = ", ".join(f"'{k.neo4j_type}'" for k in kinds if k.money_flows == "reverse")
+    raw = QUERIES[name].text
+    if name in ("circular-financing", "money-paths"):
+        assert f"type(r) IN [{forward}]" in raw and f"type(r) IN [{reverse}]" in raw
+        lists = re.findall(r"type\(\w+\) IN \[([^\]]*)\]", raw)
+        assert set(lists) == {forward, reverse}
+
+
+def test_bind_coerces_cli_strings_to_the_default_type():
+    q = QUERIES["circular-financing"]
+    assert bind(q, {}) == {"maxLength": 6, "entity": None, "minAmount": None}
+    assert bind(q, {"maxLength": "4", "entity": "nvidia", "minAmount": "1e9"}) == {
+        "maxLength": 4, "entity": "nvidia", "minAmount": 1e9,
+    }
+    assert bind(q, {"entity": "null"})["entity"] is None
+    assert bind(QUERIES["neighbourhood"], {"entity": "123"})["entity"] == "123"  # ids stay text
+    with pytest.raises(QueryError, match="maxLength must be a whole number"):
+        bind(q, {"maxLength": "six"})
+
+
+def test_bind_rejects_unknown_params_listing_the_allowed_ones():
+    with pytest.raises(QueryError) as err:
+        bind(QUERIES["circular-financing"], {"max": "3"})
+    assert str(err.value) == (
+        "query circular-financing has no parameter max; allowed: maxLength, entity, minAmount"
+    )
+
+
+def test_parse_query_rejects_a_header_without_params(tmp_path):
+    with pytest.raises(QueryError, match="header lacks // params:"):
+        parse_query("// name: x\n// description: y\nRETURN 1", tmp_path / "x.cypher")
+    assert parse_query("// name: x\n// description: y\n// params:\nRETURN 1", tmp_path / "x.cypher").params == {}
+
+
+def test_params_used_ignores_comments_and_strings():
+    text = "// $a\nMATCH (n {id: $b}) /* $c */ RETURN '$d', \"$e\", `$f`, $g"
+    assert params_used(text) == {"b", "g"}
+
+
+# --------------------------------------------------------------------------- two engines
+
+def random_dataset(seed: int, n: int = 14, m: int = 55):
+    """A random deal graph: every kind, parallel deals, unknown amounts, a few self-deals."""
+    rng = random.Random(seed)
+    kinds = list(schema().relationship_kinds)
+    entity_kinds = list(schema().entity_kinds)
+    ids = sorted({f"{rng.choice('abcdefgh')}{rng.choice(['', '-x', '1', '9z'])}{i}" for i in range(n)})
+    entities = [
+        Entity(i, f"Name {i}", rng.choice(entity_kinds), aliases=(f"alias {i}",) if rng.random() < 0.3 else ())
+        for i in ids
+    ]
+    deals = []
+    for j in range(m):
+        a, b = rng.choice(ids), rng.choice(ids)
+        if a == b and rng.random() < 0.8:
+            continue
+        amount = None if rng.random() < 0.3 else rng.choice([1e6, 2.5e8, 0.1, 0.2, 3e9, rng.random() * 1e9])
+        deal = Relationship(
+            f"r{rng.randrange(10**6):06d}", a, rng.choice(kinds), b, amount,
+            date=rng.choice([None, "2024", "2025-01"]), evidence_url=rng.choice([None, f"https://e/{j}"]),
+        )
+        deals.append(deal)
+        if rng.random() < 0.25:  # a parallel deal between the same entities
+            deals.append(Relationship(deal.id + "p", a, deal.kind, b, rng.choice([None, 0.3, 7e8]), date="2023"))
+    return entities, deals
+
+
+def _param_sets(entities, seed):
+    rng = random.Random(seed)
+    ids = [e.id for e in entities]
+    a, b = rng.sample(ids, 2)
+    return [
+        ("circular-financing", {}),
+        ("circular-financing", {"maxLength": "3"}),
+        ("circular-financing", {"maxLength": "1"}),
+        ("circular-financing", {"entity": a}),
+        ("circular-financing", {"minAmount": "0.25", "maxLength": "5"}),
+        ("circular-financing", {"entity": b, "minAmount": "1000"}),
+        ("vendor-financing", {}),
+        ("vendor-financing", {"entity": a}),
+        ("customer-concentration", {}),
+        ("customer-concentration", {"vendor": b}),
+        ("lender-web", {}),
+        ("lender-web", {"entity": a}),
+        ("money-paths", {"from": a, "to": b}),
+        ("money-paths", {"from": b, "to": a, "maxLength": "6"}),
+        ("neighbourhood", {"entity": a}),
+        ("neighbourhood", {"entity": b, "depth": "1"}),
+        ("neighbourhood", {"entity": a, "depth": "0"}),
+    ]
+
+
+@pytest.fixture
+def engines(neo4j_db, neo4j_server, tmp_path):
+    """A function loading records into a fresh embedded store and the (wiped) Neo4j."""
+    opened = []
+
+    def load(entities, deals):
+        neo4j_db.execute_query("MATCH (n) DETACH DELETE n", database_=neo4j_server.database)
+        embedded = SQLiteStore(tmp_path / f"s{len(opened)}.db")
+        neo = Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password, neo4j_server.database)
+        opened.extend([embedded, neo])
+        embedded.write(entities, deals)
+        neo.write(entities, deals)
+        return embedded, neo
+
+    yield load
+    for store in opened:
+        store.close()
+
+
+def _same_answers(embedded, neo, param_sets):
+    for name, params in param_sets:
+        expected = run_query(embedded, name, params)
+        got = run_query(neo, name, params)
+        assert got == expected, (name, params)
+        assert list(got[0]) == list(COLUMNS[name]) if got else True
+    return True
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_graphs_same_answers_on_both_engines(engines, seed):
+    entities, deals = random_dataset(seed)
+    embedded, neo = engines(entities, deals)
+    _same_answers(embedded, neo, _param_sets(entities, seed))
+    assert cycles(neo, 4) == cycles(embedded, 4)
+
+
+def test_bigger_random_graph_same_cycles(engines):
+    entities, deals = random_dataset(1234, n=60, m=400)
+    embedded, neo = engines(entities, deals)
+    expected = cycles(embedded, 5)
+    assert len(expected) > 50
+    assert cycles(neo, 5) == expected
+    through = expected[0]["nodes"][-1]
+    assert cycles(neo, 6, through=through, min_amount=1.0) == cycles(embedded, 6, through=through, min_amount=1.0)
+
+
+def test_shipped_dataset_same_answers_on_both_engines(engines):
+    from loaders import read_dataset
+
+    data = read_dataset([shipped_dataset_dir()])
+    embedded, neo = engines(data.entities, data.relationships)
+    loops = cycles(embedded)
+    assert loops, "the shipped dataset has money loops"
+    assert cycles(neo) == loops
+    assert cycles(neo, 4, through="nvidia") == cycles(embedded, 4, through="nvidia")
+    assert cycles(neo, min_amount=1e9) == cycles(embedded, min_amount=1e9)
+    param_sets = [
+        ("vendor-financing", {}),
+        ("customer-concentration", {}),
+        ("customer-concentration", {"vendor": "CoreWeave"}),
+        ("lender-web", {}),
+        ("money-paths", {"from": "nvidia", "to": "openai"}),
+        ("neighbourhood", {"entity": "coreweave"}),
+    ]
+    _same_answers(embedded, neo, param_sets)
+    assert run_query(embedded, "vendor-financing", {}), "the shipped dataset shows vendor financing"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_each_query_runs_on_neo4j_with_its_defaults(engines, name):
+    entities, deals = random_dataset(7)
+    embedded, neo = engines(entities, deals)
+    params = {"entity": entities[0].id} if name == "neighbourhood" else {}
+    if name == "money-paths":
+        params = {"from": entities[0].id, "to": entities[1].id}
+    assert run_query(neo, name, params) == run_query(embedded, name, params)
+
+
+def test_entity_params_take_names_and_aliases(tmp_path):
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.write(
+            [Entity("nvidia", "Nvidia", aliases=("NVDA Corp",)), Entity("coreweave", "CoreWeave")],
+            [Relationship("d1", "nvidia", "invests_in", "coreweave", 1.0),
+             Relationship("d2", "coreweave", "customer_of", "nvidia", 2.0)],
+        )
+        assert run_query(store, "circular-financing", {"entity": "NVDA Corp"}) == cycles(store, through="nvidia")
+        with pytest.raises(UnknownEntityError):
+            run_query(store, "neighbourhood", {"entity": "nobody"})
+        with pytest.raises(QueryError, match="parameter from is required"):
+            run_query(store, "money-paths", {"to": "nvidia"})
+        with pytest.raises(QueryError, match="maxLength must be a whole number of at least 1"):
+            cycles(store, 0)
+        with pytest.raises(QueryError, match="unknown query 'nope'"):
+            run_query(store, "nope", {})
