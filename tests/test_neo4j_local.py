@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -45,7 +46,7 @@ def test_many_nodes_are_wiped_in_batches(neo4j_db, neo4j_server):
 
     db = neo4j_server.database
     neo4j_db.execute_query(
-        "UNWIND range(1, 12000) AS i CREATE (a:Probe {i: i})-[:NEXT]->(:Probe {i: -i})", database_=db
+        "UNWIND range(1, 10500) AS i CREATE (a:Probe {i: i}) WITH a WHERE a.i % 100 = 0 CREATE (a)-[:NEXT]->(a)", database_=db
     )
     wipe(neo4j_db, db)
     records, _, _ = neo4j_db.execute_query("MATCH (n) RETURN count(n) AS n", database_=db)
@@ -55,13 +56,17 @@ def test_many_nodes_are_wiped_in_batches(neo4j_db, neo4j_server):
 # The launcher's own lifecycle: needs Java + Maven, so it only runs where the fixture could start one.
 
 
-@pytest.fixture
-def second_launcher(neo4j_server):
+@pytest.fixture(scope="module")
+def spare_launchers(neo4j_server):
+    """Two more launchers, started side by side, for the tests that stop them."""
     if not neo4j_server.local:
         pytest.skip("NEO4J_URI is set: the local launcher is not in use")
-    server = local_neo4j.start(build_first=False)
-    yield server
-    server.stop(timeout=5)
+    with ThreadPoolExecutor(2) as pool:
+        futures = [pool.submit(local_neo4j.start, build_first=False, java_opts=["-Xmx384m"]) for _ in range(2)]
+    servers = [f.result() for f in futures]  # a failed start fails the tests that use them
+    yield servers
+    for server in servers:
+        server.stop(timeout=5)
 
 
 def _bolt_port_open(uri: str) -> bool:
@@ -80,30 +85,32 @@ def _wait_exit(process, seconds: float) -> int | None:
         return None
 
 
-def test_launcher_serves_bolt_and_exits_when_stdin_closes(second_launcher):
+def test_launcher_serves_bolt_and_exits_when_stdin_closes(spare_launchers):
+    launcher = spare_launchers[0]
     from neo4j import GraphDatabase
 
-    home = second_launcher.log().split(" home ", 1)[1].split()[0]
+    home = launcher.log().split(" home ", 1)[1].split()[0]
     assert os.path.isdir(home)
 
-    with GraphDatabase.driver(second_launcher.uri, auth=None) as driver:
+    with GraphDatabase.driver(launcher.uri, auth=None) as driver:
         records, _, _ = driver.execute_query("RETURN 1 AS one")
         assert records[0]["one"] == 1
-    second_launcher.process.stdin.close()
+    launcher.process.stdin.close()
     began = time.monotonic()
-    code = _wait_exit(second_launcher.process, 30)
-    assert code == 0, f"launcher still running 30 s after stdin closed\n{second_launcher.log()}"
+    code = _wait_exit(launcher.process, 30)
+    assert code == 0, f"launcher still running 30 s after stdin closed\n{launcher.log()}"
     assert time.monotonic() - began < 30
-    assert not _bolt_port_open(second_launcher.uri)
-    assert "stopped" in second_launcher.log()
+    assert not _bolt_port_open(launcher.uri)
+    assert "stopped" in launcher.log()
     assert not os.path.exists(home), "the temporary home should be deleted on exit"
 
 
-def test_launcher_exits_on_sigterm(second_launcher):
-    second_launcher.process.send_signal(signal.SIGTERM)
-    code = _wait_exit(second_launcher.process, 30)
-    assert code is not None, f"launcher still running 30 s after SIGTERM\n{second_launcher.log()}"
+def test_launcher_exits_on_sigterm(spare_launchers):
+    launcher = spare_launchers[1]
+    launcher.process.send_signal(signal.SIGTERM)
+    code = _wait_exit(launcher.process, 30)
+    assert code is not None, f"launcher still running 30 s after SIGTERM\n{launcher.log()}"
     assert code in (0, 128 + signal.SIGTERM, -signal.SIGTERM)
-    assert "stopped" in second_launcher.log()
-    assert not _bolt_port_open(second_launcher.uri)
+    assert "stopped" in launcher.log()
+    assert not _bolt_port_open(launcher.uri)
 

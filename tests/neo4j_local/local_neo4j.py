@@ -13,6 +13,7 @@ Run as a script to start one by hand: ``python tests/neo4j_local/local_neo4j.py`
 
 from __future__ import annotations
 
+import fcntl
 import os
 import queue
 import shlex
@@ -54,6 +55,15 @@ def build() -> None:
     """Build the launcher with Maven (offline first, then online); no-op when up to date."""
     if is_built():
         return
+    (HERE / "target").mkdir(exist_ok=True)
+    # Test sessions running side by side must not run Maven on the same target/ at once.
+    with open(HERE / "target" / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not is_built():
+            _build_locked()
+
+
+def _build_locked() -> None:
     mvn = shutil.which("mvn")
     if mvn is None:
         raise LauncherError("Maven (mvn) is not on PATH; it is needed to build tests/neo4j_local")
@@ -63,7 +73,8 @@ def build() -> None:
     for offline in (True, False):
         cmd = [mvn, "-q", "-B", *(["-o"] if offline else []), "-f", str(POM), "package", "-DskipTests"]
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900)
-        if proc.returncode == 0 and is_built():
+        if proc.returncode == 0 and JAR.is_file() and any(LIB.glob("neo4j-5.*.jar")):
+            JAR.touch()  # Maven leaves an unchanged jar alone; mark it as built from these sources.
             return
         attempts.append(f"$ {shlex.join(cmd)}\n{_tail(proc.stdout + proc.stderr)}")
     raise LauncherError("building the Neo4j launcher failed:\n" + "\n".join(attempts))
@@ -73,10 +84,10 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
-def java_command(args: list[str] | None = None) -> list[str]:
+def java_command(args: list[str] | None = None, java_opts: list[str] | None = None) -> list[str]:
     java = shutil.which("java") or "java"
     extra = os.environ.get("DEALGRAPH_NEO4J_JAVA_OPTS")
-    opts = shlex.split(extra) if extra else DEFAULT_JAVA_OPTS
+    opts = java_opts if java_opts is not None else shlex.split(extra) if extra else DEFAULT_JAVA_OPTS
     return [java, *opts, "-jar", str(JAR), *(args or [])]
 
 
@@ -131,8 +142,16 @@ class LocalNeo4j:
         self.stop()
 
 
-def start(args: list[str] | None = None, timeout: float = 120.0, build_first: bool = True) -> LocalNeo4j:
-    """Start a launcher (building it first if needed) and wait for its ready line."""
+def start(
+    args: list[str] | None = None,
+    timeout: float = 120.0,
+    build_first: bool = True,
+    java_opts: list[str] | None = None,
+) -> LocalNeo4j:
+    """Start a launcher (building it first if needed) and wait for its ready line.
+
+    java_opts replaces the JVM options (default: DEALGRAPH_NEO4J_JAVA_OPTS, else DEFAULT_JAVA_OPTS).
+    """
     if build_first:
         build()
     if shutil.which("java") is None:
@@ -140,7 +159,7 @@ def start(args: list[str] | None = None, timeout: float = 120.0, build_first: bo
     log_fd, log_name = tempfile.mkstemp(prefix="neo4j-local-", suffix=".log")
     log_path = Path(log_name)
     began = time.monotonic()
-    cmd = java_command(args)
+    cmd = java_command(args, java_opts)
     with os.fdopen(log_fd, "wb") as log_file:
         # stderr goes to a file, not a pipe, so a chatty JVM can never block on a full pipe.
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log_file, text=True)
