@@ -73,11 +73,11 @@ RETURN count(r) AS written
 """
 
 
-def _remove_moved(rel_type: str) -> str:
+def _remove_moved(types: list[str]) -> str:
     return f"""
 UNWIND $rows AS row
-MATCH (a:Entity)-[r:{rel_type} {{id: row.id}}]->(b:Entity)
-WHERE row.type <> '{rel_type}' OR a.id <> row.source OR b.id <> row.target
+MATCH (a:Entity)-[r:{"|".join(types)} {{id: row.id}}]->(b:Entity)
+WHERE type(r) <> row.type OR a.id <> row.source OR b.id <> row.target
 DELETE r
 """
 
@@ -205,12 +205,18 @@ class Neo4jStore(Store):
         Not all-or-nothing: if it stops part-way, the batches before the failure are
         written and re-running the same write completes it exactly.
         """
-        entity_rows = [_entity_row(e) for e in entities]
-        deal_rows = [self._deal_row(r) for r in relationships]
+        # Later records win over earlier ones with the same id, as in the embedded store.
+        entity_rows = list({e.id: _entity_row(e) for e in entities}.values())
+        deal_rows = list({r.id: self._deal_row(r) for r in relationships}.values())
         total = len(entity_rows) + len(deal_rows)
         done = 0
         try:
             with self._session() as session:
+                # A deal already stored may have changed kind or entities; looking that up
+                # costs an index seek per type and row, needless when no deal is stored yet
+                # (a first load). The count comes from Neo4j's count store, not a scan.
+                types = list(self._types.values())
+                stored = session.execute_read(_count_deals, "|".join(types)) if deal_rows else 0
                 for start in range(0, len(entity_rows), BATCH_SIZE):
                     batch = entity_rows[start : start + BATCH_SIZE]
                     session.execute_write(_run_write, _MERGE_ENTITIES, batch)
@@ -219,7 +225,7 @@ class Neo4jStore(Store):
                         progress(done, total)
                 for start in range(0, len(deal_rows), BATCH_SIZE):
                     batch = deal_rows[start : start + BATCH_SIZE]
-                    written = session.execute_write(_write_deals, list(self._types.values()), batch)
+                    written = session.execute_write(_write_deals, types, batch, stored > 0)
                     if written != len(batch):
                         known = {row["id"] for row in batch}
                         raise StoreError(
@@ -320,11 +326,15 @@ def _run_write(tx, text: str, rows: list[dict]) -> None:
     tx.run(text, rows=rows).consume()
 
 
-def _write_deals(tx, types: list[str], rows: list[dict]) -> int:
+def _count_deals(tx, types: str) -> int:
+    return tx.run(f"MATCH ()-[r:{types}]->() RETURN count(r) AS n").single()["n"]
+
+
+def _write_deals(tx, types: list[str], rows: list[dict], moved_possible: bool) -> int:
     """One batch of deals: drop copies whose kind or entities changed, then one MERGE per type.
     Safe to retry: every statement converges on the same graph."""
-    for rel_type in types:
-        tx.run(_remove_moved(rel_type), rows=rows).consume()
+    if moved_possible:
+        tx.run(_remove_moved(types), rows=rows).consume()
     written = 0
     by_type: dict[str, list[dict]] = {}
     for row in rows:
