@@ -9,6 +9,9 @@ Fixtures:
     neo4j_uri     (session)  the bolt URI
     neo4j_driver  (session)  a neo4j.Driver for that server
     neo4j_db      (function) the same driver, after wiping the database (nodes, constraints, indexes)
+    neo4j_auth_server (session) a Neo4jServer with authentication on (NEO4J_URI when it has
+                  NEO4J_PASSWORD, else a second local launcher started on first use), for login tests;
+                  never wiped, so write nothing there
 
 Without Neo4j the tests that use them skip, saying how to enable them; with DEALGRAPH_REQUIRE_NEO4J=1
 they fail instead. Tests using them get the `neo4j` marker (deselect with `-m "not neo4j"`).
@@ -26,7 +29,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "neo4j_local"))
 import local_neo4j  # noqa: E402
 
-NEO4J_FIXTURES = {"neo4j_server", "neo4j_uri", "neo4j_driver", "neo4j_db"}
+NEO4J_FIXTURES = {"neo4j_server", "neo4j_uri", "neo4j_driver", "neo4j_db", "neo4j_auth_server"}
+LOCAL_AUTH_PASSWORD = "dealgraph-test-password"
 HOW_TO_ENABLE = (
     "To run the Neo4j tests install Java 17 and Maven (the fixture builds and starts tests/neo4j_local), "
     "or point NEO4J_URI (and NEO4J_USERNAME/NEO4J_PASSWORD) at a Neo4j 5 server you can wipe; "
@@ -138,6 +142,39 @@ def neo4j_server() -> Neo4jServer:
         except Exception as exc:
             _unavailable(f"local Neo4j at {process.uri} does not answer: {type(exc).__name__}: {exc}")
         _started.append(f"local Neo4j at {process.uri}, ready in {process.startup_seconds:.1f} s")
+        yield server
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def neo4j_auth_server() -> Neo4jServer:
+    uri, password = os.environ.get("NEO4J_URI"), os.environ.get("NEO4J_PASSWORD")
+    if uri and password:
+        server = Neo4jServer(
+            uri=uri,
+            username=os.environ.get("NEO4J_USERNAME") or "neo4j",
+            password=password,
+            database=os.environ.get("NEO4J_DATABASE") or None,
+        )
+        try:
+            _check_server(server)
+        except Exception as exc:
+            _unavailable(f"cannot use NEO4J_URI={uri}: {type(exc).__name__}: {exc}")
+        yield server
+        return
+
+    try:
+        process = local_neo4j.start(["--password", LOCAL_AUTH_PASSWORD], java_opts=["-Xmx512m"])
+    except (local_neo4j.LauncherError, OSError, TimeoutError) as exc:
+        _unavailable(str(exc))
+    try:
+        server = Neo4jServer(uri=process.uri, username="neo4j", password=LOCAL_AUTH_PASSWORD, local=True)
+        try:
+            _check_server(server)
+        except Exception as exc:
+            _unavailable(f"local Neo4j (auth on) at {process.uri} does not answer: {type(exc).__name__}: {exc}")
+        _started.append(f"local Neo4j with auth at {process.uri}, ready in {process.startup_seconds:.1f} s")
         yield server
     finally:
         process.stop()

@@ -46,11 +46,25 @@ def test_many_nodes_are_wiped_in_batches(neo4j_db, neo4j_server):
 
     db = neo4j_server.database
     neo4j_db.execute_query(
-        "UNWIND range(1, 10500) AS i CREATE (a:Probe {i: i}) WITH a WHERE a.i % 100 = 0 CREATE (a)-[:NEXT]->(a)", database_=db
+        "UNWIND range(1, 10500) AS i CREATE (a:Probe {i: i}) WITH a WHERE a.i % 100 = 0 CREATE (a)-[:NEXT]->(a)",
+        database_=db,
     )
     wipe(neo4j_db, db)
     records, _, _ = neo4j_db.execute_query("MATCH (n) RETURN count(n) AS n", database_=db)
     assert records[0]["n"] == 0
+
+
+def test_auth_server_refuses_a_wrong_password(neo4j_auth_server):
+    from neo4j import GraphDatabase
+    from neo4j.exceptions import AuthError
+
+    with GraphDatabase.driver(neo4j_auth_server.uri, auth=neo4j_auth_server.auth) as driver:
+        records, _, _ = driver.execute_query("RETURN 1 AS one", database_=neo4j_auth_server.database)
+        assert records[0]["one"] == 1
+    wrong = (neo4j_auth_server.username, "wrong-" + neo4j_auth_server.password)
+    with GraphDatabase.driver(neo4j_auth_server.uri, auth=wrong) as driver:
+        with pytest.raises(AuthError):
+            driver.verify_connectivity()
 
 
 # The launcher's own lifecycle: needs Java + Maven, so it only runs where the fixture could start one.

@@ -44,7 +44,7 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.logging.NullLogProvider;
 
 /**
- * A throwaway Neo4j Community server for tests: Bolt only, on 127.0.0.1, auth off.
+ * A throwaway Neo4j Community server for tests: Bolt only, on 127.0.0.1, auth off (or on with --password).
  *
  * <p>Prints exactly one line to stdout, {@code NEO4J_READY bolt://127.0.0.1:PORT}, once the database
  * answers {@code RETURN 1} and the Bolt port completes a protocol handshake. Everything else goes to
@@ -59,6 +59,7 @@ import org.neo4j.logging.NullLogProvider;
  *   --tx-memory SIZE    memory for all running transactions, e.g. 512m (default 512m; 0 = no limit)
  *   --import-dir DIR    root for LOAD CSV file:/// URLs (default: HOME/import)
  *   --conf KEY=VALUE    any other neo4j.conf setting (repeatable)
+ *   --password PASS     turn auth on, with user neo4j and this password (8+ characters); default: auth off
  *   --ignore-stdin      do not exit at stdin end-of-file (for running in the background by hand)
  * </pre>
  */
@@ -110,7 +111,7 @@ public final class Neo4jLocal {
                 .setConfig(BoltConnector.encryption_level, BoltConnector.EncryptionLevel.DISABLED)
                 .setConfig(HttpConnector.enabled, false)
                 .setConfig(HttpsConnector.enabled, false)
-                .setConfig(GraphDatabaseSettings.auth_enabled, false)
+                .setConfig(GraphDatabaseSettings.auth_enabled, options.password != null)
                 .setConfig(GraphDatabaseSettings.pagecache_memory, options.pageCache)
                 .setConfig(GraphDatabaseSettings.memory_transaction_global_max_size, options.txMemory)
                 .setConfig(GraphDatabaseSettings.allow_file_urls, true)
@@ -130,6 +131,16 @@ public final class Neo4jLocal {
             // A signal or stdin EOF arrived while the database was starting.
             stop(new AtomicBoolean(false), holder, home, deleteHome);
             return;
+        }
+
+        if (options.password != null) {
+            // Embedded transactions bypass auth, so the system database takes the password directly.
+            GraphDatabaseService system = dbms.database(GraphDatabaseSettings.SYSTEM_DATABASE_NAME);
+            try (Transaction tx = system.beginTx()) {
+                tx.execute("ALTER USER neo4j SET PASSWORD $password CHANGE NOT REQUIRED",
+                        Map.of("password", options.password)).close();
+                tx.commit();
+            }
         }
 
         GraphDatabaseService db = dbms.database(GraphDatabaseSettings.DEFAULT_DATABASE_NAME);
@@ -266,6 +277,7 @@ public final class Neo4jLocal {
         long pageCache = ByteUnit.mebiBytes(64);
         long txMemory = ByteUnit.mebiBytes(512);
         boolean ignoreStdin;
+        String password;
         final List<String> extraConf = new ArrayList<>();
 
         static Options parse(String[] args) {
@@ -285,10 +297,16 @@ public final class Neo4jLocal {
                         }
                         o.extraConf.add(kv);
                     }
+                    case "--password" -> {
+                        o.password = value(args, ++i, arg);
+                        if (o.password.length() < 8) {
+                            throw new IllegalArgumentException("--password needs at least 8 characters");
+                        }
+                    }
                     case "--ignore-stdin" -> o.ignoreStdin = true;
                     case "-h", "--help" -> {
                         System.err.println("usage: neo4j-local [--home DIR] [--port N] [--page-cache 64m] "
-                                + "[--tx-memory 512m] [--import-dir DIR] [--conf KEY=VALUE]... [--ignore-stdin]");
+                                + "[--tx-memory 512m] [--import-dir DIR] [--conf KEY=VALUE]... [--password PASS] [--ignore-stdin]");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException("unknown option " + arg);
