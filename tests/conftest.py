@@ -71,6 +71,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.write_line(line)
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With DEALGRAPH_FORBID_SKIPS=1 (CI) a skipped test fails the run: CI must run every test."""
+    if os.environ.get("DEALGRAPH_FORBID_SKIPS") != "1" or exitstatus != 0:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        for report in skipped:
+            reporter.write_line(f"SKIPPED in CI (DEALGRAPH_FORBID_SKIPS=1): {report.nodeid}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def _unavailable(reason: str):
     if os.environ.get("DEALGRAPH_REQUIRE_NEO4J") == "1":
         pytest.fail(f"Neo4j is required (DEALGRAPH_REQUIRE_NEO4J=1) but unavailable: {reason}", pytrace=False)
