@@ -257,7 +257,7 @@ def demo(out, top, neo4j_uri, database):
 
     out.mkdir(parents=True, exist_ok=True)
     with open_store(db=out / "dealgraph.db", neo4j_uri=neo4j_uri, database=database) as store:
-        result = run_demo(store, out, progress=progress_bar("loading"))
+        result = run_demo(store, out, progress=progress_bar("loading the shipped dataset"))
         names = {e.id: e.name for e in store.entities()}
     where = neo4j_uri or str(out / "dealgraph.db")
     focus = names.get(result.focus, result.focus)
