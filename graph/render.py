@@ -340,25 +340,29 @@ def _network(
         if e.id == focus_id:
             extra["borderWidth"] = 5
             extra["font"] = {"size": 24}
+        node_data = {
+            # Data fields, read by the page's own script (vis-network ignores them);
+            # empty ones are left out to keep big pages small.
+            "name": e.name,
+            "kind": e.kind,
+            "kind_label": kind.label if kind else e.kind,
+            "ticker": e.ticker,
+            "country": e.country,
+            "aliases": list(e.aliases),
+            "money_usd": moved.get(e.id, 0.0),
+            "deals": degree.get(e.id, 0),
+        }
         net.add_node(
             e.id,
             label=e.name,
-            color={
+            color=color if large else {
                 "background": color,
                 "border": _darker(color),
                 "highlight": {"background": color, "border": "#111111"},
                 "hover": {"background": color, "border": "#111111"},
             },
             size=size + (6 if e.id == focus_id else 0),
-            # Data fields, read by the page's own script (vis-network ignores them).
-            name=e.name,
-            kind=e.kind,
-            kind_label=kind.label if kind else e.kind,
-            ticker=e.ticker,
-            country=e.country,
-            aliases=list(e.aliases),
-            money_usd=moved.get(e.id, 0.0),
-            deals=degree.get(e.id, 0),
+            **{k: v for k, v in node_data.items() if v is not None},
             **extra,
         )
 
@@ -367,38 +371,35 @@ def _network(
         color = kind.color if kind else _FALLBACK_COLOR
         flow = r.money_flow
         loop = r.id in on_loop
-        if flow is None:
-            arrows = {}
-        else:
-            end = "to" if flow == (r.source, r.target) else "from"
-            arrows = {end: {"enabled": True, "scaleFactor": 0.55}}
-        net.add_edge(
-            r.source,
-            r.target,
-            id=r.id,
-            label=r.kind.replace("_", " ") if not large else None,
-            color={"color": color, "highlight": color, "hover": color,
-                   "opacity": 1.0 if loop else 0.6},
-            width=edge_width(r.amount_usd) + (1.0 if loop else 0.0),
-            arrows=arrows,
-            dashes=flow is None,
-            smooth=smooth,
-            shadow={"enabled": True, "color": "rgba(229,57,53,0.55)", "size": 12, "x": 0, "y": 0}
-            if loop and not large else False,
+        edge = {
+            "id": r.id,
+            "color": color if large else {"color": color, "highlight": color, "hover": color,
+                                          "opacity": 1.0 if loop else 0.6},
+            "width": edge_width(r.amount_usd) + (1.0 if loop else 0.0),
             # Data fields for the page's script.
-            kind=r.kind,
-            amount_usd=r.amount_usd,
-            amount_note=r.amount_note,
-            date=r.date,
-            summary=r.summary,
-            evidence_url=r.evidence_url,
-            evidence_title=r.evidence_title,
-            evidence_href=evidence_href(r.evidence_url),
-            flow=list(flow) if flow else None,
-            on_loop=loop,
-        )
-        if net.edges[-1]["label"] is None:
-            del net.edges[-1]["label"]
+            "kind": r.kind,
+            "amount_usd": r.amount_usd,
+            "on_loop": loop,
+        }
+        if flow is not None:
+            edge["arrows"] = "to" if flow == (r.source, r.target) else "from"
+            edge["flow"] = list(flow)
+        else:
+            edge["arrows"] = ""  # pyvis would add an arrow to every edge of a directed network
+            edge["dashes"] = True
+        if not large:
+            edge["label"] = r.kind.replace("_", " ")
+        if smooth:
+            edge["smooth"] = smooth
+        if loop and not large:
+            edge["shadow"] = {"enabled": True, "color": "rgba(229,57,53,0.55)", "size": 12,
+                              "x": 0, "y": 0}
+        for field in ("amount_note", "date", "summary", "evidence_url", "evidence_title"):
+            if getattr(r, field) is not None:
+                edge[field] = getattr(r, field)
+        if evidence_href(r.evidence_url):
+            edge["evidence_link"] = True
+        net.add_edge(r.source, r.target, **edge)
 
     net.options = _options(large, len(entities))
     return net
@@ -457,6 +458,7 @@ def _options(large: bool, n: int) -> dict:
                      "align": "middle"},
             "scaling": {"label": {"drawThreshold": 9}},
             "arrowStrikethrough": False,
+            "arrows": {"to": {"scaleFactor": 0.55}, "from": {"scaleFactor": 0.55}},
             "selectionWidth": 2,
             "hoverWidth": 1.5,
         },

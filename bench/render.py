@@ -1,0 +1,155 @@
+"""Benchmark: HTML views of random deal graphs (1k and 10k entities, ~4 deals each).
+
+For each size, in the same run: our ``overview`` view (``graph.render.render_view``) and
+plain pyvis with its defaults (physics on, ``cdn_resources="in_line"``) built from the
+same entities and deals. Reports the time to write the HTML, the file size, and the time
+until the network is first drawn in headless Chromium (each page given 60 s). Not a test.
+
+    python bench/render.py [--sizes 1000 10000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pyvis.network import Network
+
+from graph.model import Entity, Relationship, schema
+from graph.render import LAYOUT_THRESHOLD, render_view
+from graph.sqlite_store import SQLiteStore
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+CAP_S = 60.0
+DEALS_PER_ENTITY = 4
+
+# Set on vis-network's first "afterDrawing" (and on "stabilizationIterationsDone") in the
+# plain-pyvis page, which has no such hook of its own; appended after pyvis's drawGraph()
+# call, before any frame is drawn.
+PYVIS_HOOK = (
+    "<script>network.once('afterDrawing', function () { window.__dealgraphDrawn = true; });"
+    "network.once('stabilizationIterationsDone', function () { window.__stable = true; });</script>"
+)
+
+
+def random_graph(n: int, seed: int) -> tuple[list[Entity], list[Relationship]]:
+    rng = random.Random(seed)
+    entity_kinds = list(schema().entity_kinds)
+    deal_kinds = list(schema().relationship_kinds)
+    entities = [Entity(f"e{i}", f"Entity {i}", rng.choice(entity_kinds)) for i in range(n)]
+    deals = []
+    for j in range(n * DEALS_PER_ENTITY):
+        a, b = rng.randrange(n), rng.randrange(n)
+        while b == a:
+            b = rng.randrange(n)
+        amount = None if rng.random() < 0.2 else round(10 ** rng.uniform(6, 11), -3)
+        deals.append(Relationship(f"d{j}", f"e{a}", rng.choice(deal_kinds), f"e{b}", amount,
+                                  None, f"20{rng.randint(19, 25)}", None,
+                                  f"https://example.com/{j}", f"Deal {j}"))
+    return entities, deals
+
+
+def plain_pyvis(entities, deals, out: Path) -> None:
+    net = Network(directed=True, cdn_resources="in_line")
+    for e in entities:
+        net.add_node(e.id, label=e.name, title=e.name)
+    for r in deals:
+        net.add_edge(r.source, r.target, title=r.kind, value=r.amount_usd or 1)
+    html = net.generate_html()
+    out.write_text(html.replace("</body>", PYVIS_HOOK + "</body>", 1), encoding="utf-8")
+
+
+def time_to_draw(browser, path: Path) -> tuple[float | None, list[str]]:
+    """Seconds from navigation until the first frame is drawn (None past the cap), and
+    the off-machine requests the page tried (all refused)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    blocked: list[str] = []
+
+    def route(r):
+        if r.request.url.startswith("file:"):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    start = time.perf_counter()
+    try:
+        page.goto(path.as_uri(), timeout=CAP_S * 1000)
+        left = CAP_S - (time.perf_counter() - start)
+        page.wait_for_function("() => window.__dealgraphDrawn === true", timeout=max(left, 0.1) * 1000)
+        took = time.perf_counter() - start
+    except Exception:
+        took = None
+    context.close()
+    return took, blocked
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        folder = Path(tmp)
+        for n in args.sizes:
+            entities, deals = random_graph(n, args.seed)
+            with SQLiteStore(folder / f"g{n}.db") as store:
+                store.write(entities, deals)
+                t = time.perf_counter()
+                ours = render_view(store, "overview", folder / f"ours-{n}.html")
+                ours_write = time.perf_counter() - t
+            t = time.perf_counter()
+            base_path = folder / f"pyvis-{n}.html"
+            plain_pyvis(entities, deals, base_path)
+            base_write = time.perf_counter() - t
+            ours_draw, ours_blocked = time_to_draw(browser, ours.path)
+            base_draw, base_blocked = time_to_draw(browser, base_path)
+            mode = "fixed layout" if n > LAYOUT_THRESHOLD else "physics"
+            rows.append((n, len(deals), f"dealgraph ({mode})", ours_write, ours.path.stat().st_size,
+                         ours_draw, len(ours_blocked)))
+            rows.append((n, len(deals), "pyvis defaults", base_write, base_path.stat().st_size,
+                         base_draw, len(base_blocked)))
+            print(_format(rows[-2:], header=not rows[:-2]), flush=True)
+        browser.close()
+
+    print()
+    for n in args.sizes:
+        ours, base = [r for r in rows if r[0] == n]
+        ratio = (f"{base[5] / ours[5]:.1f}x faster to draw" if ours[5] and base[5]
+                 else "pyvis not drawn within 60 s" if ours[5] else "ours not drawn")
+        print(f"{n:>6} entities: write {base[3] / ours[3]:.1f}x faster than pyvis; {ratio}")
+    big = [r for r in rows if r[0] >= 10000 and r[2].startswith("dealgraph")]
+    if big:
+        ok = all(r[5] is not None and r[5] < 10 for r in big)
+        print(f"target (10k-entity view drawn in < 10 s): {'met' if ok else 'NOT met'}")
+    return 0
+
+
+def _format(rows, header=False) -> str:
+    lines = []
+    if header:
+        lines.append(f"{'entities':>8} {'deals':>7}  {'renderer':<28} {'write s':>8} {'size MB':>8} "
+                     f"{'drawn s':>8} {'blocked':>7}")
+    for n, m, who, write, size, draw, blocked in rows:
+        drawn = f"{draw:8.2f}" if draw is not None else f"{'>' + str(int(CAP_S)):>8}"
+        lines.append(f"{n:>8} {m:>7}  {who:<28} {write:8.2f} {size / 1e6:8.2f} {drawn} {blocked:>7}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
