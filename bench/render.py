@@ -132,7 +132,9 @@ def main(argv=None) -> int:
         ours, base = [r for r in rows if r[0] == n]
         ratio = (f"{base[5] / ours[5]:.1f}x faster to draw" if ours[5] and base[5]
                  else "pyvis not drawn within 60 s" if ours[5] else "ours not drawn")
-        print(f"{n:>6} entities: write {base[3] / ours[3]:.1f}x faster than pyvis; {ratio}")
+        write = (f"{base[3] / ours[3]:.1f}x faster" if ours[3] <= base[3]
+                 else f"{ours[3] / base[3]:.1f}x slower (layout, loops, data)")
+        print(f"{n:>6} entities: HTML written {write} than plain pyvis; {ratio}")
     big = [r for r in rows if r[0] >= 10000 and r[2].startswith("dealgraph")]
     if big:
         ok = all(r[5] is not None and r[5] < 10 for r in big)
