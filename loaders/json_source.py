@@ -21,7 +21,7 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, record_type, type_name
-from loaders.text_lines import NotUtf8, decode_document, decode_line
+from loaders.text_lines import NotUtf8, Unreadable, decode_line, read_document
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -70,11 +70,8 @@ class JsonSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            text = decode_document(self.path.read_bytes())
-        except OSError as exc:
-            yield Problem(Location(name), f"cannot read file: {exc.strerror}")
-            return
-        except NotUtf8 as exc:
+            text = read_document(self.path)
+        except Unreadable as exc:
             yield Problem(Location(name, exc.line), str(exc))
             return
         try:

@@ -7,15 +7,24 @@ separately keeps the line number exact, and still reads one line at a time.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import BinaryIO, Iterator
 
 
-class NotUtf8(Exception):
+class Unreadable(Exception):
+    """A file that cannot be read as text; ``line`` is where (None: the whole file)."""
+
+    def __init__(self, line: int | None, message: str):
+        self.line = line
+        super().__init__(message)
+
+
+class NotUtf8(Unreadable):
     """A line that is not UTF-8; ``line`` is its 1-based number, ``str()`` the message."""
 
     def __init__(self, line: int, error: UnicodeDecodeError):
-        self.line = line
         super().__init__(
+            line,
             f"not UTF-8 text (byte 0x{error.object[error.start]:02x} at column {error.start + 1}); "
             "save the file as UTF-8"
         )
@@ -46,3 +55,12 @@ def decode_document(raw: bytes) -> str:
         shifted = UnicodeDecodeError(exc.encoding, raw[line_start:], exc.start - line_start,
                                      exc.end - line_start, exc.reason)
         raise NotUtf8(line, shifted) from None
+
+
+def read_document(path: Path) -> str:
+    """A whole (small) document file as text; raises :class:`Unreadable`."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise Unreadable(None, f"cannot read file: {exc.strerror}") from None
+    return decode_document(raw)

@@ -23,7 +23,7 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, type_name
-from loaders.text_lines import NotUtf8, decode_document
+from loaders.text_lines import Unreadable, read_document
 
 # The pure-Python loader, not libyaml's: its messages are clearer and the same on every
 # machine, and YAML documents are small enough for its speed not to matter.
@@ -40,11 +40,8 @@ class YamlSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            text = decode_document(self.path.read_bytes())
-        except OSError as exc:
-            yield Problem(Location(name), f"cannot read file: {exc.strerror}")
-            return
-        except NotUtf8 as exc:
+            text = read_document(self.path)
+        except Unreadable as exc:
             yield Problem(Location(name, exc.line), str(exc))
             return
         try:
