@@ -60,24 +60,31 @@ def relationship_types() -> dict[str, str]:
     return types
 
 
+# Deal rows travel as lists in this order (cheaper to send than maps).
+_ROW_FIELDS = ("id", "source", "target", *_DEAL_PROPERTIES)
+
+
 def _merge_relationships(rel_type: str) -> str:
-    # A deal keeps its id if the input changes its kind or its entities; the earlier copy
-    # (of any type, between any entities) is removed first, as the embedded store's
-    # upsert-by-id replaces it.
+    # Properties are SET one by one, not with `r += map`: a map could hold `id`, which would
+    # make the planner add an Eager barrier between the MERGE and the SET.
+    sets = ", ".join(f"r.{p} = row[{i}]" for i, p in enumerate(_ROW_FIELDS) if i >= 3)
     return f"""
 UNWIND $rows AS row
-MATCH (a:Entity {{id: row.source}}), (b:Entity {{id: row.target}})
-MERGE (a)-[r:{rel_type} {{id: row.id}}]->(b)
-SET r += row.props
+MATCH (a:Entity {{id: row[1]}}), (b:Entity {{id: row[2]}})
+MERGE (a)-[r:{rel_type} {{id: row[0]}}]->(b)
+SET {sets}
 RETURN count(r) AS written
 """
 
 
 def _remove_moved(types: list[str]) -> str:
+    # A deal keeps its id if the input changes its kind or its entities; the earlier copy
+    # (of any type, between any entities) is removed first, as the embedded store's
+    # upsert-by-id replaces it.
     return f"""
 UNWIND $rows AS row
-MATCH (a:Entity)-[r:{"|".join(types)} {{id: row.id}}]->(b:Entity)
-WHERE type(r) <> row.type OR a.id <> row.source OR b.id <> row.target
+MATCH (a:Entity)-[r:{"|".join(types)} {{id: row[0]}}]->(b:Entity)
+WHERE type(r) <> $type OR a.id <> row[1] OR b.id <> row[2]
 DELETE r
 """
 
@@ -207,8 +214,12 @@ class Neo4jStore(Store):
         """
         # Later records win over earlier ones with the same id, as in the embedded store.
         entity_rows = list({e.id: _entity_row(e) for e in entities}.values())
-        deal_rows = list({r.id: self._deal_row(r) for r in relationships}.values())
-        total = len(entity_rows) + len(deal_rows)
+        deals = list({r.id: r for r in relationships}.values())
+        by_type: dict[str, list[list]] = {}
+        for r in deals:
+            by_type.setdefault(self._type_of(r), []).append(_deal_row(r))
+        deal_rows = len(deals)
+        total = len(entity_rows) + len(deals)
         done = 0
         try:
             with self._session() as session:
@@ -216,25 +227,25 @@ class Neo4jStore(Store):
                 # costs an index seek per type and row, needless when no deal is stored yet
                 # (a first load). The count comes from Neo4j's count store, not a scan.
                 types = list(self._types.values())
-                stored = session.execute_read(_count_deals, "|".join(types)) if deal_rows else 0
+                stored = session.execute_read(_count_deals, "|".join(types)) if deals else 0
                 for start in range(0, len(entity_rows), BATCH_SIZE):
                     batch = entity_rows[start : start + BATCH_SIZE]
                     session.execute_write(_run_write, _MERGE_ENTITIES, batch)
                     done += len(batch)
                     if progress:
                         progress(done, total)
-                for start in range(0, len(deal_rows), BATCH_SIZE):
-                    batch = deal_rows[start : start + BATCH_SIZE]
-                    written = session.execute_write(_write_deals, types, batch, stored > 0)
-                    if written != len(batch):
-                        known = {row["id"] for row in batch}
-                        raise StoreError(
-                            f"Neo4j at {self._shown_uri}: {len(batch) - written} deal(s) name entities "
-                            f"that are not in the store (batch starting at deal {min(known)!r})"
-                        )
-                    done += len(batch)
-                    if progress:
-                        progress(done, total)
+                for rel_type, rows in by_type.items():  # one statement per type and batch
+                    for start in range(0, len(rows), BATCH_SIZE):
+                        batch = rows[start : start + BATCH_SIZE]
+                        written = session.execute_write(_write_deals, types, rel_type, batch, stored > 0)
+                        if written != len(batch):
+                            raise StoreError(
+                                f"Neo4j at {self._shown_uri}: {len(batch) - written} deal(s) name entities "
+                                "that are not in the store"
+                            )
+                        done += len(batch)
+                        if progress:
+                            progress(done, total)
         except AuthError as exc:
             raise StoreError(self._message(f"Neo4j at {self._shown_uri} refused the write", exc)) from None
         except (DriverError, Neo4jError, OSError) as exc:
@@ -246,16 +257,12 @@ class Neo4jStore(Store):
                 )
             ) from None
 
-    def _deal_row(self, r: Relationship) -> dict:
+    def _type_of(self, r: Relationship) -> str:
         try:
-            rel_type = self._types[r.kind]
+            return self._types[r.kind]
         except KeyError:
             schema().relationship_kind(r.kind)  # raises ModelError naming the allowed kinds
             raise
-        props = {name: getattr(r, name) for name in _DEAL_PROPERTIES}
-        if props["amount_usd"] is not None:
-            props["amount_usd"] = float(props["amount_usd"])
-        return {"id": r.id, "source": r.source, "target": r.target, "type": rel_type, "props": props}
 
     # ------------------------------------------------------------------ reads
 
@@ -330,20 +337,21 @@ def _count_deals(tx, types: str) -> int:
     return tx.run(f"MATCH ()-[r:{types}]->() RETURN count(r) AS n").single()["n"]
 
 
-def _write_deals(tx, types: list[str], rows: list[dict], moved_possible: bool) -> int:
-    """One batch of deals: drop copies whose kind or entities changed, then one MERGE per type.
-    Safe to retry: every statement converges on the same graph."""
+def _deal_row(r: Relationship) -> list:
+    row = [getattr(r, name) for name in _ROW_FIELDS]
+    if row[4] is not None:  # amount_usd: always a float, as the embedded store reads it back
+        row[4] = float(row[4])
+    return row
+
+
+def _write_deals(tx, types: list[str], rel_type: str, rows: list[list], moved_possible: bool) -> int:
+    """One batch of deals of one type: drop copies whose kind or entities changed, then MERGE.
+    Safe to retry: both statements converge on the same graph."""
+    if rel_type not in types:  # never place anything but a model type in query text
+        raise StoreError(f"relationship type {rel_type!r} is not in the model")
     if moved_possible:
-        tx.run(_remove_moved(types), rows=rows).consume()
-    written = 0
-    by_type: dict[str, list[dict]] = {}
-    for row in rows:
-        by_type.setdefault(row["type"], []).append(row)
-    for rel_type, typed in by_type.items():
-        if rel_type not in types:  # never place anything but a model type in query text
-            raise StoreError(f"relationship type {rel_type!r} is not in the model")
-        written += tx.run(_merge_relationships(rel_type), rows=typed).single()["written"]
-    return written
+        tx.run(_remove_moved(types), rows=rows, type=rel_type).consume()
+    return tx.run(_merge_relationships(rel_type), rows=rows).single()["written"]
 
 
 def _run_read(tx, text: str, params: dict) -> list[dict]:

@@ -1,5 +1,6 @@
 """The Neo4j store against a real Neo4j (the local launcher, or NEO4J_URI)."""
 
+import re
 import socket
 
 import pytest
@@ -119,7 +120,7 @@ def test_interrupted_load_rerun_gives_exact_counts(store, monkeypatch):
     progress = []
     store.write(entities, deals, progress=lambda done, total: progress.append((done, total)))
     assert progress[-1] == (len(entities) + len(deals),) * 2
-    assert len(progress) == 2 + 8  # one call per batch
+    assert len(progress) == 2 + len(schema().relationship_kinds)  # one call per batch (of one type)
     stats = store.stats()
     assert sum(stats["entities"].values()) == len(entities)
     assert sum(stats["relationships"].values()) == len(deals)
@@ -200,3 +201,30 @@ def test_credentials_in_the_uri_are_never_shown():
 def test_unsupported_scheme():
     with pytest.raises(StoreError, match="expected one of bolt://"):
         Neo4jStore("http://127.0.0.1:7474")
+
+
+def test_server_gone_mid_load_gives_one_line_with_a_hint(neo4j_server, monkeypatch):
+    if not neo4j_server.local:
+        pytest.skip("stops a server of its own: needs the local launcher (NEO4J_URI is set)")
+    import local_neo4j  # tests/neo4j_local, put on sys.path by conftest
+
+    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 200)
+    monkeypatch.setenv("DEALGRAPH_NEO4J_JAVA_OPTS", "-Xms128m -Xmx512m")
+    entities, deals = _many(100, 2000)
+    server = local_neo4j.start()
+    try:
+        store = Neo4jStore(server.uri)
+
+        def stop_the_server(done, total):
+            if done >= 600 and server.process.poll() is None:
+                server.stop()
+
+        with pytest.raises(StoreError) as err:
+            store.write(entities, deals, progress=stop_the_server)
+        store.close()
+    finally:
+        server.stop()
+    message = str(err.value)
+    assert "\n" not in message
+    assert re.match(rf"Neo4j at {re.escape(server.uri)}: write stopped after \d+ of 2100 records", message)
+    assert "re-run the same load" in message and "docker compose up -d" in message
