@@ -40,14 +40,15 @@ class DealgraphGroup(click.Group):
             sys.exit(130)
 
 
-def store_options(command=None, *, lazy: bool = False):
+def store_options(command=None, *, lazy: bool = False, writes: bool = False):
     """``--db`` / ``--neo4j-uri`` / ``--database``; credentials come from the environment only.
 
     The command gets an open ``store`` (closed afterwards), or with ``lazy=True`` an
-    ``open_store`` callable, for commands that may not need a store at all.
+    ``open_store`` callable, for commands that may not need a store at all. Only commands
+    that ``writes`` create a missing embedded store; the others report it.
     """
     if command is None:
-        return functools.partial(store_options, lazy=lazy)
+        return functools.partial(store_options, lazy=lazy, writes=writes)
 
     @click.option(
         "--db",
@@ -72,7 +73,8 @@ def store_options(command=None, *, lazy: bool = False):
     )
     @functools.wraps(command)
     def wrapper(*args, db, neo4j_uri, database, **kwargs):
-        opener = functools.partial(open_store, db=db, neo4j_uri=neo4j_uri, database=database)
+        opener = functools.partial(open_store, db=db, neo4j_uri=neo4j_uri, database=database,
+                                   create=writes)
         if lazy:
             return command(*args, open_store=opener, **kwargs)
         with opener() as store:
@@ -120,7 +122,7 @@ def main():
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@store_options
+@store_options(writes=True)
 def load(paths, store):
     """Load entity and deal files (CSV, JSON, JSON Lines, YAML; folders too) into the store.
 
@@ -200,7 +202,7 @@ def query(name, list_, params, fmt, open_store):
     On the embedded store the query's Python twin answers; with --neo4j-uri the Cypher runs.
     `dealgraph query --list` shows the queries and their parameters.
     """
-    from cypher import load_queries
+    from cypher import get_query, load_queries
     from graph.queries import run_query
 
     if list_:
@@ -210,6 +212,7 @@ def query(name, list_, params, fmt, open_store):
         return
     if not name:
         raise click.UsageError("give a query NAME, or --list to see them")
+    get_query(name)  # an unknown name is reported before any store is opened
     with open_store() as store:
         rows = run_query(store, name, dict(params))
     click.echo(report.format_rows(rows, fmt))

@@ -66,13 +66,18 @@ BATCH_SIZE = 5_000
 
 
 class SQLiteStore(Store):
-    """A dealgraph store in a SQLite file (created on first use)."""
+    """A dealgraph store in a SQLite file (created on first use unless ``create`` is false)."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, create: bool = True):
         self.path = Path(path)
         try:
             if self.path.parent and not self.path.parent.exists():
                 raise StoreError(f"{self.path}: directory {self.path.parent} does not exist")
+            if not create and not self.path.exists():
+                raise StoreError(
+                    f"{self.path}: no store here yet; load data first "
+                    "(dealgraph load PATH..., or dealgraph demo), or pick one with --db"
+                )
             self._conn = sqlite3.connect(self.path, isolation_level=None)
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA journal_mode = WAL")

@@ -16,10 +16,12 @@ def open_store(
     username: str | None = None,
     password: str | None = None,
     database: str | None = None,
+    create: bool = True,
 ) -> Store:
     """Open the Neo4j store when ``neo4j_uri`` is set, otherwise the embedded SQLite file.
 
     Credentials default to ``NEO4J_USERNAME`` / ``NEO4J_PASSWORD`` from the environment.
+    With ``create=False`` a missing SQLite file is an error rather than a new empty store.
     """
     if neo4j_uri:
         from graph.neo4j_store import Neo4jStore  # the driver is only loaded when used
@@ -32,4 +34,4 @@ def open_store(
         )
     from graph.sqlite_store import SQLiteStore
 
-    return SQLiteStore(db or DEFAULT_DB)
+    return SQLiteStore(db or DEFAULT_DB, create=create)

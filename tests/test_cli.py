@@ -198,3 +198,22 @@ def test_render_focus_needs_an_entity(runner, shipped_db):
     result = runner.invoke(main, ["render", "--db", str(shipped_db), "--view", "focus"])
     assert result.exit_code == 2
     assert "--view focus needs --focus ENTITY" in result.output
+
+
+@pytest.mark.parametrize("args", [["stats"], ["cycles"], ["render"], ["query", "lender-web"]])
+def test_reading_a_missing_store_is_an_error_not_an_empty_store(runner, tmp_path, args):
+    db = tmp_path / "typo.db"
+    result = runner.invoke(main, [*args, "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"Error: {db}: no store here yet; load data first "
+        "(dealgraph load PATH..., or dealgraph demo), or pick one with --db")
+    assert not db.exists()
+
+
+def test_unknown_query_is_reported_before_opening_a_store(runner, tmp_path):
+    db = tmp_path / "s.db"
+    result = runner.invoke(main, ["query", "nope", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: unknown query 'nope'; known: circular-financing")
+    assert not db.exists()

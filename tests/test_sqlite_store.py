@@ -121,3 +121,9 @@ def test_newer_schema_version_is_refused(tmp_path):
     sqlite3.connect(path).execute("PRAGMA user_version = 9").connection.close()
     with pytest.raises(StoreError, match="schema version 9 is not supported"):
         SQLiteStore(path)
+
+
+def test_opening_without_create_needs_an_existing_store(tmp_path):
+    with pytest.raises(StoreError, match="no store here yet"):
+        SQLiteStore(tmp_path / "missing.db", create=False)
+    assert not (tmp_path / "missing.db").exists()
