@@ -218,7 +218,6 @@ class Neo4jStore(Store):
         by_type: dict[str, list[list]] = {}
         for r in deals:
             by_type.setdefault(self._type_of(r), []).append(_deal_row(r))
-        deal_rows = len(deals)
         total = len(entity_rows) + len(deals)
         done = 0
         try:
@@ -237,12 +236,13 @@ class Neo4jStore(Store):
                 for rel_type, rows in by_type.items():  # one statement per type and batch
                     for start in range(0, len(rows), BATCH_SIZE):
                         batch = rows[start : start + BATCH_SIZE]
-                        written = session.execute_write(_write_deals, types, rel_type, batch, stored > 0)
-                        if written != len(batch):
+                        try:
+                            session.execute_write(_write_deals, types, rel_type, batch, stored > 0)
+                        except _MissingEntities as exc:
                             raise StoreError(
-                                f"Neo4j at {self._shown_uri}: {len(batch) - written} deal(s) name entities "
-                                "that are not in the store"
-                            )
+                                f"Neo4j at {self._shown_uri}: {exc.count} deal(s) name entities that are not "
+                                f"in the store; stopped after {done} of {total} records"
+                            ) from None
                         done += len(batch)
                         if progress:
                             progress(done, total)
@@ -351,7 +351,15 @@ def _write_deals(tx, types: list[str], rel_type: str, rows: list[list], moved_po
         raise StoreError(f"relationship type {rel_type!r} is not in the model")
     if moved_possible:
         tx.run(_remove_moved(types), rows=rows, type=rel_type).consume()
-    return tx.run(_merge_relationships(rel_type), rows=rows).single()["written"]
+    written = tx.run(_merge_relationships(rel_type), rows=rows).single()["written"]
+    if written != len(rows):  # rolls this batch back: a MATCH found no entity for some rows
+        raise _MissingEntities(len(rows) - written)
+
+
+class _MissingEntities(Exception):
+    def __init__(self, count: int):
+        super().__init__(count)
+        self.count = count
 
 
 def _run_read(tx, text: str, params: dict) -> list[dict]:

@@ -140,8 +140,10 @@ def test_relationship_types_come_only_from_the_model(store, neo4j_db):
 
 def test_deal_naming_a_missing_entity_is_an_error(store):
     store.write(ENTITIES, [])
-    with pytest.raises(StoreError, match="not in the store"):
-        store.write([], [Relationship("d9", "nvidia", "invests_in", "nobody", 1.0)])
+    good = Relationship("d8", "nvidia", "invests_in", "coreweave", 2.0)
+    with pytest.raises(StoreError, match="1 deal.s. name entities that are not in the store"):
+        store.write([], [good, Relationship("d9", "nvidia", "invests_in", "nobody", 1.0)])
+    assert store.relationships() == []  # the failing batch was rolled back whole
 
 
 def test_neo4j_routing_uri_works(neo4j_db, neo4j_server):
@@ -166,15 +168,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_wrong_password_gives_one_line_without_the_password(neo4j_server):
-    if neo4j_server.password is None:
-        pytest.skip("needs a Neo4j with authentication on (NEO4J_URI with NEO4J_PASSWORD, e.g. docker compose)")
-    wrong = "wrong-" + neo4j_server.password[::-1]
+def test_wrong_password_gives_one_line_without_the_password(neo4j_auth_server):
+    wrong = "wrong-" + neo4j_auth_server.password[::-1]
     with pytest.raises(StoreError) as err:
-        Neo4jStore(neo4j_server.uri, username=neo4j_server.username or "neo4j", password=wrong)
+        Neo4jStore(neo4j_auth_server.uri, username=neo4j_auth_server.username or "neo4j", password=wrong)
     message = str(err.value)
     assert "wrong username or password" in message
-    assert neo4j_server.uri in message
+    assert neo4j_auth_server.uri in message
     assert wrong not in message and "\n" not in message
 
 
