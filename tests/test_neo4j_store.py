@@ -169,12 +169,13 @@ def _free_port() -> int:
 
 
 def test_wrong_password_gives_one_line_without_the_password(neo4j_auth_server):
-    wrong = "wrong-" + neo4j_auth_server.password[::-1]
+    server = neo4j_auth_server
+    wrong = "wrong-" + (server.password or "pw")[::-1]
     with pytest.raises(StoreError) as err:
-        Neo4jStore(neo4j_auth_server.uri, username=neo4j_auth_server.username or "neo4j", password=wrong)
+        Neo4jStore(server.uri, username=server.username or "neo4j", password=wrong, database=server.database)
     message = str(err.value)
     assert "wrong username or password" in message
-    assert neo4j_auth_server.uri in message
+    assert server.uri in message
     assert wrong not in message and "\n" not in message
 
 
