@@ -11,7 +11,6 @@ until the network is first drawn in headless Chromium (each page given 60 s). No
 from __future__ import annotations
 
 import argparse
-import math
 import random
 import sys
 import tempfile

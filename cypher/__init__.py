@@ -21,7 +21,6 @@ from ``dealgraph query`` and pasted into Neo4j Browser.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources

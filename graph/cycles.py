@@ -26,7 +26,7 @@ distance table keeps it from wandering away from ``s``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Hashable, Iterator
+from typing import Hashable, Iterator
 
 import networkx as nx
 

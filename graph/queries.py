@@ -5,7 +5,7 @@ graphs of any store. :func:`run_query` runs the Cypher on a Neo4j store and the 
 the embedded one; both return the same rows (plain JSON-able dicts, same keys, same
 order) - the differential tests hold them to that.
 
-Money direction comes from the model (:func:`graph.model.money_flow`); the ``.cypher``
+Money direction comes from the model (``graph.model.money_flow_graph``); the ``.cypher``
 files spell the same table out as relationship types, and a test checks they agree.
 """
 
@@ -19,7 +19,6 @@ import networkx as nx
 from cypher import bind, get_query, load_queries
 from graph.cycles import find_cycles
 from graph.errors import QueryError
-from graph.model import money_flow
 from graph.store import Store
 
 __all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]

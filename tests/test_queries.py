@@ -10,7 +10,7 @@ import re
 import pytest
 
 import cypher
-from cypher import CannedQuery, bind, load_queries, params_used, parse_query
+from cypher import bind, load_queries, params_used, parse_query
 from graph.errors import QueryError
 from graph.model import Entity, Relationship, schema
 from graph.neo4j_store import Neo4jStore
