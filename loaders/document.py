@@ -6,7 +6,11 @@ ask this module what a key means and how to turn one list item into a record.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Iterator
+
 from loaders.records import Location, Problem, Record, RecordType, type_name
+from loaders.text_lines import Unreadable, read_document
 
 #: Top-level keys holding records, and the record type of their items.
 SECTIONS: dict[str, RecordType] = {"entities": "entity", "relationships": "relationship"}
@@ -36,3 +40,23 @@ def item_to_record(where: Location, section: str, item: object) -> Record | Prob
             where, f"each item of {section!r} must be a mapping of fields, got {type_name(item)}"
         )
     return Record(where, SECTIONS[section], item)
+
+
+class DocumentSource:
+    """A source that reads its whole file as text, then parses it (JSON, YAML documents)."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def records(self) -> Iterator[Record | Problem]:
+        name = str(self.path)
+        try:
+            text = read_document(self.path)
+        except Unreadable as exc:
+            yield Problem(Location(name, exc.line), str(exc))
+            return
+        yield from self.parse(name, text)
+
+    def parse(self, name: str, text: str) -> Iterator[Record | Problem]:
+        """The records of the document ``text`` read from file ``name``."""
+        raise NotImplementedError

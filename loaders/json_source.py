@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from loaders.document import (
+    DocumentSource,
     EXPECTED_DOCUMENT,
     SECTIONS,
     item_to_record,
@@ -21,7 +22,7 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, record_type, type_name
-from loaders.text_lines import NotUtf8, Unreadable, decode_line, read_document
+from loaders.text_lines import NotUtf8, decode_line
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -61,19 +62,10 @@ class JsonLinesSource:
                 yield Record(where, record_type(value), value)
 
 
-class JsonSource:
+class JsonSource(DocumentSource):
     """Reads one JSON document ``{"entities": [...], "relationships": [...]}``."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-
-    def records(self) -> Iterator[Record | Problem]:
-        name = str(self.path)
-        try:
-            text = read_document(self.path)
-        except Unreadable as exc:
-            yield Problem(Location(name, exc.line), str(exc))
-            return
+    def parse(self, name: str, text: str) -> Iterator[Record | Problem]:
         try:
             yield from _DocumentScanner(name, text).records()
         except json.JSONDecodeError as exc:

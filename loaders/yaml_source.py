@@ -10,12 +10,12 @@ as it does CSV cells.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Iterator
 
 import yaml
 
 from loaders.document import (
+    DocumentSource,
     EXPECTED_DOCUMENT,
     SECTIONS,
     item_to_record,
@@ -23,7 +23,6 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, type_name
-from loaders.text_lines import Unreadable, read_document
 
 # The pure-Python loader, not libyaml's: its messages are clearer and the same on every
 # machine, and YAML documents are small enough for its speed not to matter.
@@ -31,19 +30,10 @@ _Loader = yaml.SafeLoader
 _NULL_TAG = "tag:yaml.org,2002:null"
 
 
-class YamlSource:
+class YamlSource(DocumentSource):
     """Reads one YAML document; records are reported at the line their mapping starts."""
 
-    def __init__(self, path: Path | str):
-        self.path = Path(path)
-
-    def records(self) -> Iterator[Record | Problem]:
-        name = str(self.path)
-        try:
-            text = read_document(self.path)
-        except Unreadable as exc:
-            yield Problem(Location(name, exc.line), str(exc))
-            return
+    def parse(self, name: str, text: str) -> Iterator[Record | Problem]:
         try:
             root = _compose(text)
         except yaml.MarkedYAMLError as exc:
