@@ -64,14 +64,19 @@ def relationship_types() -> dict[str, str]:
 _ROW_FIELDS = ("id", "source", "target", *_DEAL_PROPERTIES)
 
 
-def _merge_relationships(rel_type: str) -> str:
+def _merge_relationships(rel_type: str, create: bool = False) -> str:
     # Properties are SET one by one, not with `r += map`: a map could hold `id`, which would
     # make the planner add an Eager barrier between the MERGE and the SET.
+    # create=True (only when no deal is stored and the rows' ids are distinct) CREATEs instead:
+    # MERGE has to look each id up, and the plan Neo4j picks for that lookup follows the
+    # statistics of a graph that changes under a load (after a wipe it was seen to scan the
+    # whole relationship index per row, hundreds of seconds for one batch).
     sets = ", ".join(f"r.{p} = row[{i}]" for i, p in enumerate(_ROW_FIELDS) if i >= 3)
+    verb = "CREATE" if create else "MERGE"
     return f"""
 UNWIND $rows AS row
 MATCH (a:Entity {{id: row[1]}}), (b:Entity {{id: row[2]}})
-MERGE (a)-[r:{rel_type} {{id: row[0]}}]->(b)
+{verb} (a)-[r:{rel_type} {{id: row[0]}}]->(b)
 SET {sets}
 RETURN count(r) AS written
 """
@@ -345,13 +350,15 @@ def _deal_row(r: Relationship) -> list:
 
 
 def _write_deals(tx, types: list[str], rel_type: str, rows: list[list], moved_possible: bool) -> int:
-    """One batch of deals of one type: drop copies whose kind or entities changed, then MERGE.
-    Safe to retry: both statements converge on the same graph."""
+    """One batch of deals of one type: drop copies whose kind or entities changed, then MERGE
+    (or CREATE when no deal was stored before this write). Safe to retry: a failed attempt
+    is rolled back whole and the statements converge on the same graph."""
     if rel_type not in types:  # never place anything but a model type in query text
         raise StoreError(f"relationship type {rel_type!r} is not in the model")
     if moved_possible:
         tx.run(_remove_moved(types), rows=rows, type=rel_type).consume()
-    written = tx.run(_merge_relationships(rel_type), rows=rows).single()["written"]
+    # No deal stored (a first load) and ids made unique by write(): nothing to merge with.
+    written = tx.run(_merge_relationships(rel_type, create=not moved_possible), rows=rows).single()["written"]
     if written != len(rows):  # rolls this batch back: a MATCH found no entity for some rows
         raise _MissingEntities(len(rows) - written)
 
