@@ -166,7 +166,10 @@ def main() -> int:
 
         os.environ.setdefault("DEALGRAPH_NEO4J_JAVA_OPTS", "-Xms2g -Xmx4g -XX:+ExitOnOutOfMemoryError")
         import_dir = Path(tmp.name)
-        server = local_neo4j.start(["--import-dir", str(import_dir), "--page-cache", "1g", "--tx-memory", "0"])
+        launcher_args = ["--page-cache", "1g", "--tx-memory", "0"]
+        server = local_neo4j.start(["--import-dir", str(import_dir), *launcher_args])
+        print(f"local launcher, same for every method: {' '.join(launcher_args)}; "
+              f"JVM {os.environ['DEALGRAPH_NEO4J_JAVA_OPTS']}", flush=True)
         uri, auth, database = server.uri, None, None
     try:
         print(f"generating {args.entities:,} entities and {args.relationships:,} relationships ...", flush=True)
