@@ -202,13 +202,13 @@ def query(name, list_, params, fmt, open_store):
     On the embedded store the query's Python twin answers; with --neo4j-uri the Cypher runs.
     `dealgraph query --list` shows the queries and their parameters.
     """
-    from cypher import get_query, load_queries
-    from graph.queries import run_query
+    from cypher import get_query
+    from graph.queries import list_queries, run_query
 
     if list_:
-        for q in load_queries().values():
-            defaults = ", ".join(f"{k}={v!r}" for k, v in q.params.items())
-            click.echo(f"{q.name}: {q.description}\n    params: {defaults or '(none)'}")
+        for q in list_queries():
+            defaults = ", ".join(f"{k}={v!r}" for k, v in q["params"].items())
+            click.echo(f"{q['name']}: {q['description']}\n    params: {defaults or '(none)'}")
         return
     if not name:
         raise click.UsageError("give a query NAME, or --list to see them")

@@ -143,20 +143,7 @@ def neo4j_server() -> Neo4jServer:
         yield server
         return
 
-    try:
-        process = local_neo4j.start()
-    except (local_neo4j.LauncherError, OSError, TimeoutError) as exc:
-        _unavailable(str(exc))
-    try:
-        server = Neo4jServer(uri=process.uri, local=True)
-        try:
-            _check_server(server)
-        except Exception as exc:
-            _unavailable(f"local Neo4j at {process.uri} does not answer: {type(exc).__name__}: {exc}")
-        _started.append(f"local Neo4j at {process.uri}, ready in {process.startup_seconds:.1f} s")
-        yield server
-    finally:
-        process.stop()
+    yield from _local_server("local Neo4j")
 
 
 @pytest.fixture(scope="session")
@@ -176,17 +163,24 @@ def neo4j_auth_server() -> Neo4jServer:
         yield server
         return
 
+    yield from _local_server("local Neo4j with auth", password=LOCAL_AUTH_PASSWORD, java_opts=["-Xmx512m"])
+
+
+def _local_server(label: str, password: str | None = None, java_opts: list[str] | None = None):
+    """Start a launcher from tests/neo4j_local, yield it as a Neo4jServer, stop it afterwards."""
+    args = ["--password", password] if password else []
     try:
-        process = local_neo4j.start(["--password", LOCAL_AUTH_PASSWORD], java_opts=["-Xmx512m"])
+        process = local_neo4j.start(args, java_opts=java_opts)
     except (local_neo4j.LauncherError, OSError, TimeoutError) as exc:
         _unavailable(str(exc))
     try:
-        server = Neo4jServer(uri=process.uri, username="neo4j", password=LOCAL_AUTH_PASSWORD, local=True)
+        server = Neo4jServer(uri=process.uri, username="neo4j" if password else None,
+                             password=password, local=True)
         try:
             _check_server(server)
         except Exception as exc:
-            _unavailable(f"local Neo4j (auth on) at {process.uri} does not answer: {type(exc).__name__}: {exc}")
-        _started.append(f"local Neo4j with auth at {process.uri}, ready in {process.startup_seconds:.1f} s")
+            _unavailable(f"{label} at {process.uri} does not answer: {type(exc).__name__}: {exc}")
+        _started.append(f"{label} at {process.uri}, ready in {process.startup_seconds:.1f} s")
         yield server
     finally:
         process.stop()
