@@ -6,19 +6,38 @@ the properties ``id, kind, amount_usd, amount_note, date, summary, evidence_url,
 evidence_title``. Relationship types are never taken from input: only the model's list
 is ever put into query text; every value travels as a ``$parameter``.
 
-Writes are batched ``UNWIND $rows ... MERGE`` statements, one managed transaction
-(``execute_write``) per batch, MERGE on the entity id and on the deal id and SET of every
-property, so a transaction function can be retried and loading the same records twice
-leaves the same graph. A load spans many transactions, so unlike the embedded store it
-is not all-or-nothing: a load that stops part-way (server gone, interrupted) has written
-its first batches, and re-running the same load converges to exactly the same graph (the
-same counts) as an uninterrupted one.
+Writes are batched ``UNWIND $rows`` statements, one managed transaction (``execute_write``)
+per batch, and every transaction function is safe to run twice; loading the same records
+twice leaves the same graph. Entities MERGE on their id. Deals are written on their deal
+id without ``MERGE (a)-[r:T {id}]->(b)``: the plan Neo4j picks for that lookup (an index
+seek, or a scan of the whole index for every row) follows index statistics that lag behind
+a load, and both were seen, the scan taking hundreds of seconds for one batch. Instead a
+write first reads which deal ids are stored, and where (one pass over each relationship type
+that holds deals, none on a first load); stored deals are then updated or removed by their
+element id and new ones are CREATEd. Every lookup a write makes is a unique-constraint or
+element-id seek, whose plan does not depend on statistics. A batch of new deals also
+records a marker node, ``(:DealgraphBatch {id})``, in its transaction: if the driver runs
+the batch again because the commit's acknowledgement was lost, the marker says it is done.
+Markers are removed when the write ends.
+
+Batches run :data:`WRITE_WORKERS` transactions side by side. Entities are spread over
+buckets by a hash of their id, and two batches that touch a common bucket never run at the
+same time, so parallel writers do not wait on each other's node locks. A load spans many
+transactions, so unlike the embedded store it is not all-or-nothing: a load that stops
+part-way (server gone, interrupted) has written some batches, and re-running the same load
+converges to exactly the same graph (the same counts) as an uninterrupted one.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
+import queue
 import re
-from typing import Any, Sequence
+import threading
+import uuid
+import zlib
+from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from neo4j import GraphDatabase
@@ -30,6 +49,16 @@ from graph.store import Progress, Store
 
 #: Records per write transaction.
 BATCH_SIZE = 10_000
+
+#: Write transactions run side by side (each on its own session); 1 writes one batch at a time.
+WRITE_WORKERS = 2
+
+#: Entity buckets per worker: more buckets, more batches that can run side by side.
+BUCKETS_PER_WORKER = 4
+
+# The driver logs each retried transaction (a deadlock between parallel writers, a leader
+# switch) as a warning; errors that end a write reach the user as one line from this module.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 HINT = "is Neo4j running? try: docker compose up -d"
 
@@ -64,34 +93,30 @@ def relationship_types() -> dict[str, str]:
 _ROW_FIELDS = ("id", "source", "target", *_DEAL_PROPERTIES)
 
 
-def _merge_relationships(rel_type: str, create: bool = False) -> str:
-    # Properties are SET one by one, not with `r += map`: a map could hold `id`, which would
-    # make the planner add an Eager barrier between the MERGE and the SET.
-    # create=True (only when no deal is stored and the rows' ids are distinct) CREATEs instead:
-    # MERGE has to look each id up, and the plan Neo4j picks for that lookup follows the
-    # statistics of a graph that changes under a load (after a wipe it was seen to scan the
-    # whole relationship index per row, hundreds of seconds for one batch).
-    sets = ", ".join(f"r.{p} = row[{i}]" for i, p in enumerate(_ROW_FIELDS) if i >= 3)
-    verb = "CREATE" if create else "MERGE"
+@functools.lru_cache(maxsize=None)
+def _create_deals_statement(rel_type: str) -> str:
+    """CREATE deals of one model type (never a type taken from input)."""
+    props = ", ".join(f"{p}: row[{i}]" for i, p in enumerate(_ROW_FIELDS) if i not in (1, 2))
     return f"""
 UNWIND $rows AS row
 MATCH (a:Entity {{id: row[1]}}), (b:Entity {{id: row[2]}})
-{verb} (a)-[r:{rel_type} {{id: row[0]}}]->(b)
-SET {sets}
+CREATE (a)-[r:{rel_type} {{{props}}}]->(b)
 RETURN count(r) AS written
 """
 
 
-def _remove_moved(types: list[str]) -> str:
-    # A deal keeps its id if the input changes its kind or its entities; the earlier copy
-    # (of any type, between any entities) is removed first, as the embedded store's
-    # upsert-by-id replaces it.
-    return f"""
-UNWIND $rows AS row
-MATCH (a:Entity)-[r:{"|".join(types)} {{id: row[0]}}]->(b:Entity)
-WHERE type(r) <> $type OR a.id <> row[1] OR b.id <> row[2]
-DELETE r
-"""
+# Rows: [element id, *deal row]. The deal id is checked too: Neo4j may reuse the element id
+# of a relationship deleted since it was read. Properties are SET one by one, not with
+# `r = map`: a map holding `id` would make the planner add an Eager barrier.
+_UPDATE_DEALS = (
+    "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row[0] AND r.id = row[1] SET "
+    + ", ".join(f"r.{p} = row[{i + 1}]" for i, p in enumerate(_ROW_FIELDS) if i >= 3)
+)
+
+# Rows: [element id, deal id].
+_DELETE_DEALS = "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row[0] AND r.id = row[1] DELETE r"
+
+_MARKER = "DealgraphBatch"
 
 
 def safe_uri(uri: str) -> str:
@@ -124,9 +149,13 @@ class Neo4jStore(Store):
         username: str | None = None,
         password: str | None = None,
         database: str | None = None,
+        workers: int = WRITE_WORKERS,
     ):
         self.uri = uri
         self.database = database or None
+        if workers < 1:
+            raise StoreError(f"workers must be at least 1, not {workers}")
+        self.workers = workers
         self._secrets = [x for x in (password, _uri_password(uri)) if x]
         self._shown_uri = safe_uri(uri)
         self._types = relationship_types()
@@ -194,7 +223,10 @@ class Neo4jStore(Store):
         return self._driver.session(database=self.database) if self.database else self._driver.session()
 
     def _create_schema(self) -> None:
-        statements = ["CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE"]
+        statements = [
+            "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE",
+            f"CREATE CONSTRAINT dealgraph_batch_id IF NOT EXISTS FOR (m:{_MARKER}) REQUIRE m.id IS UNIQUE",
+        ]
         for kind, rel_type in self._types.items():
             statements.append(
                 f"CREATE INDEX deal_id_{kind} IF NOT EXISTS FOR ()-[r:{rel_type}]-() ON (r.id)"
@@ -212,55 +244,175 @@ class Neo4jStore(Store):
         relationships: Sequence[Relationship],
         progress: Progress | None = None,
     ) -> None:
-        """Upsert entities and deals in batches of :data:`BATCH_SIZE`, one transaction each.
+        """Upsert entities, then deals, in batches of up to :data:`BATCH_SIZE` records, one
+        transaction each, :data:`WRITE_WORKERS` at a time.
 
-        Not all-or-nothing: if it stops part-way, the batches before the failure are
-        written and re-running the same write completes it exactly.
+        Not all-or-nothing: if it stops part-way, the batches that committed are written and
+        re-running the same write completes it exactly.
         """
         # Later records win over earlier ones with the same id, as in the embedded store.
         entity_rows = list({e.id: _entity_row(e) for e in entities}.values())
         deals = list({r.id: r for r in relationships}.values())
-        by_type: dict[str, list[list]] = {}
         for r in deals:
-            by_type.setdefault(self._type_of(r), []).append(_deal_row(r))
-        total = len(entity_rows) + len(deals)
-        done = 0
+            self._type_of(r)  # an unknown kind is refused before anything is written
+        tracker = _Tracker(len(entity_rows) + len(deals), progress)
         try:
-            with self._session() as session:
-                # A deal already stored may have changed kind or entities; looking that up
-                # costs an index seek per type and row, needless when no deal is stored yet
-                # (a first load). The count comes from Neo4j's count store, not a scan.
-                types = list(self._types.values())
-                stored = session.execute_read(_count_deals, "|".join(types)) if deals else 0
-                for start in range(0, len(entity_rows), BATCH_SIZE):
-                    batch = entity_rows[start : start + BATCH_SIZE]
-                    session.execute_write(_run_write, _MERGE_ENTITIES, batch)
-                    done += len(batch)
-                    if progress:
-                        progress(done, total)
-                for rel_type, rows in by_type.items():  # one statement per type and batch
-                    for start in range(0, len(rows), BATCH_SIZE):
-                        batch = rows[start : start + BATCH_SIZE]
-                        try:
-                            session.execute_write(_write_deals, types, rel_type, batch, stored > 0)
-                        except _MissingEntities as exc:
-                            raise StoreError(
-                                f"Neo4j at {self._shown_uri}: {exc.count} deal(s) name entities that are not "
-                                f"in the store; stopped after {done} of {total} records"
-                            ) from None
-                        done += len(batch)
-                        if progress:
-                            progress(done, total)
+            self._check_entities_exist(deals, {row["id"] for row in entity_rows})
+            if entity_rows:
+                tasks = [
+                    _Task((), len(batch), _run_write, (_MERGE_ENTITIES, batch))
+                    for batch in _chunks(entity_rows, BATCH_SIZE)
+                ]
+                self._run_tasks(tasks, tracker)
+            if deals:
+                load = uuid.uuid4().hex
+                deletes, writes = self._deal_tasks(deals, load)
+                self._run_tasks(deletes, tracker)
+                self._run_tasks(writes, tracker)
+                with self._session() as session:
+                    session.execute_write(_forget_batches)
+        except _MissingEntities as exc:
+            raise StoreError(
+                f"Neo4j at {self._shown_uri}: {exc.count} deal(s) name entities that are not "
+                f"in the store; stopped after {tracker.done} of {tracker.total} records"
+            ) from None
         except AuthError as exc:
             raise StoreError(self._message(f"Neo4j at {self._shown_uri} refused the write", exc)) from None
         except (DriverError, Neo4jError, OSError) as exc:
             raise StoreError(
                 self._message(
-                    f"Neo4j at {self._shown_uri}: write stopped after {done} of {total} records, "
-                    "re-run the same load to complete it",
+                    f"Neo4j at {self._shown_uri}: write stopped after {tracker.done} of {tracker.total} "
+                    "records, re-run the same load to complete it",
                     exc,
                 )
             ) from None
+
+    def _check_entities_exist(self, deals: list[Relationship], written: set[str]) -> None:
+        """Refuse, before writing anything, deals naming an entity neither in this write nor
+        in the store (deal batches run side by side, so one failing batch would not stop
+        the others)."""
+        wanted = {r.source for r in deals} | {r.target for r in deals}
+        wanted -= written
+        if not wanted:
+            return
+        with self._session() as session:
+            missing = set(session.execute_read(_missing_entities, sorted(wanted)))
+        if missing:
+            bad = sum(1 for r in deals if r.source in missing or r.target in missing)
+            shown = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
+            raise StoreError(
+                f"Neo4j at {self._shown_uri}: {bad} deal(s) name entities that are not in the store "
+                f"({shown}); nothing was written"
+            )
+
+    def _deal_tasks(self, deals: list[Relationship], load: str) -> tuple[list["_Task"], list["_Task"]]:
+        """Batches removing stored copies of deals that moved (changed kind or entities), and
+        batches updating or creating the deals; each batch within one cell of two entity
+        buckets, biggest cells first."""
+        with self._session() as session:
+            # Types that held deals before this write; counts come from Neo4j's count store,
+            # not a scan. On a first load there is nothing to read.
+            stored_types = [t for t in self._types.values() if session.execute_read(_count_deals, t)]
+            stored = session.execute_read(_stored_deals, stored_types, {r.id for r in deals}) if stored_types else {}
+        # About one batch per cell: with small cells, per-statement costs would outweigh what
+        # running side by side gains. k buckets make k(k+1)/2 cells.
+        n_buckets = 1
+        while (
+            n_buckets < self.workers * BUCKETS_PER_WORKER
+            and (n_buckets + 1) * (n_buckets + 2) // 2 * BATCH_SIZE <= len(deals)
+        ):
+            n_buckets += 1
+        buckets: dict[str, int] = {}
+
+        def cell(source: str, target: str) -> tuple[int, int]:
+            i, j = (
+                buckets[e] if e in buckets else buckets.setdefault(e, zlib.crc32(e.encode("utf-8")) % n_buckets)
+                for e in (source, target)
+            )
+            return (i, j) if i < j else (j, i)
+
+        moved: dict[tuple, list[list]] = {}
+        updated: dict[tuple, list[tuple[str, Relationship]]] = {}
+        created: dict[tuple, list[Relationship]] = {}
+        for r in deals:
+            place = (self._types[r.kind], r.source, r.target)
+            kept = None
+            for copy in stored.get(r.id, ()):  # (type, source, target, element id)
+                if kept is None and copy[:3] == place:
+                    kept = copy
+                else:
+                    moved.setdefault(cell(copy[1], copy[2]), []).append([copy[3], r.id])
+            if kept is None:
+                created.setdefault(cell(r.source, r.target), []).append(r)
+            else:
+                updated.setdefault(cell(r.source, r.target), []).append((kept[3], r))
+
+        deletes = [
+            _Task(frozenset(key), 0, _run_write, (_DELETE_DEALS, batch))
+            for key, rows in sorted(moved.items(), key=lambda item: -len(item[1]))
+            for batch in _chunks(rows, BATCH_SIZE)
+        ]
+        writes = []
+        for key in sorted(created.keys() | updated.keys(), key=lambda k: -len(created.get(k, ())) - len(updated.get(k, ()))):
+            for batch in _chunks(updated.get(key, []), BATCH_SIZE):
+                writes.append(_Task(frozenset(key), len(batch), _update_deals, (batch,)))
+            new = sorted(created.get(key, []), key=lambda r: r.kind)  # few types per batch: few statements
+            for batch in _chunks(new, BATCH_SIZE):
+                # Rows are built by the worker that runs the batch, while the other one waits
+                # on the server.
+                marker = f"{load}-{len(writes)}"
+                writes.append(_Task(frozenset(key), len(batch), _create_deals, (self._types, batch, marker)))
+        return deletes, writes
+
+    def _run_tasks(self, tasks: list["_Task"], tracker: "_Tracker") -> None:
+        """Run each task in a managed write transaction, up to ``self.workers`` at a time and
+        never two whose bucket keys meet; progress is reported from the calling thread."""
+        workers = min(self.workers, len(tasks))
+        if workers <= 1:
+            with self._session() as session:
+                for task in tasks:
+                    session.execute_write(task.function, *task.args)
+                    tracker.add(task.size)
+            return
+        scheduler = _Scheduler(tasks)
+        events: queue.Queue = queue.Queue()
+
+        def work() -> None:
+            try:
+                with self._session() as session:
+                    while (task := scheduler.take()) is not None:
+                        try:
+                            session.execute_write(task.function, *task.args)
+                        finally:
+                            scheduler.release(task)
+                        events.put(task.size)
+            except BaseException as exc:  # handed to the calling thread, which raises it
+                scheduler.stop()
+                events.put(exc)
+            finally:
+                events.put(None)
+
+        threads = [threading.Thread(target=work, name=f"dealgraph-write-{n}", daemon=True) for n in range(workers)]
+        for thread in threads:
+            thread.start()
+        error: BaseException | None = None
+        try:
+            running = workers
+            while running:
+                event = events.get()
+                if event is None:
+                    running -= 1
+                elif isinstance(event, BaseException):
+                    error = error or event
+                else:
+                    tracker.add(event)
+        except BaseException:  # the progress callback raised, or Ctrl-C: let running batches end
+            scheduler.stop()
+            for thread in threads:
+                thread.join()
+            raise
+        if error is not None:
+            raise error
 
     def _type_of(self, r: Relationship) -> str:
         try:
@@ -338,8 +490,13 @@ def _run_write(tx, text: str, rows: list[dict]) -> None:
     tx.run(text, rows=rows).consume()
 
 
-def _count_deals(tx, types: str) -> int:
-    return tx.run(f"MATCH ()-[r:{types}]->() RETURN count(r) AS n").single()["n"]
+def _missing_entities(tx, ids: list[str]) -> list[str]:
+    query = "UNWIND $ids AS id OPTIONAL MATCH (e:Entity {id: id}) WITH id, e WHERE e IS NULL RETURN id"
+    return [record["id"] for record in tx.run(query, ids=ids)]
+
+
+def _count_deals(tx, rel_type: str) -> int:
+    return tx.run(f"MATCH ()-[r:{rel_type}]->() RETURN count(r) AS n").single()["n"]
 
 
 def _deal_row(r: Relationship) -> list:
@@ -349,24 +506,107 @@ def _deal_row(r: Relationship) -> list:
     return row
 
 
-def _write_deals(tx, types: list[str], rel_type: str, rows: list[list], moved_possible: bool) -> int:
-    """One batch of deals of one type: drop copies whose kind or entities changed, then MERGE
-    (or CREATE when no deal was stored before this write). Safe to retry: a failed attempt
-    is rolled back whole and the statements converge on the same graph."""
-    if rel_type not in types:  # never place anything but a model type in query text
-        raise StoreError(f"relationship type {rel_type!r} is not in the model")
-    if moved_possible:
-        tx.run(_remove_moved(types), rows=rows, type=rel_type).consume()
-    # No deal stored (a first load) and ids made unique by write(): nothing to merge with.
-    written = tx.run(_merge_relationships(rel_type, create=not moved_possible), rows=rows).single()["written"]
-    if written != len(rows):  # rolls this batch back: a MATCH found no entity for some rows
-        raise _MissingEntities(len(rows) - written)
+def _chunks(items: list, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _stored_deals(tx, types: list[str], wanted: set[str]) -> dict[str, list[tuple]]:
+    """``{deal id: [(type, source, target, element id), ...]}`` for the stored deals among
+    ``wanted``: one pass over each type (more than one copy only in a graph written by hand)."""
+    found: dict[str, list[tuple]] = {}
+    for rel_type in types:
+        result = tx.run(
+            f"MATCH (a:Entity)-[r:{rel_type}]->(b:Entity) RETURN r.id, a.id, b.id, elementId(r)"
+        )
+        for deal_id, source, target, element_id in result:
+            if deal_id in wanted:
+                found.setdefault(deal_id, []).append((rel_type, source, target, element_id))
+    return found
+
+
+def _create_deals(tx, types: dict[str, str], deals: list[Relationship], marker: str) -> None:
+    """CREATE one batch of new deals, and its marker. Safe to retry: a failed attempt is
+    rolled back whole, and an attempt that committed without the driver hearing of it left
+    its marker."""
+    if tx.run(f"MATCH (m:{_MARKER} {{id: $id}}) RETURN count(m) AS n", id=marker).single()["n"]:
+        return
+    by_type: dict[str, list[list]] = {}
+    for r in deals:
+        by_type.setdefault(types[r.kind], []).append(_deal_row(r))
+    for rel_type, rows in by_type.items():  # types from relationship_types(): the model's, checked
+        written = tx.run(_create_deals_statement(rel_type), rows=rows).single()["written"]
+        if written != len(rows):  # rolls this batch back: a MATCH found no entity for some rows
+            raise _MissingEntities(len(rows) - written)
+    tx.run(f"CREATE (:{_MARKER} {{id: $id}})", id=marker).consume()
+
+
+def _update_deals(tx, deals: list[tuple[str, Relationship]]) -> None:
+    """SET the fields of stored deals, found by element id. Safe to run twice."""
+    tx.run(_UPDATE_DEALS, rows=[[element_id, *_deal_row(r)] for element_id, r in deals]).consume()
+
+
+def _forget_batches(tx) -> None:
+    # Markers of this write, and any left by a write that stopped part-way.
+    tx.run(f"MATCH (m:{_MARKER}) DELETE m").consume()
 
 
 class _MissingEntities(Exception):
     def __init__(self, count: int):
         super().__init__(count)
         self.count = count
+
+
+class _Task:
+    """One write transaction: ``function(tx, *args)``, touching the entity buckets ``keys``."""
+
+    __slots__ = ("keys", "size", "function", "args")
+
+    def __init__(self, keys, size: int, function: Callable, args: tuple):
+        self.keys, self.size, self.function, self.args = keys, size, function, args
+
+
+class _Scheduler:
+    """Hands tasks to workers in order, skipping any whose buckets a running task holds."""
+
+    def __init__(self, tasks: list[_Task]):
+        self._pending = list(tasks)
+        self._busy: set = set()
+        self._stopped = False
+        self._changed = threading.Condition()
+
+    def take(self) -> _Task | None:
+        with self._changed:
+            while not self._stopped and self._pending:
+                for n, task in enumerate(self._pending):
+                    if self._busy.isdisjoint(task.keys):
+                        del self._pending[n]
+                        self._busy.update(task.keys)
+                        return task
+                self._changed.wait()
+            return None
+
+    def release(self, task: _Task) -> None:
+        with self._changed:
+            self._busy.difference_update(task.keys)
+            self._changed.notify_all()
+
+    def stop(self) -> None:
+        with self._changed:
+            self._stopped = True
+            self._changed.notify_all()
+
+
+class _Tracker:
+    """Records written so far, reported to the progress callback."""
+
+    def __init__(self, total: int, progress: Progress | None):
+        self.total, self.done, self._progress = total, 0, progress
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if self._progress and n:
+            self._progress(self.done, self.total)
 
 
 def _run_read(tx, text: str, params: dict) -> list[dict]:
