@@ -324,11 +324,14 @@ class Neo4jStore(Store):
             n_buckets += 1
         buckets: dict[str, int] = {}
 
+        def bucket(entity_id: str) -> int:
+            b = buckets.get(entity_id)
+            if b is None:
+                b = buckets[entity_id] = zlib.crc32(entity_id.encode("utf-8")) % n_buckets
+            return b
+
         def cell(source: str, target: str) -> tuple[int, int]:
-            i, j = (
-                buckets[e] if e in buckets else buckets.setdefault(e, zlib.crc32(e.encode("utf-8")) % n_buckets)
-                for e in (source, target)
-            )
+            i, j = bucket(source), bucket(target)
             return (i, j) if i < j else (j, i)
 
         moved: dict[tuple, list[list]] = {}
@@ -353,7 +356,10 @@ class Neo4jStore(Store):
             for batch in _chunks(rows, BATCH_SIZE)
         ]
         writes = []
-        for key in sorted(created.keys() | updated.keys(), key=lambda k: -len(created.get(k, ())) - len(updated.get(k, ()))):
+        def size(key: tuple) -> int:
+            return len(created.get(key, ())) + len(updated.get(key, ()))
+
+        for key in sorted(created.keys() | updated.keys(), key=size, reverse=True):
             for batch in _chunks(updated.get(key, []), BATCH_SIZE):
                 writes.append(_Task(frozenset(key), len(batch), _update_deals, (batch,)))
             new = sorted(created.get(key, []), key=lambda r: r.kind)  # few types per batch: few statements

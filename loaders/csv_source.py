@@ -21,7 +21,7 @@ from loaders.records import (
     RecordType,
     record_type,
 )
-from loaders.text_lines import NotUtf8, utf8_lines
+from loaders.text_lines import NotUtf8, Unreadable, open_bytes, utf8_lines
 
 _PLURAL_TYPE = {"entity": "entities", "relationship": "relationships"}
 
@@ -39,9 +39,9 @@ class CsvSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open(self.path, "rb")
-        except OSError as exc:
-            yield Problem(Location(name), f"cannot read file: {exc.strerror}")
+            f = open_bytes(self.path)
+        except Unreadable as exc:
+            yield Problem(Location(name), str(exc))
             return
         with f:
             # strict: a stray quote or a quote left open is an error, not silently kept.

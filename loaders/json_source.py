@@ -22,7 +22,7 @@ from loaders.document import (
     unknown_key_problem,
 )
 from loaders.records import Location, Problem, Record, record_type, type_name
-from loaders.text_lines import NotUtf8, decode_line
+from loaders.text_lines import NotUtf8, Unreadable, decode_line, open_bytes
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
@@ -36,9 +36,9 @@ class JsonLinesSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open(self.path, "rb")
-        except OSError as exc:
-            yield Problem(Location(name), f"cannot read file: {exc.strerror}")
+            f = open_bytes(self.path)
+        except Unreadable as exc:
+            yield Problem(Location(name), str(exc))
             return
         with f:
             for line_no, raw in enumerate(f, start=1):

@@ -57,10 +57,22 @@ def decode_document(raw: bytes) -> str:
         raise NotUtf8(line, shifted) from None
 
 
+def _cannot_read(exc: OSError) -> Unreadable:
+    return Unreadable(None, f"cannot read file: {exc.strerror}")
+
+
+def open_bytes(path: Path) -> BinaryIO:
+    """``path`` opened for reading bytes (to stream it); raises :class:`Unreadable`."""
+    try:
+        return open(path, "rb")
+    except OSError as exc:
+        raise _cannot_read(exc) from None
+
+
 def read_document(path: Path) -> str:
     """A whole (small) document file as text; raises :class:`Unreadable`."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise Unreadable(None, f"cannot read file: {exc.strerror}") from None
+        raise _cannot_read(exc) from None
     return decode_document(raw)
