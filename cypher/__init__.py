@@ -5,11 +5,13 @@ Each file starts with comment lines::
     // name: circular-financing
     // description: one line saying what the query answers
     // params: maxLength=6, entity=null, minAmount=null
-    // Paste into Neo4j Browser first:
-    // :param maxLength => 6
+    // Paste into Neo4j Browser first (one line):
+    // :params {maxLength: 6, entity: null, minAmount: null}
     ...
 
-and then the query, which takes its values only as ``$parameters``. The same text runs
+and then the query, which takes its values only as ``$parameters``. The ``:params`` line
+sets every declared parameter to its default in one paste (a test evaluates it as a Cypher
+map and compares it with ``// params:``). The same text runs
 from ``dealgraph query`` and pasted into Neo4j Browser.
 
 >>> queries = load_queries()

@@ -1,10 +1,8 @@
 // name: circular-financing
 // description: Money loops: chains of deals through which money leaves an entity and comes back to it in at most $maxLength hops (optionally through $entity, every hop worth at least $minAmount USD), each loop once with the deals on every hop, ranked by the money that can go all the way round.
 // params: maxLength=6, entity=null, minAmount=null:number
-// Paste into Neo4j Browser first:
-// :param maxLength => 6
-// :param entity => null
-// :param minAmount => null
+// Paste into Neo4j Browser first (one line):
+// :params {maxLength: 6, entity: null, minAmount: null}
 //
 // Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
 // from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN move it from the end node to

@@ -1,8 +1,8 @@
 // name: customer-concentration
 // description: Customer concentration: for $vendor (or every vendor when null), each customer's known contract value and its share of the vendor's known total. Customers are the entities that pay the vendor: C customer_of V, C leases_from V, or V supplies C.
 // params: vendor=null
-// Paste into Neo4j Browser first:
-// :param vendor => null
+// Paste into Neo4j Browser first (one line):
+// :params {vendor: null}
 MATCH (v:Entity)-[:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c:Entity)
 WHERE v <> c AND ($vendor IS NULL OR v.id = $vendor)
 WITH DISTINCT v, c

@@ -1,8 +1,8 @@
 // name: lender-web
 // description: The lender web: who lends to whom (lends_to deals), one row per lender and borrower with the number of loans and their known total, lenders with the most known lending first (optionally only rows involving $entity).
 // params: entity=null
-// Paste into Neo4j Browser first:
-// :param entity => null
+// Paste into Neo4j Browser first (one line):
+// :params {entity: null}
 MATCH (l:Entity)-[:LENDS_TO]->(b:Entity)
 WHERE l <> b AND ($entity IS NULL OR l.id = $entity OR b.id = $entity)
 WITH DISTINCT l, b

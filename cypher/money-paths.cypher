@@ -1,10 +1,9 @@
 // name: money-paths
 // description: Money-flow paths from $from to $to of at most $maxLength hops (each entity at most once), with the deals and evidence on every hop; shortest first, then by the money that can go all the way.
 // params: from=null, to=null, maxLength=4
-// Paste into Neo4j Browser first:
-// :param from => 'nvidia'
-// :param to => 'openai'
-// :param maxLength => 4
+// Paste into Neo4j Browser first (one line):
+// :params {from: null, to: null, maxLength: 4}
+// from and to are required: replace each null with an entity, e.g. {from: 'nvidia', to: 'openai', maxLength: 4}
 //
 // Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
 // from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN from the end node to the start.

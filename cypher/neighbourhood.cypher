@@ -1,9 +1,9 @@
 // name: neighbourhood
 // description: Everything within $depth deals of $entity (any kind of deal, either direction): one row per entity with its distance and the deals that link it to the entities one step closer.
 // params: entity=null, depth=2
-// Paste into Neo4j Browser first:
-// :param entity => 'nvidia'
-// :param depth => 2
+// Paste into Neo4j Browser first (one line):
+// :params {entity: null, depth: 2}
+// entity is required: replace null with an entity, e.g. {entity: 'nvidia', depth: 2}
 MATCH (s:Entity {id: $entity})
 // breadth-first, one level per step: each entity appears once, at its shortest distance
 WITH reduce(search = {levels: [[s]], seen: [s]}, i IN range(1, $depth) |

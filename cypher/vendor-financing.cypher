@@ -1,8 +1,8 @@
 // name: vendor-financing
 // description: Vendor financing: A puts money into B (equity or a loan) and B buys from A (B customer_of A, or A supplies B) - the Nvidia/CoreWeave pattern; one row per pair with both sides' deals, largest financing first (optionally only pairs involving $entity).
 // params: entity=null
-// Paste into Neo4j Browser first:
-// :param entity => null
+// Paste into Neo4j Browser first (one line):
+// :params {entity: null}
 MATCH (a:Entity)-[:INVESTS_IN|LENDS_TO]->(b:Entity)
 WHERE a <> b AND ($entity IS NULL OR a.id = $entity OR b.id = $entity)
 WITH DISTINCT a, b

@@ -44,11 +44,26 @@ def test_header_is_well_formed(name):
     assert query.path.name == f"{name}.cypher"
     assert lines[1].startswith("// description: ") and len(query.description) > 20
     assert lines[2].startswith("// params: ")
-    assert lines[3] == "// Paste into Neo4j Browser first:"
-    browser = [line for line in lines if line.startswith("// :param ")]
-    assert [re.match(r"// :param (\w+) => ", line).group(1) for line in browser] == list(query.params)
+    assert lines[3] == "// Paste into Neo4j Browser first (one line):"
+    # One line sets every parameter: Browser's `:params {...}`, not a `:param` line each.
+    assert re.fullmatch(r"// :params \{.*\}", lines[4])
+    assert [line for line in lines if ":param" in line] == [lines[4]]
     body = [line for line in lines if line.strip() and not line.lstrip().startswith("//")]
     assert body, "no query after the header"
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_browser_params_line_is_a_cypher_map_of_the_declared_defaults(name, neo4j_driver):
+    """The `:params {...}` line, evaluated by Neo4j as Browser does, sets exactly the declared
+    parameters to their declared defaults."""
+    query = QUERIES[name]
+    line = query.text.splitlines()[4]
+    literal = line.removeprefix("// :params ")
+    records, _, _ = neo4j_driver.execute_query(f"RETURN {literal} AS params")
+    params = records[0]["params"]
+    assert params == query.params
+    for key, value in params.items():
+        assert type(value) is type(query.params[key]), key
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
