@@ -131,7 +131,7 @@ def load(paths, store):
     """
     from loaders import read_dataset
 
-    dataset = read_dataset(list(paths), known_entities=store.entities())
+    dataset = read_dataset(list(paths), known_entities=store.entities(), known_deals=store.deal_lineage())
     store.write(dataset.entities, dataset.relationships, progress=progress_bar("writing"))
     click.echo(
         f"loaded {len(dataset.entities)} entities and {len(dataset.relationships)} relationships"

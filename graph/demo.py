@@ -34,7 +34,8 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
     from graph.render import render_view
     from loaders import read_dataset
 
-    dataset = read_dataset([shipped_dataset_dir()], known_entities=store.entities())
+    dataset = read_dataset([shipped_dataset_dir()], known_entities=store.entities(),
+                           known_deals=store.deal_lineage())
     store.write(dataset.entities, dataset.relationships, progress=progress)
     views = {}
     for view in ("overview", "cycles", "focus"):

@@ -16,7 +16,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Mapping, Sequence
 
 import networkx as nx
 import yaml
@@ -119,6 +119,11 @@ class Relationship:
     summary: str | None = None
     evidence_url: str | None = None
     evidence_title: str | None = None
+    #: Lineage (see :mod:`graph.lineage`): the id of the deal this one replaces, whose
+    #: amount then no longer counts anywhere ...
+    supersedes: str | None = None
+    #: ... and the id of the deal this one adds to (both amounts count).
+    expands: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -138,6 +143,8 @@ def relationship_id(
     summary: str | None = None,
     evidence_url: str | None = None,
     evidence_title: str | None = None,
+    supersedes: str | None = None,
+    expands: str | None = None,
 ) -> str:
     """A stable id for a deal that came without one: a hash of its fields.
 
@@ -148,9 +155,13 @@ def relationship_id(
     ...     "nvidia", "invests_in", "coreweave", 100000000)
     True
     """
+    fields = [source, kind, target, None if amount_usd is None else float(amount_usd),
+              amount_note, date, summary, evidence_url, evidence_title]
+    if supersedes is not None or expands is not None:
+        # Only then: deals without lineage keep the ids they had before lineage existed.
+        fields += [supersedes, expands]
     canonical = json.dumps(
-        [source, kind, target, None if amount_usd is None else float(amount_usd),
-         amount_note, date, summary, evidence_url, evidence_title],
+        fields,
         ensure_ascii=False,
         separators=(",", ":"),
     )
@@ -169,20 +180,37 @@ def money_flow(kind: str, source: str, target: str) -> tuple[str, str] | None:
 
 
 def money_flow_graph(
-    entities: Iterable[Entity], relationships: Iterable[Relationship]
+    entities: Iterable[Entity],
+    relationships: Iterable[Relationship],
+    superseded: Mapping[str, Sequence[str]] | None = None,
 ) -> nx.MultiDiGraph:
-    """The money-flow view: one node per entity, one edge per money-moving deal.
+    """The money-flow view: one node per entity, one edge per money-moving deal that counts.
 
     Nodes carry the entity's fields; edges run payer -> payee, are keyed by the deal id
     and carry every field of the deal (``source``/``target`` keep the deal's own wording).
-    Deals that move no money are left out. A new graph is returned each call.
+    Deals that move no money are left out. Superseded deals (see :mod:`graph.lineage`;
+    ``superseded`` maps a deal id to the deals replacing it, computed from
+    ``relationships`` when not given) are no edges: they are kept, with their
+    ``superseded_by``, in ``G.graph["superseded"]`` as ``{(payer, payee): [fields, ...]}``
+    so that a hop can still list them. A new graph is returned each call.
     """
+    relationships = list(relationships)
+    if superseded is None:
+        from graph.lineage import superseded_by
+
+        superseded = superseded_by(relationships)
     g = nx.MultiDiGraph()
+    g.graph["superseded"] = {}
     for e in entities:
         g.add_node(e.id, **e.to_dict())
     for r in relationships:
         flow = r.money_flow
         if flow is None:
+            continue
+        replaced = superseded.get(r.id)
+        if replaced:
+            fields = dict(r.to_dict(), superseded_by=list(replaced))
+            g.graph["superseded"].setdefault(flow, []).append(fields)
             continue
         g.add_edge(flow[0], flow[1], key=r.id, **r.to_dict())
     return g

@@ -3,8 +3,9 @@
 Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes; each deal is a
 relationship typed by its kind's ``neo4j_type`` from the model (``INVESTS_IN``, ...) with
 the properties ``id, kind, amount_usd, amount_note, date, summary, evidence_url,
-evidence_title``. Relationship types are never taken from input: only the model's list
-is ever put into query text; every value travels as a ``$parameter``.
+evidence_title, supersedes, expands`` (the last two: deal ids, see :mod:`graph.lineage`).
+Relationship types are never taken from input: only the model's list is ever put into
+query text; every value travels as a ``$parameter``.
 
 Writes are batched ``UNWIND $rows`` statements, one managed transaction (``execute_write``)
 per batch, and every transaction function is safe to run twice; loading the same records
@@ -68,6 +69,7 @@ _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 _DEAL_PROPERTIES = (
     "kind", "amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title",
+    "supersedes", "expands",
 )
 
 _MERGE_ENTITIES = """

@@ -15,7 +15,9 @@ from graph.errors import StoreError
 from graph.model import Entity, Relationship
 from graph.store import Progress, Store
 
-SCHEMA_VERSION = 1
+#: 1: entities and deals. 2: deal lineage (``supersedes``, ``expands``) and the
+#: ``current_relationships`` view; a version-1 store is migrated when opened.
+SCHEMA_VERSION = 2
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -36,10 +38,24 @@ CREATE TABLE IF NOT EXISTS relationships (
     date           TEXT,
     summary        TEXT,
     evidence_url   TEXT,
-    evidence_title TEXT
+    evidence_title TEXT,
+    supersedes     TEXT,
+    expands        TEXT
 );
 CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
 CREATE INDEX IF NOT EXISTS relationships_target ON relationships(target);
+""" + """
+CREATE INDEX IF NOT EXISTS relationships_supersedes ON relationships(supersedes);
+-- The deals that count (graph/lineage.py): every deal no other deal supersedes.
+CREATE VIEW IF NOT EXISTS current_relationships AS
+SELECT * FROM relationships AS r
+WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
+"""
+
+# Version 1 -> 2: the lineage columns (NULL for every stored deal: none is superseded).
+_MIGRATE_1_TO_2 = """
+ALTER TABLE relationships ADD COLUMN supersedes TEXT;
+ALTER TABLE relationships ADD COLUMN expands TEXT;
 """
 
 _UPSERT_ENTITY = """
@@ -52,7 +68,7 @@ ON CONFLICT(id) DO UPDATE SET
 
 _RELATIONSHIP_FIELDS = (
     "id", "source", "kind", "target", "amount_usd", "amount_note",
-    "date", "summary", "evidence_url", "evidence_title",
+    "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands",
 )
 
 _UPSERT_RELATIONSHIP = f"""
@@ -82,13 +98,25 @@ class SQLiteStore(Store):
             self._conn.execute("PRAGMA foreign_keys = ON")
             self._conn.execute("PRAGMA journal_mode = WAL")
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, SCHEMA_VERSION):
+            if version not in (0, 1, SCHEMA_VERSION):
                 raise StoreError(
                     f"{self.path}: store schema version {version} is not supported "
-                    f"(this dealgraph writes version {SCHEMA_VERSION})"
+                    f"(this dealgraph reads versions 1 to {SCHEMA_VERSION})"
                 )
-            self._conn.executescript(_DDL)
-            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            if version != SCHEMA_VERSION:
+                # One transaction: a store is either still at its old version or fully migrated.
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    if version == 1:
+                        for statement in _statements(_MIGRATE_1_TO_2):
+                            self._conn.execute(statement)
+                    for statement in _statements(_DDL):
+                        self._conn.execute(statement)
+                    self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                    self._conn.execute("COMMIT")
+                except BaseException:
+                    self._conn.execute("ROLLBACK")
+                    raise
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable dealgraph store ({exc})") from None
 
@@ -138,6 +166,11 @@ class SQLiteStore(Store):
 
     def close(self) -> None:
         self._conn.close()
+
+
+def _statements(script: str) -> list[str]:
+    """The statements of a DDL script (it holds no ';' inside a statement)."""
+    return [s.strip() for s in script.split(";") if s.strip()]
 
 
 def _entity_row(e: Entity) -> dict:

@@ -54,6 +54,10 @@ class Store(ABC):
             "relationships": dict(sorted(Counter(r.kind for r in self.relationships()).items())),
         }
 
+    def deal_lineage(self) -> dict[str, tuple[str | None, str | None]]:
+        """``{deal id: (supersedes, expands)}`` for every stored deal: what a load may name."""
+        return {r.id: (r.supersedes, r.expands) for r in self.relationships()}
+
     def money_flow_graph(self) -> nx.MultiDiGraph:
         """The money-flow view (payer -> payee), see :func:`graph.model.money_flow_graph`."""
         return money_flow_graph(self.entities(), self.relationships())

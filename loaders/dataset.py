@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 from graph.errors import ValidationError
+from graph.lineage import LINEAGE_FIELDS, lineage_cycles
 from graph.model import Entity, Relationship
 from loaders.records import Location, Problem
 from loaders.resolution import EntityIndex, UnresolvedReference
@@ -37,17 +38,24 @@ class Dataset:
     relationships: list[Relationship]
 
 
-def read_dataset(paths: Iterable[Path | str], known_entities: Iterable[Entity] = ()) -> Dataset:
+def read_dataset(
+    paths: Iterable[Path | str],
+    known_entities: Iterable[Entity] = (),
+    known_deals: Mapping[str, tuple[str | None, str | None]] | None = None,
+) -> Dataset:
     """Read and validate ``paths`` (files or directories) into one dataset.
 
     ``known_entities`` (for example those already in the store) may be named by deals
     too; an entity defined in the files replaces the known one with the same id. They
-    are not part of the returned dataset.
+    are not part of the returned dataset. Likewise ``known_deals`` (``{deal id:
+    (supersedes, expands)}``, as :meth:`graph.store.Store.deal_lineage` gives) may be
+    named by a deal's ``supersedes`` or ``expands``, and their links count when looking
+    for lineage loops.
 
     Raises :class:`graph.errors.ValidationError` listing every problem of every file as
     ``FILE:LINE: message``, in file and line order.
     """
-    builder = DatasetBuilder(known_entities)
+    builder = DatasetBuilder(known_entities, known_deals)
     for item in validate_records(read_records(paths)):
         builder.add(item)
     return builder.build()
@@ -56,8 +64,13 @@ def read_dataset(paths: Iterable[Path | str], known_entities: Iterable[Entity] =
 class DatasetBuilder:
     """Collects validated items, merges repeats and resolves deals at the end."""
 
-    def __init__(self, known_entities: Iterable[Entity] = ()):
+    def __init__(
+        self,
+        known_entities: Iterable[Entity] = (),
+        known_deals: Mapping[str, tuple[str | None, str | None]] | None = None,
+    ):
         self._known = list(known_entities)
+        self._known_deals = dict(known_deals or {})
         self._entities: dict[str, LocatedEntity] = {}
         self._drafts: list[RelationshipDraft | RejectedRelationship] = []
         self._rejected_references: list[str] = []
@@ -111,9 +124,39 @@ class DatasetBuilder:
                         f"{first[0]} (differs in {_differences(first[1], relationship)})",
                     )
                 )
+        self._check_lineage(relationships)
         if self._problems:
             raise ValidationError(str(p) for p in self._sorted_problems())
         return Dataset(defined, [r for _, r in relationships.values()])
+
+    def _check_lineage(self, relationships: dict[str, tuple[Location, Relationship]]) -> None:
+        """Every ``supersedes``/``expands`` names a deal in the files or the store, and no
+        chain of them leads a deal back to itself."""
+        links = {k: v for k, v in self._known_deals.items() if k not in relationships}
+        for where, r in relationships.values():
+            named = (r.supersedes, r.expands)
+            links[r.id] = named
+            for field, other in zip(LINEAGE_FIELDS, named):
+                if other is None:
+                    continue
+                if other == r.id:  # (a deal with its own id given is already stopped in validation)
+                    self._problems.append(Problem(where, f"deal {r.id!r} {field} itself"))
+                elif other not in relationships and other not in self._known_deals:
+                    self._problems.append(
+                        Problem(where, f"{field} {other!r} names no deal (no deal with that id in the files or the store)")
+                    )
+        without_self = {k: tuple(None if x == k else x for x in v) for k, v in links.items()}
+        for loop in lineage_cycles(without_self):
+            located = [relationships[deal][0] for deal, _, _ in loop if deal in relationships]
+            if not located:
+                continue  # a loop already in the store is not this load's problem
+            steps = ", ".join(f"{deal} {field} {other}" for deal, field, other in loop)
+            self._problems.append(
+                Problem(
+                    min(located, key=lambda w: (self._file_order.get(w.path, 0), w.line or 0)),
+                    f"lineage loop: {steps} (a deal cannot end up replacing or extending itself)",
+                )
+            )
 
     def _resolve(
         self, index: EntityIndex, draft: RelationshipDraft | RejectedRelationship

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from graph.errors import ModelError
+from graph.lineage import LINEAGE_FIELDS
 from graph.model import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
 from loaders.records import ALLOWED_FIELDS, REQUIRED_FIELDS, Location, Problem, Record, type_name
 
@@ -38,6 +39,8 @@ class RelationshipDraft:
     summary: str | None = None
     evidence_url: str | None = None
     evidence_title: str | None = None
+    supersedes: str | None = None
+    expands: str | None = None
 
     def resolve(self, source_id: str, target_id: str) -> Relationship:
         """The deal between resolved entity ids; its id is the given one or a stable hash."""
@@ -48,6 +51,8 @@ class RelationshipDraft:
             summary=self.summary,
             evidence_url=self.evidence_url,
             evidence_title=self.evidence_title,
+            supersedes=self.supersedes,
+            expands=self.expands,
         )
         rid = self.id or relationship_id(source_id, self.kind, target_id, **details)
         return Relationship(id=rid, source=source_id, kind=self.kind, target=target_id, **details)
@@ -178,8 +183,11 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     date = _date(fields.text("date"), fields.messages)
     details = {
         name: fields.text(name)
-        for name in ("amount_note", "summary", "evidence_url", "evidence_title")
+        for name in ("amount_note", "summary", "evidence_url", "evidence_title", *LINEAGE_FIELDS)
     }
+    for name in LINEAGE_FIELDS:
+        if rid is not None and details[name] == rid:
+            fields.messages.append(f"deal {rid!r} {name} itself")
     if kind is not None:
         _check_kind(schema().relationship_kind, kind, fields.messages)
     problems = fields.problems()

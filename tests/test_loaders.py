@@ -20,7 +20,8 @@ ENTITY_KINDS = ", ".join(schema().entity_kinds)
 RELATIONSHIP_KINDS = ", ".join(schema().relationship_kinds)
 ENTITY_FIELDS = "id, name, kind, ticker, country, aliases"
 RELATIONSHIP_FIELDS = (
-    "id, source, kind, target, amount_usd, amount_note, date, summary, evidence_url, evidence_title"
+    "id, source, kind, target, amount_usd, amount_note, date, summary, evidence_url, evidence_title, "
+    "supersedes, expands"
 )
 ENTITIES_CSV = "id,name,kind,aliases\nnvidia,NVIDIA,chipmaker,Nvidia Corp\ncoreweave,CoreWeave,neocloud,\n"
 

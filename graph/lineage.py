@@ -1,0 +1,104 @@
+"""Deal lineage, and the one rule for which deals count.
+
+A deal may name, by deal id, the deal it ``supersedes`` (replaces) and the deal it
+``expands`` (adds to). The rule, used wherever amounts are added or loops are found
+(cycles, every canned query and its Cypher, the HTML views):
+
+* **A superseded deal does not count.** A deal that any other deal names in its
+  ``supersedes`` adds nothing to any total and makes no money-flow edge, loop, path or
+  row of its own. Where the deals of a hop or pair are listed it is listed too, with
+  ``superseded_by`` naming the deals that replace it, so the history stays visible.
+* **``expands`` changes nothing that counts.** The expanding deal's ``amount_usd`` is
+  what it adds on top of the expanded deal, and both count (OpenAI's $4B expansion of
+  its $11.9B CoreWeave contract: $15.9B). A later deal whose amount is a *new total that
+  includes* the earlier one restates it and is recorded with ``supersedes`` instead,
+  whatever the press calls it (Applied Digital's ~$11B for the whole 400 MW campus
+  includes the ~$7B of the first 250 MW: the ~$11B supersedes the ~$7B, total ~$11B).
+
+Which deal supersedes a deal does not matter for the rule: a deal named by a
+``supersedes`` is out even if its replacement is itself superseded later.
+
+The same rule is written once per engine language: :func:`superseded_by` here, the
+``current_relationships`` view of the embedded store (:mod:`graph.sqlite_store`), and
+the ``supersession`` preamble that every money query in ``cypher/`` starts with
+(``tests/test_queries.py`` checks they all carry it word for word).
+
+>>> from graph.model import Relationship
+>>> loi = Relationship("loi", "nvidia", "invests_in", "openai", 1e11)
+>>> stake = Relationship("stake", "nvidia", "invests_in", "openai", 3e10, supersedes="loi")
+>>> superseded_by([loi, stake])
+{'loi': ('stake',)}
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Mapping
+
+from graph.model import Relationship
+
+__all__ = ["LINEAGE_FIELDS", "lineage_cycles", "superseded_by"]
+
+#: The lineage fields of a deal, as named in every input format and store.
+LINEAGE_FIELDS = ("supersedes", "expands")
+
+
+def superseded_by(relationships: Iterable[Relationship]) -> dict[str, tuple[str, ...]]:
+    """``{deal id: ids of the deals that supersede it, sorted}`` for every superseded deal.
+
+    A deal absent from the result counts.
+    """
+    found: dict[str, list[str]] = {}
+    for r in relationships:
+        if r.supersedes is not None:
+            found.setdefault(r.supersedes, []).append(r.id)
+    return {old: tuple(sorted(new)) for old, new in found.items()}
+
+
+def lineage_cycles(links: Mapping[str, tuple[str | None, str | None]]) -> list[list[tuple[str, str, str]]]:
+    """Every loop of lineage links: deals that, through ``supersedes``/``expands``, end up
+    replacing or extending themselves.
+
+    ``links`` maps a deal id to its ``(supersedes, expands)``. Each loop is a list of
+    ``(deal, field, named deal)`` steps, starting at its smallest deal id; loops are
+    sorted. A deal naming itself is a loop of one step.
+
+    >>> lineage_cycles({"a": ("b", None), "b": (None, "a"), "c": ("a", None)})
+    [[('a', 'supersedes', 'b'), ('b', 'expands', 'a')]]
+    """
+    steps: dict[str, list[tuple[str, str]]] = {}
+    for deal, named in links.items():
+        for field, other in zip(LINEAGE_FIELDS, named):
+            if other is not None:
+                steps.setdefault(deal, []).append((field, other))
+    # Iterative colouring DFS; each deal has at most two outgoing links, so every loop
+    # is found as a back edge and read off the current path.
+    state: dict[str, int] = {}  # 1 = on the path, 2 = done
+    loops: set[tuple] = set()
+    for root in sorted(steps):
+        if root in state:
+            continue
+        path: list[tuple[str, str, str]] = []
+        stack = [(root, iter(steps.get(root, ())))]
+        state[root] = 1
+        while stack:
+            deal, it = stack[-1]
+            for field, other in it:
+                if state.get(other) == 1:  # back to a deal on the current path: a loop
+                    start = next((i for i, step in enumerate(path) if step[0] == other), len(path))
+                    loops.add(_rotate(path[start:] + [(deal, field, other)]))
+                elif other not in state:
+                    path.append((deal, field, other))
+                    state[other] = 1
+                    stack.append((other, iter(steps.get(other, ()))))
+                    break
+            else:
+                stack.pop()
+                state[deal] = 2
+                if path:
+                    path.pop()
+    return sorted(list(loop) for loop in loops)
+
+
+def _rotate(loop: list[tuple[str, str, str]]) -> tuple:
+    first = min(range(len(loop)), key=lambda i: loop[i][0])
+    return tuple(loop[first:] + loop[:first])
