@@ -24,6 +24,7 @@ import yaml
 from graph.errors import ModelError
 
 Flow = Literal["forward", "reverse", "none"]
+Exposure = Literal["source", "target", "none"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class RelationshipKind:
     money_flows: Flow
     neo4j_type: str
     color: str
+    exposure: Exposure = "none"  # who loses when the other side fails (graph/stress.py)
+    exposure_reads_as: str = ""
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ def schema() -> Schema:
         kind = RelationshipKind(name=name, **spec)
         if kind.money_flows not in ("forward", "reverse", "none"):
             raise ModelError(f"schema.yaml: {name}: money_flows must be forward, reverse or none")
+        if kind.exposure not in ("source", "target", "none"):
+            raise ModelError(f"schema.yaml: {name}: exposure must be source, target or none")
         if not kind.neo4j_type.replace("_", "").isalnum() or not kind.neo4j_type.isupper():
             raise ModelError(f"schema.yaml: {name}: neo4j_type must be UPPER_SNAKE_CASE")
         relationship_kinds[name] = kind
@@ -175,6 +180,23 @@ def money_flow(kind: str, source: str, target: str) -> tuple[str, str] | None:
     if flow == "forward":
         return source, target
     if flow == "reverse":
+        return target, source
+    return None
+
+
+def exposure(kind: str, source: str, target: str) -> tuple[str, str] | None:
+    """``(creditor, obligor)`` for a deal of ``kind``: the creditor loses the deal's amount
+    when the obligor fails; ``None`` when the kind creates no such exposure.
+
+    >>> exposure("lends_to", "blue-owl", "crusoe")
+    ('blue-owl', 'crusoe')
+    >>> exposure("customer_of", "openai", "oracle")
+    ('oracle', 'openai')
+    """
+    side = schema().relationship_kind(kind).exposure
+    if side == "source":
+        return source, target
+    if side == "target":
         return target, source
     return None
 

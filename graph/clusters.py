@@ -1,0 +1,71 @@
+"""Money clusters: the strongly connected parts of the money-flow graph.
+
+Inside a cluster every entity's money can reach every other entity and come back, so a
+cluster is where loops live; its total flow is the known money moving between its members.
+
+>>> from graph.model import Relationship
+>>> deals = [Relationship("r1", "a", "invests_in", "b", 5.0), Relationship("r2", "b", "customer_of", "a", 3.0),
+...          Relationship("r3", "b", "lends_to", "c", 9.0)]
+>>> [c.to_dict() for c in money_clusters(deals)]
+[{'entities': ['a', 'b'], 'deals': 2, 'total_flow_usd': 8.0, 'unknown_amount_deals': 0}]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from graph.model import Relationship, money_flow
+
+__all__ = ["Cluster", "money_clusters"]
+
+
+@dataclass(frozen=True)
+class Cluster:
+    entities: list[str]  # sorted ids
+    deals: int  # money-moving deals between two members
+    total_flow_usd: float | None  # their known amounts summed; None when none is known
+    unknown_amount_deals: int
+
+    def to_dict(self) -> dict:
+        return {
+            "entities": list(self.entities), "deals": self.deals,
+            "total_flow_usd": self.total_flow_usd, "unknown_amount_deals": self.unknown_amount_deals,
+        }
+
+
+def money_clusters(relationships: Iterable[Relationship]) -> list[Cluster]:
+    """Every strongly connected set of two or more entities of the money-flow graph, the
+    largest known total flow first (then more entities, then the smallest id)."""
+    import networkx as nx
+
+    flows = []
+    G = nx.DiGraph()
+    for r in relationships:
+        flow = money_flow(r.kind, r.source, r.target)
+        if flow is None or flow[0] == flow[1]:
+            continue
+        G.add_edge(*flow)
+        flows.append((flow, r.amount_usd))
+    member = {}
+    for i, comp in enumerate(c for c in nx.strongly_connected_components(G) if len(c) > 1):
+        for v in comp:
+            member[v] = i
+    groups: dict[int, list] = {}
+    for (a, b), amount in flows:
+        i = member.get(a)
+        if i is not None and member.get(b) == i:
+            groups.setdefault(i, []).append(amount)
+    comps: dict[int, list[str]] = {}
+    for v, i in member.items():
+        comps.setdefault(i, []).append(v)
+    clusters = []
+    for i, amounts in groups.items():
+        known = [float(a) for a in amounts if a is not None]
+        clusters.append(Cluster(
+            entities=sorted(comps[i]), deals=len(amounts),
+            total_flow_usd=sum(known) if known else None,
+            unknown_amount_deals=len(amounts) - len(known),
+        ))
+    clusters.sort(key=lambda c: (c.total_flow_usd is None, -(c.total_flow_usd or 0.0), -len(c.entities), c.entities[0]))
+    return clusters
