@@ -93,6 +93,16 @@ format_option = click.option(
 )
 
 
+def period_options(command):
+    """``--since`` / ``--until``: only the deals that may fall in that period count (see graph/dates.py)."""
+    command = click.option("--until", default=None, metavar="DATE",
+                           help="Only deals that may fall on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
+                           "2025-09 runs to the month's last day).")(command)
+    return click.option("--since", default=None, metavar="DATE",
+                        help="Only deals that may fall on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
+                        "undated deals then do not count).")(command)
+
+
 def progress_bar(label: str):
     """A store progress callback drawing a bar on stderr (silent when nothing to show)."""
     state: dict = {}
@@ -156,10 +166,13 @@ def validate(paths):
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
               help="Output format.")
+@period_options
 @store_options
-def stats(fmt, store):
+def stats(fmt, since, until, store):
     """Count the entities and deals in the store, by kind."""
-    counts = store.stats()
+    from graph.dates import deals_in_period
+
+    counts = deals_in_period(store, since, until).stats()
     click.echo(report.rows_json(counts) if fmt == "json" else report.stats_table(counts))
 
 
@@ -171,20 +184,37 @@ def stats(fmt, store):
 @click.option("--min-amount", type=click.FloatRange(min=0), default=None, metavar="USD",
               help="Only loops whose every hop has a known amount of at least USD.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many loops.")
+@click.option("--ordered", is_flag=True,
+              help="Only loops whose deals can have happened in order around the loop (from any start).")
+@click.option("--window", type=click.IntRange(min=0), default=None, metavar="DAYS",
+              help="With --ordered: the loop's first and last deals at most DAYS apart.")
+@click.option("--economics", is_flag=True,
+              help="For each entity on a loop: the money it put in and the money that came back.")
+@period_options
 @format_option
 @store_options
-def cycles(max_length, through, min_amount, limit, fmt, store):
+def cycles(max_length, through, min_amount, limit, ordered, window, economics, since, until, fmt, store):
     """Find money-flow loops, ranked by the money that can go all the way round.
 
     Each loop is listed once, starting at its smallest entity id, with every deal that
     moves money along each hop and its evidence.
     """
+    from graph.dates import deals_in_period
+    from graph.economics import loop_economics
+    from graph.ordered_cycles import ordered_money_cycles
     from graph.queries import cycles as find_cycles
 
+    if window is not None and not ordered:
+        raise click.UsageError("--window needs --ordered")
     through_id = store.resolve(through) if through else None
-    found = find_cycles(store, max_length=max_length, through=through_id, min_amount=min_amount)
+    period = deals_in_period(store, since, until)
+    search = ordered_money_cycles if ordered else find_cycles
+    kwargs = {"window": window} if ordered else {}
+    found = search(period, max_length=max_length, through=through_id, min_amount=min_amount, **kwargs)
     if limit:
         found = found[:limit]
+    if economics:
+        found = [{**c, "economics": loop_economics(c)} for c in found]
     names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
     click.echo(report.format_cycles(found, fmt, names))
 
@@ -194,9 +224,10 @@ def cycles(max_length, through, min_amount, limit, fmt, store):
 @click.option("--list", "list_", is_flag=True, help="List the canned queries and their parameters.")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="KEY VALUE",
               help="A query parameter (repeatable), e.g. -p entity nvidia.")
+@period_options
 @format_option
 @store_options(lazy=True)
-def query(name, list_, params, fmt, open_store):
+def query(name, list_, params, since, until, fmt, open_store):
     """Run a canned query (the same Cypher you can paste into Neo4j Browser).
 
     On the embedded store the query's Python twin answers; with --neo4j-uri the Cypher runs.
@@ -213,8 +244,10 @@ def query(name, list_, params, fmt, open_store):
     if not name:
         raise click.UsageError("give a query NAME, or --list to see them")
     get_query(name)  # an unknown name is reported before any store is opened
+    from graph.dates import deals_in_period
+
     with open_store() as store:
-        rows = run_query(store, name, dict(params))
+        rows = run_query(deals_in_period(store, since, until), name, dict(params))
     click.echo(report.format_rows(rows, fmt))
 
 
@@ -232,17 +265,81 @@ def query(name, list_, params, fmt, open_store):
               help="Only these relationship kinds (repeatable).")
 @click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
               help="Longest loop to highlight, in hops.")
+@period_options
 @store_options
-def render(out, view, focus, depth, min_amount, kinds, max_length, store):
+def render(out, view, focus, depth, min_amount, kinds, max_length, since, until, store):
     """Write a self-contained HTML view of the graph (works offline; open it in a browser)."""
     from graph.render import render_view
 
     if view == "focus" and not focus:
         raise click.UsageError("--view focus needs --focus ENTITY")
+    from graph.dates import deals_in_period
+
     out = out or Path(f"dealgraph-{view}.html")
-    result = render_view(store, view, out, focus=focus, depth=depth, min_amount=min_amount,
+    result = render_view(deals_in_period(store, since, until), view, out, focus=focus, depth=depth, min_amount=min_amount,
                          kinds=list(kinds) or None, max_length=max_length)
     click.echo(f"wrote {result.path} ({result.nodes} entities, {result.edges} deals)")
+
+
+@main.command()
+@click.option("--fail", "failed", multiple=True, required=True, metavar="ENTITY",
+              help="An entity that fails (id, name or alias; repeatable: they fail together).")
+@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              metavar="RATIO", help="Buffer of an entity with no equity figure, as a multiple of its total "
+              "known exposure.")
+@click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="Initial loss of the failing entities, as a fraction of their buffer (1: default).")
+@click.option("--limit", type=click.IntRange(min=1), default=None,
+              help="Show at most this many hit entities (the failed ones are always shown).")
+@period_options
+@format_option
+@store_options
+def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
+    """Default contagion: spread the failure of --fail entities through exposures (DebtRank).
+
+    Lenders, investors and warrant holders are exposed to the company, vendors to the
+    buyers in their backlog, lessors to their tenants, guarantors to whom they guarantee.
+    Prints each entity hit, the fraction of its buffer lost and the path the shock took.
+    """
+    from graph.dates import deals_in_period
+    from graph.stress import stress_test
+
+    result = stress_test(deals_in_period(store, since, until), failed, default_buffer=default_buffer,
+                         shock=shock).to_dict()
+    if limit is not None:
+        first = [e for e in result["entities"] if e["round"] == 0]
+        result["entities"] = first + [e for e in result["entities"] if e["round"] > 0][:limit]
+    names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
+    click.echo(report.format_stress(result, fmt, names))
+
+
+@main.command()
+@period_options
+@format_option
+@store_options
+def clusters(since, until, fmt, store):
+    """Strongly connected clusters of the money-flow graph (where loops live), with their total flow."""
+    from graph.clusters import money_clusters
+    from graph.dates import deals_in_period
+
+    found = money_clusters(deals_in_period(store, since, until).relationships())
+    click.echo(report.format_rows([c.to_dict() for c in found], fmt))
+
+
+@main.command("funded-sales")
+@click.option("--vendor", default=None, metavar="ENTITY", help="Only this vendor (id, name or alias).")
+@period_options
+@format_option
+@store_options
+def funded_sales(vendor, since, until, fmt, store):
+    """For each vendor that funds its customers: the share of its known sales from customers it funded."""
+    from graph.dates import deals_in_period
+    from graph.economics import funded_sales as vendor_funded_sales
+
+    vendor_id = store.resolve(vendor) if vendor else None
+    names = {e.id: e.name for e in store.entities()}
+    rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id)
+    click.echo(report.format_rows(rows, fmt))
 
 
 @main.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
+from graph.lineage import counting_deals
 from graph.model import Relationship, money_flow
 
 __all__ = ["Cluster", "money_clusters"]
@@ -39,6 +40,7 @@ def money_clusters(relationships: Iterable[Relationship]) -> list[Cluster]:
     largest known total flow first (then more entities, then the smallest id)."""
     import networkx as nx
 
+    relationships = counting_deals(relationships)
     flows = []
     G = nx.DiGraph()
     for r in relationships:
@@ -69,3 +71,4 @@ def money_clusters(relationships: Iterable[Relationship]) -> list[Cluster]:
         ))
     clusters.sort(key=lambda c: (c.total_flow_usd is None, -(c.total_flow_usd or 0.0), -len(c.entities), c.entities[0]))
     return clusters
+

@@ -36,7 +36,7 @@ from typing import Iterable, Mapping
 
 from graph.model import Relationship
 
-__all__ = ["LINEAGE_FIELDS", "lineage_cycles", "superseded_by"]
+__all__ = ["LINEAGE_FIELDS", "counting_deals", "lineage_cycles", "superseded_by"]
 
 #: The lineage fields of a deal, as named in every input format and store.
 LINEAGE_FIELDS = ("supersedes", "expands")
@@ -52,6 +52,13 @@ def superseded_by(relationships: Iterable[Relationship]) -> dict[str, tuple[str,
         if r.supersedes is not None:
             found.setdefault(r.supersedes, []).append(r.id)
     return {old: tuple(sorted(new)) for old, new in found.items()}
+
+
+def counting_deals(relationships: Iterable[Relationship]) -> list[Relationship]:
+    """The deals that count: all of ``relationships`` but those another of them supersedes."""
+    relationships = list(relationships)
+    superseded = superseded_by(relationships)
+    return [r for r in relationships if r.id not in superseded] if superseded else relationships
 
 
 def lineage_cycles(links: Mapping[str, tuple[str | None, str | None]]) -> list[list[tuple[str, str, str]]]:

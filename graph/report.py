@@ -87,6 +87,14 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
         lines.append(f"{rank}. {loop}")
         lines.append(f"   money that can go all the way round: {usd(cycle['min_amount_usd'])}")
+        if cycle.get("order"):
+            order = cycle["order"]
+            lines.append(f"   in time order from {names.get(order['start'], order['start'])}, over at least "
+                         f"{order['span_days']} day(s): {', '.join(order['deal_ids'])}")
+        for row in cycle.get("economics") or ():
+            ratio = "?" if row["back_per_dollar"] is None else f"{row['back_per_dollar']:.2f}"
+            lines.append(f"   {names.get(row['entity'], row['entity'])} put in {usd(row['put_in_usd'])}, "
+                         f"got back {usd(row['came_back_usd'])} ({ratio} per dollar)")
         for hop in cycle["hops"]:
             lines.append(
                 f"   {names.get(hop['source'], hop['source'])} → {names.get(hop['target'], hop['target'])}"
@@ -121,16 +129,31 @@ def cycles_summary(cycles: Sequence[dict], names: dict[str, str] | None = None) 
 
 
 def cycles_csv(cycles: Iterable[dict]) -> str:
-    """One row per hop: the cycle's rank and path, the hop, its amount and deal ids."""
+    """One row per hop: the cycle's rank and path, the hop, its amount and deal ids (with
+    ``--ordered``: the loop's start, span and deals in time order; with ``--economics``:
+    what came back to the hop's source and per dollar it put in)."""
+    cycles = list(cycles)
+    ordered = any("order" in c for c in cycles)
+    economics = any("economics" in c for c in cycles)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["cycle", "path", "min_amount_usd", "hop", "source", "target", "amount_usd", "relationship_ids"])
+    header = ["cycle", "path", "min_amount_usd", "hop", "source", "target", "amount_usd", "relationship_ids"]
+    header += ["order_start", "order_span_days", "order_deal_ids"] if ordered else []
+    header += ["source_came_back_usd", "source_back_per_dollar"] if economics else []
+    writer.writerow(header)
     for rank, cycle in enumerate(cycles, 1):
         for i, hop in enumerate(cycle["hops"], 1):
-            writer.writerow([
+            row = [
                 rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
                 _cell(hop["amount_usd"]), ";".join(d["id"] for d in hop["relationships"]),
-            ])
+            ]
+            if ordered:
+                order = cycle["order"]
+                row += [order["start"], order["span_days"], ";".join(order["deal_ids"])]
+            if economics:
+                e = cycle["economics"][i - 1]
+                row += [_cell(e["came_back_usd"]), _cell(e["back_per_dollar"])]
+            writer.writerow(row)
     return out.getvalue()
 
 
@@ -149,3 +172,41 @@ def stats_table(stats: dict[str, dict[str, int]]) -> str:
         lines.append(f"{section}: {sum(counts.values())}")
         lines += [f"  {kind:<16} {n}" for kind, n in counts.items()]
     return "\n".join(lines)
+
+
+def stress_table(result: dict, names: dict[str, str] | None = None) -> str:
+    """A stress test for reading: each hit entity's loss and the way the shock came."""
+    names = names or {}
+    failed = ", ".join(names.get(f, f) for f in result["failed"])
+    lines = [f"Failure of {failed}: DebtRank {result['debtrank']:.3f} "
+             "(share of the exposures' value lost beyond the failure itself)"]
+    hit = [row for row in result["entities"] if row["round"] > 0]
+    if not hit:
+        lines.append("No other entity is exposed to it through a deal of known amount.")
+    for row in hit:
+        path = " → ".join(names.get(n, n) for n in row["path"])
+        buffer = f"{usd(row['buffer_usd'])} {row['buffer_from']} buffer"
+        lines.append(f"{row['loss'] * 100:6.1f}%  {names.get(row['entity'], row['entity'])}"
+                     f"  lost {usd(row['loss_usd'])} of {buffer}, round {row['round']}: {path}")
+    if result["unknown_exposures"]:
+        lines.append(f"{result['unknown_exposures']} exposure deal(s) of unknown amount were left out.")
+    return "\n".join(lines)
+
+
+def stress_csv(result: dict) -> str:
+    """One row per entity with a loss (the failed ones first); the path joined by '>'."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "round", "path"])
+    for row in result["entities"]:
+        writer.writerow([row["entity"], _cell(row["loss"]), _cell(row["loss_usd"]), _cell(row["buffer_usd"]),
+                         row["buffer_from"], row["round"], ">".join(row["path"])])
+    return out.getvalue()
+
+
+def format_stress(result: dict, fmt: str, names: dict[str, str] | None = None) -> str:
+    if fmt == "json":
+        return rows_json(result)
+    if fmt == "csv":
+        return stress_csv(result).rstrip("\n")
+    return stress_table(result, names)

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from graph.errors import QueryError
+from graph.lineage import counting_deals
 from graph.model import Relationship, exposure
 
 __all__ = ["DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposures", "stress_test"]
@@ -67,6 +68,7 @@ class Exposures:
 
 def exposures(relationships: Iterable[Relationship]) -> Exposures:
     """The exposure table of a set of deals (self-deals and no-exposure kinds left out)."""
+    relationships = counting_deals(relationships)
     out = Exposures()
     at_stake, total, deals = out.at_stake, out.total, out.deals
     sides: dict[str, tuple[str, str] | None] = {}
@@ -245,3 +247,4 @@ def stress_test(
     """
     ids = [store.resolve(ref) for ref in failed]
     return debtrank(store.relationships(), ids, default_buffer=default_buffer, shock=shock)
+

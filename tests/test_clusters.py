@@ -37,3 +37,9 @@ def test_same_components_as_networkx():
     G = nx.DiGraph((r.source, r.target) for r in deals if r.source != r.target)
     expected = sorted(sorted(c) for c in nx.strongly_connected_components(G) if len(c) > 1)
     assert sorted(c.entities for c in money_clusters(deals)) == expected
+
+
+def test_superseded_deals_do_not_count():
+    deals = [Relationship("r1", "a", "invests_in", "b", 5.0), Relationship("r2", "b", "customer_of", "a", 3.0),
+             Relationship("r3", "b", "customer_of", "a", 4.0, supersedes="r2")]
+    assert [c.total_flow_usd for c in money_clusters(deals)] == [9.0]

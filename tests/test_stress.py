@@ -156,3 +156,10 @@ def test_docstring_examples():
 
     for module in (graph.stress, graph.clusters):
         assert doctest.testmod(module).failed == 0
+
+
+def test_superseded_deals_do_not_count():
+    # The $100 letter of intent is replaced by a $30 stake: c's exposure to a is 30 of 60.
+    deals = [Relationship("loi", "c", "invests_in", "a", 100.0),
+             Relationship("stake", "c", "invests_in", "a", 30.0, supersedes="loi")]
+    assert debtrank(deals, ["a"], equity={"c": 60.0}).losses == {"a": 1.0, "c": 0.5}

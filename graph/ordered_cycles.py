@@ -1,0 +1,360 @@
+"""Time-ordered money loops: loops whose deals can have happened in order around the loop.
+
+When does an order hold? Every deal date is an interval of days (``2025`` is the whole
+year, ``2025-09`` the whole month; see :mod:`graph.dates`). A loop of ``k`` hops is
+*time-ordered* when one can pick one dated deal on every hop and a hop to start from such
+that, going round the loop from that hop, each picked deal can have happened on or after
+the one before: there are days ``x1 <= x2 <= ... <= xk`` with each ``xi`` inside its deal's
+interval. Equal dates, and partial dates that overlap, count as in order; the loop may
+start at any of its entities (money has to start somewhere), but it goes round once, in
+money-flow direction. With a window of ``W`` days, the same days must also fit within
+``xk - x1 <= W``. Deals without a date cannot be placed: they are ignored, and a hop with
+no dated deal at all keeps its loop out of the ordered loops.
+
+Two facts make this cheap to test while the loop is being built. For picked intervals
+``[s_i, e_i]`` in time order, days exist exactly when every deal ends no earlier than the
+latest start so far (``max(s_1..s_i) <= e_i``), and the shortest span they can have is
+``max(s) - min(e)`` (0 if negative), whatever the order. Both only get worse as hops are
+added, so the search drops a path as soon as it fails: for the span, it tracks the
+latest start and earliest end; for the order, since the start hop is not known yet, it
+tracks "in order from the first hop" and, for every possible later start hop, the
+earliest end of the hops before it and the latest start of the hops from it on, which
+must stay in order after wrapping round. Hops are tested on the hull of their dated
+deals (a necessary condition); a loop found is then checked exactly, deal by deal, which
+also picks the deals and the start shown to the user.
+
+>>> import networkx as nx
+>>> G = nx.MultiDiGraph()
+>>> G.add_edge("a", "b", key="r1", id="r1", date="2025-01", amount_usd=5.0)
+'r1'
+>>> G.add_edge("b", "c", key="r2", id="r2", date="2025-03-02", amount_usd=4.0)
+'r2'
+>>> G.add_edge("c", "a", key="r3", id="r3", date="2024-12-20", amount_usd=3.0)
+'r3'
+>>> [(c.nodes, o.start, o.deal_ids, o.span_days) for c, o in ordered_cycles(G, 3)]
+[(['a', 'b', 'c'], 'c', ['r3', 'r1', 'r2'], 72)]
+>>> ordered_cycles(G, 3, window=30)
+[]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Hashable, Iterator
+
+from graph.cycles import (
+    Cycle, _check_max_length, _check_node, _hop, _index_nodes, _prune_to_components, _rank_key,
+)
+from graph.dates import date_interval
+from graph.errors import QueryError
+
+__all__ = ["Order", "ordered_cycles", "ordered_money_cycles", "ordered_simple_cycles"]
+
+_INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Order:
+    """How a loop's deals follow each other in time: where the money starts, the deals
+    picked on each hop in time order, and the shortest span in days they can have."""
+
+    start: str
+    deal_ids: list[str]
+    span_days: int
+
+    def to_dict(self) -> dict:
+        return {"start": self.start, "deal_ids": list(self.deal_ids), "span_days": self.span_days}
+
+
+# --------------------------------------------------------------------------- hop intervals
+
+
+def _deal_days(attrs) -> tuple[int, int] | None:
+    when = attrs.get("date")
+    if not when:
+        return None
+    try:
+        return date_interval(str(when)).days
+    except QueryError:
+        return None
+
+
+def _hop_deals(G, u, v) -> list[tuple[int, int, str]]:
+    """``(first_day, last_day, deal_id)`` of every dated deal from u to v, earliest first."""
+    if G.is_multigraph():
+        items = [(attrs, attrs.get("id", key)) for key, attrs in G[u][v].items()]
+    else:
+        items = [(G[u][v], G[u][v].get("id", f"{u}->{v}"))]
+    out = []
+    for attrs, rid in items:
+        days = _deal_days(attrs)
+        if days is not None:
+            out.append((days[0], days[1], str(rid)))
+    out.sort()
+    return out
+
+
+def _compact_dated(G, order: list, keep_pair=None):
+    """Successor and predecessor index lists over the hops that have a dated deal (no
+    self-loops), and ``hull[u * n + v]``: the first and last day of hop u -> v's dated deals.
+    The search loops over plain index lists, as the unordered one does, and looks a hop's
+    days up only for the few candidates its distance test lets through."""
+    index = {v: i for i, v in enumerate(order)}
+    n = len(order)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    hull: dict[int, tuple[int, int]] = {}
+    multi = G.is_multigraph()
+    known: dict = {}  # date text -> (first, last) day or None; deals share few distinct dates
+    for u, nbrs in G._adj.items():  # the plain dicts behind G.adj: this loop sees every deal
+        iu = index[u]
+        out = succ[iu]
+        for v, data in nbrs.items():
+            if v == u or (keep_pair is not None and not keep_pair(u, v)):
+                continue
+            first = last = None
+            for attrs in (data.values() if multi else (data,)):
+                when = attrs.get("date")
+                days = known.get(when, False)
+                if days is False:
+                    days = known[when] = _deal_days(attrs)
+                if days is None:
+                    continue
+                if first is None or days[0] < first:
+                    first = days[0]
+                if last is None or days[1] > last:
+                    last = days[1]
+            if first is None:
+                continue
+            iv = index[v]
+            out.append(iv)
+            pred[iv].append(iu)
+            hull[iu * n + iv] = (first, last)
+    return succ, pred, hull
+
+
+# --------------------------------------------------------------------------- the search
+
+
+def _step(state, s, e, window):
+    """The search state after one more hop with day interval ``[s, e]``, or None if no
+    loop through this path can be in order (within the window).
+
+    state = (hops, latest_start, earliest_end, in_order_from_first, breaks):
+    ``in_order_from_first`` is the latest start so far when the hops are in order from the
+    first one (else None); ``breaks`` holds, for start hops after the first, pairs
+    (earliest end before it, latest start from it on), only the pairs no other beats.
+    """
+    hops, hi, lo, first_run, breaks = state
+    hi2 = s if s > hi else hi
+    lo2 = e if e < lo else lo
+    if window is not None and hi2 - lo2 > window:
+        return None
+    new = []
+    for before_end, after_start in breaks:
+        a = s if s > after_start else after_start
+        if a <= e and a <= before_end:
+            new.append((before_end, a))
+    if first_run is not None and hops:
+        # this hop could be the start: the hops before it form a run ending no earlier
+        # than `lo`, and they come after this run in time (checked as the run grows)
+        if s <= lo:
+            new.append((lo, s))
+    run = None
+    if first_run is not None:
+        a = s if s > first_run else first_run
+        if a <= e:
+            run = a
+    if run is None and not new:
+        return None
+    if len(new) > 1:
+        new.sort(key=lambda p: (-p[0], p[1]))
+        pareto = []
+        best = _INF
+        for be, af in new:
+            if af < best:
+                pareto.append((be, af))
+                best = af
+        new = pareto
+    return (hops + 1, hi2, lo2, run, tuple(new))
+
+
+_START = (0, -_INF, _INF, -_INF, ())
+
+
+def _ordered_from(s: int, lo: int, succ, pred, hull, k: int, h: int, window, out: list) -> None:
+    """Like :func:`graph.cycles._cycles_from`, keeping only paths that can still close into
+    a time-ordered loop; appends index lists starting at ``s``."""
+    dist = {s: 0}
+    frontier = [s]
+    depth = 0
+    while frontier and depth < h:
+        depth += 1
+        nxt = []
+        for v in frontier:
+            for u in pred[v]:
+                if u > lo and u not in dist:
+                    dist[u] = depth
+                    nxt.append(u)
+        frontier = nxt
+    if len(dist) == 1:
+        return
+    n = len(succ)
+    free = k - h if frontier else 0
+    get = dist.get
+    path = [s]
+    states = [_START]
+    stack = [iter(succ[s])]
+    while stack:
+        d = len(path)
+        for w in stack[-1]:
+            if w <= lo or w in path:
+                continue
+            dw = get(w)
+            if dw is None:
+                if d >= free:
+                    continue
+            elif dw > k - d:
+                continue
+            a, b = hull[path[-1] * n + w]
+            state = _step(states[-1], a, b, window)
+            if state is None:
+                continue
+            if dw == 1:
+                ca, cb = hull[w * n + s]
+                end = _step(state, ca, cb, window)
+                if end is not None:
+                    out.append(path + [w])
+            if d + 1 < k:
+                path.append(w)
+                states.append(state)
+                stack.append(iter(succ[w]))
+                break
+        else:
+            stack.pop()
+            path.pop()
+            states.pop()
+
+
+def _check_window(window) -> int | None:
+    if window is None:
+        return None
+    if isinstance(window, bool) or not isinstance(window, int) or window < 0:
+        raise QueryError(f"window must be a whole number of days of at least 0, got {window!r}")
+    return window
+
+
+def ordered_simple_cycles(G, max_length: int, window: int | None = None,
+                          through: Hashable | None = None, keep_pair=None) -> Iterator[list]:
+    """The simple cycles of 2..``max_length`` nodes whose hops' dated deals *may* be in
+    order (tested on each hop's hull of deal dates; :func:`ordered_cycles` checks exactly),
+    each once, rotated to start at its smallest node. ``keep_pair(u, v)`` may drop hops."""
+    k = _check_max_length(max_length)
+    window = _check_window(window)
+    if through is not None:
+        _check_node(G, through)
+    order = _index_nodes(G)
+    succ, pred, hull = _compact_dated(G, order, keep_pair)
+    if k < 2:
+        return
+    found: list[list[int]] = []
+    if through is not None:
+        x = order.index(through)
+        _ordered_from(x, -1, succ, pred, hull, k, k // 2, window, found)
+        for c in found:
+            i = c.index(min(c))
+            yield [order[j] for j in c[i:] + c[:i]]
+        return
+    _prune_to_components(succ, pred)
+    h = k // 2
+    for s in range(len(order)):
+        if not pred[s]:
+            continue
+        _ordered_from(s, s, succ, pred, hull, k, h, window, found)
+        if found:
+            for c in found:
+                yield [order[j] for j in c]
+            found.clear()
+
+
+# --------------------------------------------------------------------------- exact check
+
+
+def _exact_order(hops: list[list[tuple[int, int, str]]], window) -> tuple[int, int, list[str]] | None:
+    """``(span_days, start_hop, deal_ids)`` of the best way to pick one deal per hop in
+    order around the loop (shortest span, then the earliest start hop), or None."""
+    k = len(hops)
+    best = None
+    for r in range(k):
+        # states: (latest start, earliest end, picked ids), only those no other beats
+        states = [(-_INF, _INF, ())]
+        for i in range(k):
+            nxt = []
+            for a, b, rid in hops[(r + i) % k]:
+                for hi, lo, ids in states:
+                    hi2 = a if a > hi else hi
+                    if hi2 > b:
+                        continue
+                    lo2 = b if b < lo else lo
+                    if window is not None and hi2 - lo2 > window:
+                        continue
+                    nxt.append((hi2, lo2, ids + (rid,)))
+            nxt.sort(key=lambda t: (t[0], -t[1], t[2]))
+            states = []
+            best_lo = -_INF
+            for t in nxt:
+                if t[1] > best_lo:
+                    states.append(t)
+                    best_lo = t[1]
+            if not states:
+                break
+        for hi, lo, ids in states:
+            span = max(0, int(hi - lo))
+            if best is None or (span, r) < best[:2]:
+                best = (span, r, list(ids))
+    return best
+
+
+def ordered_cycles(G, max_length: int = 6, window: int | None = None, through: str | None = None,
+                   min_amount: float | None = None) -> list[tuple[Cycle, Order]]:
+    """The time-ordered money loops of a money-flow graph, ranked like
+    :func:`graph.cycles.find_cycles`, each with the :class:`Order` that makes it ordered.
+
+    ``window`` (days) bounds the time from the first to the last deal of the loop;
+    ``through`` and ``min_amount`` mean what they mean for :func:`~graph.cycles.find_cycles`.
+    """
+    from graph.cycles import _hop_amount
+
+    if min_amount is not None:
+        if isinstance(min_amount, bool) or not isinstance(min_amount, (int, float)) or not min_amount >= 0:
+            raise QueryError(f"min_amount must be a number of at least 0, got {min_amount!r}")
+
+        def keep_pair(u, v):
+            amount = _hop_amount(G, u, v)
+            return amount is not None and amount >= min_amount
+    else:
+        keep_pair = None
+    result = []
+    for nodes in ordered_simple_cycles(G, max_length, window, through, keep_pair):
+        n = len(nodes)
+        hop_deals = [_hop_deals(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
+        exact = _exact_order(hop_deals, window)
+        if exact is None:
+            continue
+        span, start, ids = exact
+        hops = [_hop(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
+        amounts = [hp.amount_usd for hp in hops]
+        least = None if None in amounts else min(amounts)
+        result.append((Cycle(nodes=list(nodes), hops=hops, min_amount_usd=least),
+                       Order(start=nodes[start], deal_ids=ids, span_days=span)))
+    result.sort(key=lambda pair: _rank_key(pair[0]))
+    return result
+
+
+def ordered_money_cycles(store, max_length: int = 6, window: int | None = None, through: str | None = None,
+                         min_amount: float | None = None) -> list[dict]:
+    """:func:`ordered_cycles` on a store, in the ``dealgraph cycles --format json`` shape
+    plus an ``order`` object (:meth:`Order.to_dict`). Computed in Python from the store's
+    deals, so every engine gives the same answer."""
+    found = ordered_cycles(store.money_flow_graph(), max_length, window, through, min_amount)
+    return [{**cycle.to_dict(), "order": order.to_dict()} for cycle, order in found]
