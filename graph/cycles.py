@@ -28,8 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable, Iterator
 
-import networkx as nx
-
 from graph.errors import QueryError
 
 __all__ = ["Cycle", "Hop", "find_cycles", "simple_cycles_bounded"]
@@ -375,6 +373,8 @@ def find_cycles(
     if min_amount is not None:
         # Hops below the threshold (or with no known amount) can be on no kept loop, so
         # they are dropped before enumerating instead of filtering loops afterwards.
+        import networkx as nx
+
         search = nx.DiGraph()
         search.add_nodes_from(G)
         for u, v in {(u, v) for u, v in G.edges()}:

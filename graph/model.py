@@ -16,12 +16,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Iterable, Literal, Mapping, Sequence
-
-import networkx as nx
-import yaml
+from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
 
 from graph.errors import ModelError
+
+if TYPE_CHECKING:  # networkx and yaml are imported where used: `dealgraph --help` stays fast
+    import networkx as nx
 
 Flow = Literal["forward", "reverse", "none"]
 Exposure = Literal["source", "target", "none"]
@@ -74,6 +74,8 @@ class Schema:
 @cache
 def schema() -> Schema:
     """The model, parsed once from ``schema.yaml`` and checked for consistency."""
+    import yaml
+
     raw = yaml.safe_load(resources.files("graph").joinpath("schema.yaml").read_text("utf-8"))
     entity_kinds = {
         name: EntityKind(name=name, label=spec["label"], color=spec["color"])
@@ -216,6 +218,8 @@ def money_flow_graph(
     ``superseded_by``, in ``G.graph["superseded"]`` as ``{(payer, payee): [fields, ...]}``
     so that a hop can still list them. A new graph is returned each call.
     """
+    import networkx as nx
+
     relationships = list(relationships)
     if superseded is None:
         from graph.lineage import superseded_by
@@ -240,6 +244,8 @@ def money_flow_graph(
 
 def deal_graph(entities: Iterable[Entity], relationships: Iterable[Relationship]) -> nx.MultiDiGraph:
     """Every deal as an edge ``source -> target`` as written (views show structural ties too)."""
+    import networkx as nx
+
     g = nx.MultiDiGraph()
     for e in entities:
         g.add_node(e.id, **e.to_dict())

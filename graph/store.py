@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from typing import Callable, Sequence
-
-import networkx as nx
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from graph.errors import DealgraphError
 from graph.model import Entity, Relationship, deal_graph, money_flow_graph
+
+if TYPE_CHECKING:  # the graphs are built on demand; importing networkx is not free
+    import networkx as nx
 
 #: Called with (records_written_so_far, records_total) while a store writes.
 Progress = Callable[[int, int], None]

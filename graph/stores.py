@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from graph.store import Store
+if TYPE_CHECKING:  # the CLI imports this module for DEFAULT_DB; stores load when opened
+    from graph.store import Store
 
 DEFAULT_DB = "dealgraph.db"
 
