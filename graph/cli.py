@@ -134,7 +134,7 @@ def main():
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @store_options(writes=True)
 def load(paths, store):
-    """Load entity and deal files (CSV, JSON, JSON Lines, YAML; folders too) into the store.
+    """Load entity, deal and figure files (CSV, JSON, JSON Lines, YAML; folders too) into the store.
 
     Every file is checked first; if any record is bad, every problem is listed as
     FILE:LINE: message and nothing is written. Loading the same files again changes nothing.
@@ -142,25 +142,22 @@ def load(paths, store):
     from loaders import read_dataset
 
     dataset = read_dataset(list(paths), known_entities=store.entities(), known_deals=store.deal_lineage())
-    store.write(dataset.entities, dataset.relationships, progress=progress_bar("writing"))
-    click.echo(
-        f"loaded {len(dataset.entities)} entities and {len(dataset.relationships)} relationships"
-    )
+    store.write(dataset.entities, dataset.relationships, progress=progress_bar("writing"),
+                figures=dataset.figures)
+    click.echo(f"loaded {report.dataset_counts(dataset)}")
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def validate(paths):
-    """Check entity and deal files without writing anything.
+    """Check entity, deal and figure files without writing anything.
 
     Every problem is listed as FILE:LINE: message; the exit status is 1 if there is any.
     """
     from loaders import read_dataset
 
     dataset = read_dataset(list(paths))
-    click.echo(
-        f"ok: {len(dataset.entities)} entities and {len(dataset.relationships)} relationships"
-    )
+    click.echo(f"ok: {report.dataset_counts(dataset)}")
 
 
 @main.command()
@@ -169,7 +166,7 @@ def validate(paths):
 @period_options
 @store_options
 def stats(fmt, since, until, store):
-    """Count the entities and deals in the store, by kind."""
+    """Count the entities, deals and figures in the store, by kind."""
     from graph.dates import deals_in_period
 
     counts = deals_in_period(store, since, until).stats()

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Iterable, Sequence
 
 from graph.errors import QueryError, StoreError
-from graph.model import Entity, Relationship
+from graph.model import Entity, Figure, Relationship
 from graph.store import Progress, Store
 
 __all__ = ["DateInterval", "Period", "date_interval", "deals_in_period"]
@@ -109,8 +109,12 @@ class PeriodStore(Store):
         self.period = period
 
     def write(self, entities: Sequence[Entity], relationships: Sequence[Relationship],
-              progress: Progress | None = None) -> None:
+              progress: Progress | None = None, figures: Sequence[Figure] = ()) -> None:
         raise StoreError("a store restricted to a period is read-only")
+
+    def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:
+        """Every figure: a period restricts which deals count, and figures are not deals."""
+        return self.store.figures(entity=entity, kind=kind)
 
     def entities(self) -> list[Entity]:
         return self.store.entities()

@@ -36,7 +36,7 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
 
     dataset = read_dataset([shipped_dataset_dir()], known_entities=store.entities(),
                            known_deals=store.deal_lineage())
-    store.write(dataset.entities, dataset.relationships, progress=progress)
+    store.write(dataset.entities, dataset.relationships, progress=progress, figures=dataset.figures)
     views = {}
     for view in ("overview", "cycles", "focus"):
         name = f"focus-{DEMO_FOCUS}" if view == "focus" else view

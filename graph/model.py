@@ -1,4 +1,4 @@
-"""The dealgraph model: entities, relationships (deals) and the money-flow table.
+"""The dealgraph model: entities, relationships (deals), entity figures and the money-flow table.
 
 The kinds and their money-flow directions are data (``schema.yaml`` beside this file);
 this module loads them once and is the only place that interprets them.
@@ -11,8 +11,10 @@ True
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from importlib import resources
@@ -25,6 +27,7 @@ if TYPE_CHECKING:  # networkx and yaml are imported where used: `dealgraph --hel
 
 Flow = Literal["forward", "reverse", "none"]
 Exposure = Literal["source", "target", "none"]
+Measure = Literal["amount_usd", "percent"]
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,18 @@ class RelationshipKind:
 
 
 @dataclass(frozen=True)
+class FigureKind:
+    name: str
+    label: str
+    measure: Measure
+    counterparty: bool = False
+
+
+@dataclass(frozen=True)
 class Schema:
     entity_kinds: dict[str, EntityKind]
     relationship_kinds: dict[str, RelationshipKind]
+    figure_kinds: dict[str, FigureKind] = field(default_factory=dict)
 
     def entity_kind(self, name: str) -> EntityKind:
         try:
@@ -64,6 +76,14 @@ class Schema:
         except KeyError:
             raise ModelError(
                 f"unknown relationship kind {name!r}; allowed: {', '.join(self.relationship_kinds)}"
+            ) from None
+
+    def figure_kind(self, name: str) -> FigureKind:
+        try:
+            return self.figure_kinds[name]
+        except KeyError:
+            raise ModelError(
+                f"unknown figure kind {name!r}; allowed: {', '.join(self.figure_kinds)}"
             ) from None
 
     def kinds_flowing(self, flow: Flow) -> list[str]:
@@ -91,7 +111,13 @@ def schema() -> Schema:
         if not kind.neo4j_type.replace("_", "").isalnum() or not kind.neo4j_type.isupper():
             raise ModelError(f"schema.yaml: {name}: neo4j_type must be UPPER_SNAKE_CASE")
         relationship_kinds[name] = kind
-    return Schema(entity_kinds, relationship_kinds)
+    figure_kinds = {}
+    for name, spec in (raw.get("figure_kinds") or {}).items():
+        kind = FigureKind(name=name, **spec)
+        if kind.measure not in ("amount_usd", "percent"):
+            raise ModelError(f"schema.yaml: {name}: measure must be amount_usd or percent")
+        figure_kinds[name] = kind
+    return Schema(entity_kinds, relationship_kinds, figure_kinds)
 
 
 DEFAULT_ENTITY_KIND = "company"
@@ -173,6 +199,110 @@ def relationship_id(
         separators=(",", ":"),
     )
     return "r-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A dated figure about one entity: its revenue, debt, backlog, ... or the share of
+    its revenue that one customer (``counterparty``) stands for.
+
+    ``entity``/``counterparty`` are entity ids. The value is ``amount_usd`` or ``percent``
+    (0-100), whichever the kind's ``measure`` says. ``period`` is the span the figure
+    covers (``2024``, ``2025-Q2``, ``2025-H1``, ``2025-03``, ``2025/2028``); ``as_of`` the
+    date it was true or stated on. At least one of the two is given.
+    """
+
+    id: str
+    entity: str
+    kind: str
+    counterparty: str | None = None
+    amount_usd: float | None = None
+    percent: float | None = None
+    period: str | None = None
+    as_of: str | None = None
+    note: str | None = None
+    evidence_url: str | None = None
+    evidence_title: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def when(self) -> str:
+        """The date the figure speaks for, for ordering figures in time: ``as_of`` when
+        given, else the last day of ``period`` (``2025-Q2`` -> ``2025-06-30``)."""
+        return figure_when(self.period, self.as_of)
+
+    @property
+    def value(self) -> float | None:
+        return self.percent if schema().figure_kind(self.kind).measure == "percent" else self.amount_usd
+
+
+#: ``YYYY``, ``YYYY-QN``, ``YYYY-HN``, ``YYYY-MM``, or ``START/END`` of years or months.
+_PERIOD_PART = r"[0-9]{4}(?:-(?:Q[1-4]|H[12]|(?:0[1-9]|1[0-2])))?"
+PERIOD = re.compile(rf"(?P<start>{_PERIOD_PART})(?:/(?P<end>[0-9]{{4}}(?:-(?:0[1-9]|1[0-2]))?))?")
+
+
+def period_end(period: str) -> str:
+    """The last day of a period, as ``YYYY-MM-DD``.
+
+    >>> period_end("2024"), period_end("2025-Q2"), period_end("2025-H1"), period_end("2024-02")
+    ('2024-12-31', '2025-06-30', '2025-06-30', '2024-02-29')
+    >>> period_end("2025/2028")
+    '2028-12-31'
+    """
+    match = PERIOD.fullmatch(period)
+    if match is None:
+        raise ModelError(
+            f"period must be YYYY, YYYY-QN, YYYY-HN, YYYY-MM or START/END, got {period!r}"
+        )
+    part = match["end"] or match["start"]
+    year, _, rest = part.partition("-")
+    if not rest:
+        month = 12
+    elif rest[0] == "Q":
+        month = 3 * int(rest[1])
+    elif rest[0] == "H":
+        month = 6 * int(rest[1])
+    else:
+        month = int(rest)
+    day = calendar.monthrange(int(year), month)[1]
+    return f"{year}-{month:02d}-{day:02d}"
+
+
+def figure_when(period: str | None, as_of: str | None) -> str:
+    """``as_of`` if given, else the end of ``period`` (see :meth:`Figure.when`)."""
+    if as_of:
+        return as_of
+    return period_end(period) if period else ""
+
+
+def figure_id(
+    entity: str,
+    kind: str,
+    counterparty: str | None = None,
+    amount_usd: float | None = None,
+    percent: float | None = None,
+    period: str | None = None,
+    as_of: str | None = None,
+    note: str | None = None,
+    evidence_url: str | None = None,
+    evidence_title: str | None = None,
+) -> str:
+    """A stable id for a figure that came without one: a hash of its fields (as for deals).
+
+    >>> figure_id("coreweave", "revenue", amount_usd=1.92e9, period="2024") == figure_id(
+    ...     "coreweave", "revenue", amount_usd=1920000000, period="2024")
+    True
+    """
+    canonical = json.dumps(
+        [entity, kind, counterparty, None if amount_usd is None else float(amount_usd),
+         None if percent is None else float(percent), period, as_of, note, evidence_url,
+         evidence_title],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return "f-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
 
 def money_flow(kind: str, source: str, target: str) -> tuple[str, str] | None:

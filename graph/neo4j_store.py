@@ -21,6 +21,15 @@ records a marker node, ``(:DealgraphBatch {id})``, in its transaction: if the dr
 the batch again because the commit's acknowledgement was lost, the marker says it is done.
 Markers are removed when the write ends.
 
+Entity figures are ``(:Figure {id, kind, amount_usd, percent, period, as_of, when, note,
+evidence_url, evidence_title})`` nodes, linked ``(:Entity)-[:HAS_FIGURE]->(:Figure)`` and,
+for a figure about a tie to another entity (a customer's share),
+``(:Figure)-[:COUNTERPARTY]->(:Entity)``. ``when`` is the date the figure speaks for
+(:attr:`graph.model.Figure.when`), so queries can order figures in time. Figures MERGE on
+their id (unique constraint) in batched ``UNWIND`` writes after the deals; a figure's links
+are replaced on every write, so rewriting one that moved to another entity leaves no
+stale link.
+
 Batches run :data:`WRITE_WORKERS` transactions side by side. Entities are spread over
 buckets by a hash of their id, and two batches that touch a common bucket never run at the
 same time, so parallel writers do not wait on each other's node locks. A load spans many
@@ -45,7 +54,7 @@ from neo4j import GraphDatabase
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from graph.errors import StoreError
-from graph.model import Entity, Relationship, schema
+from graph.model import Entity, Figure, Relationship, schema
 from graph.store import Progress, Store
 
 #: Records per write transaction.
@@ -71,6 +80,30 @@ _DEAL_PROPERTIES = (
     "kind", "amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title",
     "supersedes", "expands",
 )
+
+_FIGURE_PROPERTIES = (
+    "kind", "amount_usd", "percent", "period", "as_of", "when", "note", "evidence_url", "evidence_title",
+)
+
+# Rows: maps with the figure's id, entity, counterparty and _FIGURE_PROPERTIES.
+_MERGE_FIGURES = (
+    "UNWIND $rows AS row MERGE (f:Figure {id: row.id}) SET "
+    + ", ".join(f"f.{p} = row.{p}" for p in _FIGURE_PROPERTIES)
+)
+_UNLINK_FIGURES = (
+    "UNWIND $rows AS row MATCH (f:Figure {id: row.id})-[old:COUNTERPARTY]->() DELETE old"
+)
+_UNLINK_FIGURE_ENTITIES = (
+    "UNWIND $rows AS row MATCH (:Entity)-[old:HAS_FIGURE]->(f:Figure {id: row.id}) DELETE old"
+)
+_LINK_FIGURES = """
+UNWIND $rows AS row
+MATCH (f:Figure {id: row.id}), (e:Entity {id: row.entity})
+CREATE (e)-[:HAS_FIGURE]->(f)
+WITH f, row WHERE row.counterparty IS NOT NULL
+MATCH (c:Entity {id: row.counterparty})
+CREATE (f)-[:COUNTERPARTY]->(c)
+"""
 
 _MERGE_ENTITIES = """
 UNWIND $rows AS row
@@ -228,6 +261,7 @@ class Neo4jStore(Store):
         statements = [
             "CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE",
             f"CREATE CONSTRAINT dealgraph_batch_id IF NOT EXISTS FOR (m:{_MARKER}) REQUIRE m.id IS UNIQUE",
+            "CREATE CONSTRAINT figure_id IF NOT EXISTS FOR (f:Figure) REQUIRE f.id IS UNIQUE",
         ]
         for kind, rel_type in self._types.items():
             statements.append(
@@ -245,9 +279,11 @@ class Neo4jStore(Store):
         entities: Sequence[Entity],
         relationships: Sequence[Relationship],
         progress: Progress | None = None,
+        figures: Sequence[Figure] = (),
     ) -> None:
-        """Upsert entities, then deals, in batches of up to :data:`BATCH_SIZE` records, one
-        transaction each, :data:`WRITE_WORKERS` at a time.
+        """Upsert entities, then deals, then figures, in batches of up to :data:`BATCH_SIZE`
+        records, one transaction each, :data:`WRITE_WORKERS` at a time (figures one batch
+        at a time).
 
         Not all-or-nothing: if it stops part-way, the batches that committed are written and
         re-running the same write completes it exactly.
@@ -257,9 +293,10 @@ class Neo4jStore(Store):
         deals = list({r.id: r for r in relationships}.values())
         for r in deals:
             self._type_of(r)  # an unknown kind is refused before anything is written
-        tracker = _Tracker(len(entity_rows) + len(deals), progress)
+        figure_rows = list({f.id: _figure_row(f) for f in figures}.values())
+        tracker = _Tracker(len(entity_rows) + len(deals) + len(figure_rows), progress)
         try:
-            self._check_entities_exist(deals, {row["id"] for row in entity_rows})
+            self._check_entities_exist(deals, {row["id"] for row in entity_rows}, figure_rows)
             if entity_rows:
                 tasks = [
                     _Task((), len(batch), _run_write, (_MERGE_ENTITIES, batch))
@@ -273,6 +310,11 @@ class Neo4jStore(Store):
                 self._run_tasks(writes, tracker)
                 with self._session() as session:
                     session.execute_write(_forget_batches)
+            if figure_rows:
+                with self._session() as session:
+                    for batch in _chunks(figure_rows, BATCH_SIZE):
+                        session.execute_write(_write_figures, batch)
+                        tracker.add(len(batch))
         except _MissingEntities as exc:
             raise StoreError(
                 f"Neo4j at {self._shown_uri}: {exc.count} deal(s) name entities that are not "
@@ -289,11 +331,14 @@ class Neo4jStore(Store):
                 )
             ) from None
 
-    def _check_entities_exist(self, deals: list[Relationship], written: set[str]) -> None:
-        """Refuse, before writing anything, deals naming an entity neither in this write nor
-        in the store (deal batches run side by side, so one failing batch would not stop
-        the others)."""
+    def _check_entities_exist(
+        self, deals: list[Relationship], written: set[str], figure_rows: Sequence[dict] = ()
+    ) -> None:
+        """Refuse, before writing anything, deals and figures naming an entity neither in
+        this write nor in the store (deal batches run side by side, so one failing batch
+        would not stop the others)."""
         wanted = {r.source for r in deals} | {r.target for r in deals}
+        wanted |= {row[k] for row in figure_rows for k in ("entity", "counterparty") if row[k]}
         wanted -= written
         if not wanted:
             return
@@ -301,9 +346,11 @@ class Neo4jStore(Store):
             missing = set(session.execute_read(_missing_entities, sorted(wanted)))
         if missing:
             bad = sum(1 for r in deals if r.source in missing or r.target in missing)
+            bad_figures = sum(1 for row in figure_rows if {row["entity"], row["counterparty"]} & missing)
+            what = f"{bad} deal(s)" + (f" and {bad_figures} figure(s)" if bad_figures else "")
             shown = ", ".join(sorted(missing)[:5]) + (", ..." if len(missing) > 5 else "")
             raise StoreError(
-                f"Neo4j at {self._shown_uri}: {bad} deal(s) name entities that are not in the store "
+                f"Neo4j at {self._shown_uri}: {what} name entities that are not in the store "
                 f"({shown}); nothing was written"
             )
 
@@ -457,13 +504,28 @@ class Neo4jStore(Store):
         out.sort(key=lambda r: r.id)
         return out
 
+    def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:
+        rows = self._read(
+            "MATCH (e:Entity)-[:HAS_FIGURE]->(f:Figure) "
+            "WHERE ($entity IS NULL OR e.id = $entity) AND ($kind IS NULL OR f.kind = $kind) "
+            "OPTIONAL MATCH (f)-[:COUNTERPARTY]->(c:Entity) "
+            "RETURN f.id AS id, e.id AS entity, f.kind AS kind, c.id AS counterparty, "
+            + ", ".join(f"f.{p} AS {p}" for p in _FIGURE_PROPERTIES if p not in ("kind", "when")),
+            {"entity": entity, "kind": kind},
+        )
+        out = [Figure(**row) for row in rows]
+        out.sort(key=lambda f: f.id)
+        return out
+
     def stats(self) -> dict[str, dict[str, int]]:
         types = "|".join(self._types.values())
         entities = self._read("MATCH (e:Entity) RETURN e.kind AS kind, count(*) AS n")
         deals = self._read(f"MATCH (:Entity)-[r:{types}]->(:Entity) RETURN r.kind AS kind, count(*) AS n")
+        figures = self._read("MATCH (:Entity)-[:HAS_FIGURE]->(f:Figure) RETURN f.kind AS kind, count(*) AS n")
         return {
             "entities": dict(sorted((row["kind"], row["n"]) for row in entities)),
             "relationships": dict(sorted((row["kind"], row["n"]) for row in deals)),
+            "figures": dict(sorted((row["kind"], row["n"]) for row in figures)),
         }
 
     def run_cypher(self, text: str, params: dict[str, Any] | None = None) -> list[dict]:
@@ -492,6 +554,23 @@ def _entity_row(e: Entity) -> dict:
         "id": e.id, "name": e.name, "kind": e.kind, "ticker": e.ticker,
         "country": e.country, "aliases": list(e.aliases),
     }
+
+
+def _figure_row(f: Figure) -> dict:
+    row = f.to_dict()
+    row["when"] = f.when
+    for name in ("amount_usd", "percent"):  # always floats, as the embedded store reads them back
+        if row[name] is not None:
+            row[name] = float(row[name])
+    return row
+
+
+def _write_figures(tx, rows: list[dict]) -> None:
+    """MERGE one batch of figures and (re)link them to their entities. Safe to run twice."""
+    tx.run(_MERGE_FIGURES, rows=rows).consume()
+    tx.run(_UNLINK_FIGURES, rows=rows).consume()
+    tx.run(_UNLINK_FIGURE_ENTITIES, rows=rows).consume()
+    tx.run(_LINK_FIGURES, rows=rows).consume()
 
 
 def _run_write(tx, text: str, rows: list[dict]) -> None:

@@ -165,9 +165,20 @@ def format_cycles(cycles: Sequence[dict], fmt: str, names: dict[str, str] | None
     return cycles_table(cycles, names)
 
 
+def dataset_counts(dataset) -> str:
+    """``80 entities, 139 relationships and 34 figures`` (``2 entities and 2 relationships``
+    when there are no figures)."""
+    counts = f"{len(dataset.entities)} entities"
+    if dataset.figures:
+        return f"{counts}, {len(dataset.relationships)} relationships and {len(dataset.figures)} figures"
+    return f"{counts} and {len(dataset.relationships)} relationships"
+
+
 def stats_table(stats: dict[str, dict[str, int]]) -> str:
     lines = []
-    for section in ("entities", "relationships"):
+    for section in ("entities", "relationships", "figures"):
+        if section not in stats:
+            continue
         counts = stats[section]
         lines.append(f"{section}: {sum(counts.values())}")
         lines += [f"  {kind:<16} {n}" for kind, n in counts.items()]

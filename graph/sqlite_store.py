@@ -1,7 +1,10 @@
 """The embedded default store: one SQLite file, no server.
 
 Every ``write`` is a single transaction (all-or-nothing) of idempotent upserts keyed by
-entity id and deal id, so loading the same files twice changes nothing.
+entity id, deal id and figure id, so loading the same files twice changes nothing.
+
+Schema versions (``PRAGMA user_version``): 1 held entities and relationships; 2 adds deal
+lineage and the ``figures`` table. A version-1 store is migrated in place when opened.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from pathlib import Path
 from typing import Sequence
 
 from graph.errors import StoreError
-from graph.model import Entity, Relationship
+from graph.model import Entity, Figure, Relationship
 from graph.store import Progress, Store
 
 #: 1: entities and deals. 2: deal lineage (``supersedes``, ``expands``) and the
-#: ``current_relationships`` view; a version-1 store is migrated when opened.
+#: ``current_relationships`` view, and the ``figures`` table; a version-1 store is
+#: migrated when opened.
 SCHEMA_VERSION = 2
 
 _DDL = """
@@ -56,6 +60,36 @@ WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
 _MIGRATE_1_TO_2 = """
 ALTER TABLE relationships ADD COLUMN supersedes TEXT;
 ALTER TABLE relationships ADD COLUMN expands TEXT;
+"""
+
+# Version 2 also holds entity figures.
+_DDL_FIGURES = """
+CREATE TABLE IF NOT EXISTS figures (
+    id             TEXT PRIMARY KEY,
+    entity         TEXT NOT NULL REFERENCES entities(id),
+    kind           TEXT NOT NULL,
+    counterparty   TEXT REFERENCES entities(id),
+    amount_usd     REAL,
+    percent        REAL,
+    period         TEXT,
+    as_of          TEXT,
+    note           TEXT,
+    evidence_url   TEXT,
+    evidence_title TEXT
+);
+CREATE INDEX IF NOT EXISTS figures_entity ON figures(entity);
+"""
+
+_FIGURE_FIELDS = (
+    "id", "entity", "kind", "counterparty", "amount_usd", "percent", "period", "as_of",
+    "note", "evidence_url", "evidence_title",
+)
+
+_UPSERT_FIGURE = f"""
+INSERT INTO figures ({", ".join(_FIGURE_FIELDS)})
+VALUES ({", ".join(":" + f for f in _FIGURE_FIELDS)})
+ON CONFLICT(id) DO UPDATE SET
+    {", ".join(f"{f} = excluded.{f}" for f in _FIGURE_FIELDS[1:])}
 """
 
 _UPSERT_ENTITY = """
@@ -110,13 +144,18 @@ class SQLiteStore(Store):
                     if version == 1:
                         for statement in _statements(_MIGRATE_1_TO_2):
                             self._conn.execute(statement)
-                    for statement in _statements(_DDL):
+                    for statement in _statements(_DDL + _DDL_FIGURES):
                         self._conn.execute(statement)
                     self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                     self._conn.execute("COMMIT")
                 except BaseException:
                     self._conn.execute("ROLLBACK")
                     raise
+            elif not self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'figures'"
+            ).fetchone():
+                # A version-2 store written before figures were part of version 2.
+                self._conn.executescript(_DDL_FIGURES)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{self.path}: not a usable dealgraph store ({exc})") from None
 
@@ -125,8 +164,9 @@ class SQLiteStore(Store):
         entities: Sequence[Entity],
         relationships: Sequence[Relationship],
         progress: Progress | None = None,
+        figures: Sequence[Figure] = (),
     ) -> None:
-        total = len(entities) + len(relationships)
+        total = len(entities) + len(relationships) + len(figures)
         done = 0
         cur = self._conn.cursor()
         try:
@@ -134,6 +174,7 @@ class SQLiteStore(Store):
             for sql, rows in (
                 (_UPSERT_ENTITY, [_entity_row(e) for e in entities]),
                 (_UPSERT_RELATIONSHIP, [r.to_dict() for r in relationships]),
+                (_UPSERT_FIGURE, [_figure_row(f) for f in figures]),
             ):
                 for start in range(0, len(rows), BATCH_SIZE):
                     batch = rows[start : start + BATCH_SIZE]
@@ -164,6 +205,15 @@ class SQLiteStore(Store):
         )
         return [Relationship(*row) for row in rows]
 
+    def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:
+        rows = self._conn.execute(
+            f"SELECT {', '.join(_FIGURE_FIELDS)} FROM figures "
+            "WHERE (:entity IS NULL OR entity = :entity) AND (:kind IS NULL OR kind = :kind) "
+            "ORDER BY id",
+            {"entity": entity, "kind": kind},
+        )
+        return [Figure(*row) for row in rows]
+
     def close(self) -> None:
         self._conn.close()
 
@@ -171,6 +221,14 @@ class SQLiteStore(Store):
 def _statements(script: str) -> list[str]:
     """The statements of a DDL script (it holds no ';' inside a statement)."""
     return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def _figure_row(f: Figure) -> dict:
+    row = f.to_dict()
+    for name in ("amount_usd", "percent"):  # read back as floats, as Neo4j returns them
+        if row[name] is not None:
+            row[name] = float(row[name])
+    return row
 
 
 def _entity_row(e: Entity) -> dict:

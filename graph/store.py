@@ -11,7 +11,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Callable, Sequence
 
 from graph.errors import DealgraphError
-from graph.model import Entity, Relationship, deal_graph, money_flow_graph
+from graph.model import Entity, Figure, Relationship, deal_graph, money_flow_graph
 
 if TYPE_CHECKING:  # the graphs are built on demand; importing networkx is not free
     import networkx as nx
@@ -25,7 +25,7 @@ class UnknownEntityError(DealgraphError):
 
 
 class Store(ABC):
-    """A place that holds entities and deals; writes are idempotent upserts."""
+    """A place that holds entities, deals and entity figures; writes are idempotent upserts."""
 
     @abstractmethod
     def write(
@@ -33,8 +33,9 @@ class Store(ABC):
         entities: Sequence[Entity],
         relationships: Sequence[Relationship],
         progress: Progress | None = None,
+        figures: Sequence[Figure] = (),
     ) -> None:
-        """Upsert entities (by id) and relationships (by deal id)."""
+        """Upsert entities (by id), relationships (by deal id) and figures (by figure id)."""
 
     @abstractmethod
     def entities(self) -> list[Entity]:
@@ -45,14 +46,21 @@ class Store(ABC):
         """Every deal, ordered by id."""
 
     @abstractmethod
+    def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:
+        """The figures about entity id ``entity`` (every entity when None), of ``kind``
+        (every kind when None), ordered by figure id."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection; the store is unusable afterwards."""
 
     def stats(self) -> dict[str, dict[str, int]]:
-        """Counts by kind: ``{"entities": {kind: n}, "relationships": {kind: n}}``."""
+        """Counts by kind: ``{"entities": {kind: n}, "relationships": {kind: n},
+        "figures": {kind: n}}``."""
         return {
             "entities": dict(sorted(Counter(e.kind for e in self.entities()).items())),
             "relationships": dict(sorted(Counter(r.kind for r in self.relationships()).items())),
+            "figures": dict(sorted(Counter(f.kind for f in self.figures()).items())),
         }
 
     def deal_lineage(self) -> dict[str, tuple[str | None, str | None]]:

@@ -16,15 +16,20 @@ Input formats
     ``target`` holds relationships (``id,source,kind,target,amount_usd,amount_note,date,
     summary,evidence_url,evidence_title``; only ``source``, ``kind``, ``target``
     required); otherwise entities (``id,name,kind,ticker,country,aliases``; only ``id``
-    and ``name`` required; ``aliases`` separated by ``;``). Columns may come in any
-    order; unknown columns are a problem. Read one row at a time.
+    and ``name`` required; ``aliases`` separated by ``;``) - unless the header has an
+    ``entity`` column: then it holds entity figures (``id,entity,kind,counterparty,
+    amount_usd,percent,period,as_of,note,evidence_url,evidence_title``; only ``entity``
+    and ``kind`` required). Columns may come in any order; unknown columns are a
+    problem. Read one row at a time.
 ``.json`` / ``.yaml`` / ``.yml``
-    One document ``{"entities": [...], "relationships": [...]}`` with the same fields;
+    One document ``{"entities": [...], "relationships": [...], "figures": [...]}`` with
+    the same fields;
     ``aliases`` is a list (or one ``;``-separated string). Top-level ``as_of``,
     ``description``, ``notes`` and ``sources`` are allowed and ignored. YAML scalars
     are taken as written (``ticker: ON`` stays the text ``ON``).
 ``.jsonl`` / ``.ndjson``
-    One JSON object per line; one with ``source`` or ``target`` is a relationship.
+    One JSON object per line; one with ``source`` or ``target`` is a relationship,
+    otherwise one with ``entity`` is a figure, otherwise an entity.
     Read one line at a time.
 A directory
     Its files with those extensions (not recursive, hidden files left out), by name.
@@ -34,8 +39,11 @@ Files are UTF-8 (a byte-order mark is fine). Blank cells and empty strings mean
 non-negative number (``1e9`` and ``1000000000`` both work); ``date`` is ``YYYY``,
 ``YYYY-MM`` or ``YYYY-MM-DD``. ``source``/``target`` name an entity by id, or else by
 exact name or alias (a name or alias shared by two entities must be replaced by the id).
-A relationship without ``id`` gets ``r-`` plus a hash of its resolved fields, so
-loading the same files again yields the same ids.
+A relationship without ``id`` gets ``r-`` plus a hash of its resolved fields (a figure
+``f-``), so loading the same files again yields the same ids. A figure's kind (from
+``graph/schema.yaml``) decides whether it takes ``amount_usd`` or ``percent`` and whether
+it names a ``counterparty``; it needs a ``period`` (``2024``, ``2025-Q2``, ``2025-H1``,
+``2025-03``, ``2025/2028``) or an ``as_of`` date, or both.
 
 Problem lines: ``FILE:LINE: message``, where LINE is the row's first line (CSV), the
 line (JSON Lines), or the line the record's mapping starts on (JSON, YAML). Problems
@@ -45,11 +53,12 @@ about a whole file (missing, unsupported extension) are ``FILE: message``.
 from loaders.dataset import Dataset, DatasetBuilder, read_dataset
 from loaders.records import Location, Problem, Record
 from loaders.sources import SOURCES_BY_EXTENSION, input_files, open_source, read_records
-from loaders.validation import RelationshipDraft, validate_records
+from loaders.validation import FigureDraft, RelationshipDraft, validate_records
 
 __all__ = [
     "Dataset",
     "DatasetBuilder",
+    "FigureDraft",
     "Location",
     "Problem",
     "Record",

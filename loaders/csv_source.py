@@ -1,7 +1,7 @@
 """CSV source: a header row, then one record per row, read one row at a time.
 
 The header decides what the file holds: with a ``source`` or ``target`` column it holds
-relationships, otherwise entities. Cells are strings; ``aliases`` are separated by ``;``
+relationships; otherwise with an ``entity`` column it holds figures; otherwise entities. Cells are strings; ``aliases`` are separated by ``;``
 (split in validation).
 """
 
@@ -23,7 +23,7 @@ from loaders.records import (
 )
 from loaders.text_lines import NotUtf8, Unreadable, open_bytes, utf8_lines
 
-_PLURAL_TYPE = {"entity": "entities", "relationship": "relationships"}
+_PLURAL_TYPE = {"entity": "entities", "relationship": "relationships", "figure": "figures"}
 
 
 class CsvSource:

@@ -7,18 +7,20 @@ here writes anywhere: the caller hands the dataset to a store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterable, Mapping
 
 from graph.errors import ValidationError
 from graph.lineage import LINEAGE_FIELDS, lineage_cycles
-from graph.model import Entity, Relationship
+from graph.model import Entity, Figure, Relationship
 from loaders.records import Location, Problem
 from loaders.resolution import EntityIndex, UnresolvedReference
 from loaders.sources import read_records
 from loaders.validation import (
+    FigureDraft,
     LocatedEntity,
+    RejectedFigure,
     RejectedEntity,
     RejectedRelationship,
     RelationshipDraft,
@@ -29,13 +31,14 @@ from loaders.validation import (
 
 @dataclass(frozen=True)
 class Dataset:
-    """Validated entities and deals, ``source``/``target`` resolved to entity ids.
+    """Validated entities, deals and figures, every entity reference resolved to an id.
 
-    Entities and deals are in the order first defined; identical repeats are merged.
+    Records are in the order first defined; identical repeats are merged.
     """
 
     entities: list[Entity]
     relationships: list[Relationship]
+    figures: list[Figure] = field(default_factory=list)
 
 
 def read_dataset(
@@ -73,6 +76,7 @@ class DatasetBuilder:
         self._known_deals = dict(known_deals or {})
         self._entities: dict[str, LocatedEntity] = {}
         self._drafts: list[RelationshipDraft | RejectedRelationship] = []
+        self._figure_drafts: list[FigureDraft | RejectedFigure] = []
         self._rejected_references: list[str] = []
         self._problems: list[Problem] = []
         self._file_order: dict[str, int] = {}
@@ -85,6 +89,8 @@ class DatasetBuilder:
             self._add_entity(item)
         elif isinstance(item, RejectedEntity):
             self._rejected_references.extend(item.references)
+        elif isinstance(item, (FigureDraft, RejectedFigure)):
+            self._figure_drafts.append(item)  # waits, like deals, until every entity is known
         else:  # deals wait until every entity is known
             self._drafts.append(item)
 
@@ -125,9 +131,48 @@ class DatasetBuilder:
                     )
                 )
         self._check_lineage(relationships)
+        figures: dict[str, tuple[Location, Figure]] = {}
+        for draft in self._figure_drafts:
+            figure = self._resolve_figure(index, draft)
+            if figure is None:
+                continue
+            first = figures.get(figure.id)
+            if first is None:
+                figures[figure.id] = (draft.where, figure)
+            elif first[1] != figure:
+                self._problems.append(
+                    Problem(
+                        draft.where,
+                        f"figure {figure.id!r} conflicts with its definition at "
+                        f"{first[0]} (differs in {_differences(first[1], figure)})",
+                    )
+                )
         if self._problems:
             raise ValidationError(str(p) for p in self._sorted_problems())
-        return Dataset(defined, [r for _, r in relationships.values()])
+        return Dataset(
+            defined, [r for _, r in relationships.values()], [f for _, f in figures.values()]
+        )
+
+    def _resolve_figure(
+        self, index: EntityIndex, draft: FigureDraft | RejectedFigure
+    ) -> Figure | None:
+        """The resolved figure, or None after noting why it cannot be (or was rejected)."""
+        ids = []
+        unresolved = False
+        for role, ref in draft.references:
+            if ref is None:  # absent (optional counterparty, or already reported)
+                ids.append(None)
+                continue
+            try:
+                resolved = index.resolve(ref)
+            except UnresolvedReference as exc:
+                self._problems.append(Problem(draft.where, f"{role} {ref!r} {exc}"))
+                resolved = None
+            unresolved = unresolved or resolved is None
+            ids.append(resolved)
+        if unresolved or isinstance(draft, RejectedFigure):
+            return None
+        return draft.resolve(*ids)
 
     def _check_lineage(self, relationships: dict[str, tuple[Location, Relationship]]) -> None:
         """Every ``supersedes``/``expands`` names a deal in the files or the store, and no

@@ -1,4 +1,5 @@
-"""The shape shared by JSON and YAML documents: ``{"entities": [...], "relationships": [...]}``.
+"""The shape shared by JSON and YAML documents: ``{"entities": [...], "relationships": [...],
+"figures": [...]}``.
 
 Both sources walk the top-level mapping themselves (to know each record's line) and
 ask this module what a key means and how to turn one list item into a record.
@@ -13,12 +14,14 @@ from loaders.records import Location, Problem, Record, RecordType, type_name
 from loaders.text_lines import Unreadable, read_document
 
 #: Top-level keys holding records, and the record type of their items.
-SECTIONS: dict[str, RecordType] = {"entities": "entity", "relationships": "relationship"}
+SECTIONS: dict[str, RecordType] = {
+    "entities": "entity", "relationships": "relationship", "figures": "figure",
+}
 
 #: Top-level keys a document may carry to describe itself; they are not read.
 METADATA_KEYS = ("as_of", "description", "notes", "sources")
 
-EXPECTED_DOCUMENT = "expected a mapping with 'entities' and/or 'relationships' lists"
+EXPECTED_DOCUMENT = "expected a mapping with 'entities', 'relationships' and/or 'figures' lists"
 
 
 def unknown_key_problem(where: Location, key: object) -> Problem | None:

@@ -1,7 +1,7 @@
 """What sources hand on: raw records and problems, each with the place it came from.
 
 The field names are not repeated here by hand: they are the fields of the model's
-:class:`~graph.model.Entity` and :class:`~graph.model.Relationship`.
+:class:`~graph.model.Entity`, :class:`~graph.model.Relationship` and :class:`~graph.model.Figure`.
 """
 
 from __future__ import annotations
@@ -9,36 +9,46 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from graph.model import Entity, Relationship
+from graph.model import Entity, Figure, Relationship
 
-RecordType = Literal["entity", "relationship"]
+RecordType = Literal["entity", "relationship", "figure"]
 
 #: Every field a record of each type may carry, in the model's order.
 ALLOWED_FIELDS: dict[RecordType, tuple[str, ...]] = {
     "entity": tuple(f.name for f in fields(Entity)),
     "relationship": tuple(f.name for f in fields(Relationship)),
+    "figure": tuple(f.name for f in fields(Figure)),
 }
 
 #: Fields a record of each type must have (non-empty).
 REQUIRED_FIELDS: dict[RecordType, tuple[str, ...]] = {
     "entity": ("id", "name"),
     "relationship": ("source", "kind", "target"),
+    "figure": ("entity", "kind"),
 }
 
-#: A record holding either of these is a relationship (a deal), otherwise an entity.
+#: A record holding either of these is a relationship (a deal).
 RELATIONSHIP_MARKERS = ("source", "target")
+
+#: Otherwise a record holding this is a figure about that entity; anything else is an entity.
+FIGURE_MARKER = "entity"
 
 
 def record_type(field_names) -> RecordType:
-    """``"relationship"`` if ``field_names`` has ``source`` or ``target``, else ``"entity"``.
+    """``"relationship"`` if ``field_names`` has ``source`` or ``target``; else ``"figure"``
+    if it has ``entity``; else ``"entity"``.
 
-    Either one suffices, so a deal that lacks its ``target`` is reported as exactly that
-    rather than as an entity with a strange ``source`` field.
+    Either of ``source``/``target`` suffices, so a deal that lacks its ``target`` is
+    reported as exactly that rather than as an entity with a strange ``source`` field.
 
     >>> record_type(["source", "kind", "target"]), record_type(["id", "name"])
     ('relationship', 'entity')
+    >>> record_type(["entity", "kind", "amount_usd", "period"])
+    'figure'
     """
-    return "relationship" if any(m in field_names for m in RELATIONSHIP_MARKERS) else "entity"
+    if any(m in field_names for m in RELATIONSHIP_MARKERS):
+        return "relationship"
+    return "figure" if FIGURE_MARKER in field_names else "entity"
 
 
 @dataclass(frozen=True, slots=True)

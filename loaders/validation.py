@@ -1,9 +1,9 @@
 """Field checks: raw records in, model values (or problems) out, one record at a time.
 
 Entities come out complete (:class:`~graph.model.Entity`). Deals come out as
-:class:`RelationshipDraft`: their fields are checked, but ``source``/``target`` are still
-the references the file used; :mod:`loaders.resolution` turns them into entity ids once
-every entity is known.
+:class:`RelationshipDraft` and figures as :class:`FigureDraft`: their fields are checked,
+but ``source``/``target`` (``entity``/``counterparty``) are still the references the file
+used; :mod:`loaders.resolution` turns them into entity ids once every entity is known.
 """
 
 from __future__ import annotations
@@ -16,7 +16,16 @@ from typing import Iterable, Iterator
 
 from graph.errors import ModelError
 from graph.lineage import LINEAGE_FIELDS
-from graph.model import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
+from graph.model import (
+    DEFAULT_ENTITY_KIND,
+    PERIOD,
+    Entity,
+    Figure,
+    Relationship,
+    figure_id,
+    relationship_id,
+    schema,
+)
 from loaders.records import ALLOWED_FIELDS, REQUIRED_FIELDS, Location, Problem, Record, type_name
 
 ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
@@ -59,6 +68,58 @@ class RelationshipDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class FigureDraft:
+    """A figure whose fields are valid; ``entity``/``counterparty`` are unresolved references."""
+
+    where: Location
+    id: str | None
+    entity: str
+    kind: str
+    counterparty: str | None = None
+    amount_usd: float | None = None
+    percent: float | None = None
+    period: str | None = None
+    as_of: str | None = None
+    note: str | None = None
+    evidence_url: str | None = None
+    evidence_title: str | None = None
+
+    @property
+    def references(self) -> tuple[tuple[str, str | None], ...]:
+        """``(role, reference)`` pairs to resolve (a ``None`` reference is not given)."""
+        return (("entity", self.entity), ("counterparty", self.counterparty))
+
+    def resolve(self, entity_id: str, counterparty_id: str | None) -> Figure:
+        """The figure about resolved entity ids; its id is the given one or a stable hash."""
+        details = dict(
+            counterparty=counterparty_id,
+            amount_usd=self.amount_usd,
+            percent=self.percent,
+            period=self.period,
+            as_of=self.as_of,
+            note=self.note,
+            evidence_url=self.evidence_url,
+            evidence_title=self.evidence_title,
+        )
+        fid = self.id or figure_id(entity_id, self.kind, **details)
+        return Figure(id=fid, entity=entity_id, kind=self.kind, **details)
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedFigure:
+    """A figure record that had problems (already reported); its references are still
+    checked once every entity is known, as for :class:`RejectedRelationship`."""
+
+    where: Location
+    entity: str | None
+    counterparty: str | None
+
+    @property
+    def references(self) -> tuple[tuple[str, str | None], ...]:
+        return (("entity", self.entity), ("counterparty", self.counterparty))
+
+
+@dataclass(frozen=True, slots=True)
 class LocatedEntity:
     """A valid entity and where it was defined."""
 
@@ -92,7 +153,10 @@ class RejectedRelationship:
     target: str | None
 
 
-Validated = LocatedEntity | RejectedEntity | RelationshipDraft | RejectedRelationship | Problem
+Validated = (
+    LocatedEntity | RejectedEntity | RelationshipDraft | RejectedRelationship
+    | FigureDraft | RejectedFigure | Problem
+)
 
 
 def validate_records(records: Iterable[Record | Problem]) -> Iterator[Validated]:
@@ -102,6 +166,8 @@ def validate_records(records: Iterable[Record | Problem]) -> Iterator[Validated]
             yield item
         elif item.type == "entity":
             yield from _validate_entity(item)
+        elif item.type == "figure":
+            yield from _validate_figure(item)
         else:
             yield from _validate_relationship(item)
 
@@ -201,6 +267,88 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     )
 
 
+def _validate_figure(record: Record) -> Iterator[Validated]:
+    fields = _FieldReader(record)
+    fid = fields.text("id")
+    entity = fields.text("entity")
+    kind_name = fields.text("kind")
+    counterparty = fields.text("counterparty")
+    amount = _amount(record.fields.get("amount_usd"), fields.messages)
+    percent = _percent(record.fields.get("percent"), fields.messages)
+    period = _period(fields.text("period"), fields.messages)
+    as_of = _date(fields.text("as_of"), fields.messages, name="as_of")
+    details = {name: fields.text(name) for name in ("note", "evidence_url", "evidence_title")}
+    kind = None
+    if kind_name is not None:
+        try:
+            kind = schema().figure_kind(kind_name)
+        except ModelError as exc:
+            fields.messages.append(str(exc))
+    if kind is not None:
+        # The kind decides which value field it takes and whether it names a counterparty.
+        given = {"amount_usd": record.fields.get("amount_usd"), "percent": record.fields.get("percent")}
+        other = "percent" if kind.measure == "amount_usd" else "amount_usd"
+        if _blank(given[kind.measure]):
+            fields.messages.append(f"a {kind.name} figure needs {kind.measure}")
+        if not _blank(given[other]):
+            fields.messages.append(f"a {kind.name} figure gives {kind.measure}, not {other}")
+        if kind.counterparty and counterparty is None:
+            fields.messages.append(f"a {kind.name} figure needs a counterparty (the entity it is about)")
+        if not kind.counterparty and counterparty is not None:
+            with_counterparty = [k.name for k in schema().figure_kinds.values() if k.counterparty]
+            fields.messages.append(
+                f"a {kind.name} figure takes no counterparty (only {', '.join(with_counterparty)} do)"
+            )
+    if _blank(record.fields.get("period")) and _blank(record.fields.get("as_of")):
+        fields.messages.append("a figure needs a period or an as_of date (or both)")
+    problems = fields.problems()
+    if problems:
+        yield from problems
+        yield RejectedFigure(record.where, entity, counterparty)
+        return
+    yield FigureDraft(
+        where=record.where, id=fid, entity=entity, kind=kind_name, counterparty=counterparty,
+        amount_usd=amount, percent=percent, period=period, as_of=as_of, **details,
+    )
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _percent(value: object, messages: list[str]) -> float | None:
+    """A share in percent, from 0 to 100; numbers may be written as text (``"62"``)."""
+    if _blank(value):
+        return None
+    percent = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        percent = float(value)
+    elif isinstance(value, str):
+        try:
+            percent = float(value.strip().removesuffix("%"))
+        except ValueError:
+            pass
+    if percent is None or not math.isfinite(percent) or not 0 <= percent <= 100:
+        shown = value.strip() if isinstance(value, str) else value
+        messages.append(f"percent must be a number from 0 to 100, got {shown!r}")
+        return None
+    return percent
+
+
+def _period(text: str | None, messages: list[str]) -> str | None:
+    """A period: ``YYYY``, ``YYYY-QN``, ``YYYY-HN``, ``YYYY-MM`` or ``START/END``."""
+    if text is None:
+        return None
+    match = PERIOD.fullmatch(text)
+    if not match or (match["end"] and match["end"] < match["start"]):
+        messages.append(
+            "period must be YYYY, YYYY-QN, YYYY-HN, YYYY-MM or START/END of years or months "
+            f"(e.g. 2024, 2025-Q2, 2025/2028), got {text!r}"
+        )
+        return None
+    return text
+
+
 def _check_kind(lookup, kind: str, messages: list[str]) -> None:
     """Append the model's own message (it lists the allowed kinds) if ``kind`` is unknown."""
     try:
@@ -245,18 +393,18 @@ def _amount(value: object, messages: list[str]) -> float | None:
     return amount
 
 
-def _date(text: str | None, messages: list[str]) -> str | None:
+def _date(text: str | None, messages: list[str], name: str = "date") -> str | None:
     """An ISO date of year, month or day precision that exists on the calendar."""
     if text is None:
         return None
     match = DATE.fullmatch(text)
     if not match:
-        messages.append(f"date must be YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
+        messages.append(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
         return None
     year, month, day = (int(g) if g else 1 for g in match.groups())
     try:
         datetime.date(year, month, day)
     except ValueError:
-        messages.append(f"date {text!r} is not a real calendar date")
+        messages.append(f"{name} {text!r} is not a real calendar date")
         return None
     return text

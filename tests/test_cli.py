@@ -63,6 +63,7 @@ def test_load_stats_and_idempotence(runner, files):
     assert json.loads(result.output) == {
         "entities": {"chipmaker": 1, "neocloud": 1},
         "relationships": {"invests_in": 1, "supplies": 1},
+        "figures": {},
     }
 
 

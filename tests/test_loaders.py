@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from graph.errors import ValidationError
-from graph.model import Entity, Relationship, relationship_id, schema
+from graph.model import Entity, Figure, Relationship, figure_id, relationship_id, schema
 from loaders import Dataset, read_dataset, read_records, validate_records
 from loaders.records import Problem, Record
 
@@ -63,6 +63,21 @@ EXPECTED_RELATIONSHIPS = sorted(
 )
 
 
+EXPECTED_FIGURES = sorted(
+    [
+        Figure("coreweave-revenue-2024", "coreweave", "revenue", amount_usd=1.92e9, period="2024",
+               note="from the S-1", evidence_url="https://example.com/s1", evidence_title="CoreWeave S-1"),
+        Figure(figure_id("coreweave", "customer_share", "openai", percent=62.0, period="2025-Q2"),
+               "coreweave", "customer_share", "openai", percent=62.0, period="2025-Q2"),
+        Figure(figure_id("nvidia", "debt", amount_usd=8.5e9, as_of="2025-06-30",
+                         note="total principal, all facilities", evidence_url="https://example.com/debt"),
+               "nvidia", "debt", amount_usd=8.5e9, as_of="2025-06-30",
+               note="total principal, all facilities", evidence_url="https://example.com/debt"),
+    ],
+    key=lambda f: f.id,
+)
+
+
 def write(directory: Path, name: str, text: str) -> Path:
     path = directory / name
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
@@ -82,7 +97,7 @@ def problems_of(paths, known_entities=()) -> list[str]:
     "inputs",
     [
         ["csv"],
-        ["csv/relationships.csv", "csv/entities.csv"],  # deals before entities: order does not matter
+        ["csv/figures.csv", "csv/relationships.csv", "csv/entities.csv"],  # order does not matter
         ["dataset.json"],
         ["dataset.yaml"],
         ["dataset.jsonl"],
@@ -92,6 +107,7 @@ def test_every_format_gives_the_same_dataset(inputs):
     dataset = read_dataset([GOOD / p for p in inputs])
     assert dataset.entities == EXPECTED_ENTITIES
     assert sorted(dataset.relationships, key=lambda r: r.id) == EXPECTED_RELATIONSHIPS
+    assert sorted(dataset.figures, key=lambda f: f.id) == EXPECTED_FIGURES
 
 
 def test_all_formats_together_merge_identical_repeats():
@@ -99,6 +115,7 @@ def test_all_formats_together_merge_identical_repeats():
     assert isinstance(dataset, Dataset)
     assert dataset.entities == EXPECTED_ENTITIES
     assert sorted(dataset.relationships, key=lambda r: r.id) == EXPECTED_RELATIONSHIPS
+    assert sorted(dataset.figures, key=lambda f: f.id) == EXPECTED_FIGURES
 
 
 def test_a_directory_means_its_data_files_sorted(tmp_path):
@@ -283,7 +300,7 @@ PROBLEM_CASES = {
     ),
     "json document not a mapping": (
         "d.json", '[{"id": "a", "name": "A"}]\n',
-        ["FILE:1: expected a mapping with 'entities' and/or 'relationships' lists, got list"],
+        ["FILE:1: expected a mapping with 'entities', 'relationships' and/or 'figures' lists, got list"],
     ),
     "json section not a list": (
         "d.json", '{"entities": {"id": "a"}}\n', ["FILE:1: 'entities' must be a list of records, got mapping"],
@@ -293,7 +310,7 @@ PROBLEM_CASES = {
     ),
     "json unknown top-level key": (
         "d.json", '{"entities": [],\n "relationship": []}\n',
-        ["FILE:2: unknown top-level key 'relationship'; allowed: entities, relationships, as_of, "
+        ["FILE:2: unknown top-level key 'relationship'; allowed: entities, relationships, figures, as_of, "
          "description, notes, sources"],
     ),
     "json unknown field and wrong type": (
@@ -316,7 +333,7 @@ PROBLEM_CASES = {
     "yaml duplicate field": (
         "d.yaml", "entities:\n  - id: a\n    name: A\n    name: B\n", ["FILE:4: duplicate field 'name'"],
     ),
-    "yaml empty": ("d.yaml", "# nothing\n", ["FILE:1: empty document; expected a mapping with 'entities' and/or 'relationships' lists"]),
+    "yaml empty": ("d.yaml", "# nothing\n", ["FILE:1: empty document; expected a mapping with 'entities', 'relationships' and/or 'figures' lists"]),
     "yaml relationship missing target": (
         "d.yaml", "relationships:\n  - source: nvidia\n    kind: invests_in\n",
         ["FILE:2: missing required field 'target'"],
@@ -421,9 +438,9 @@ def test_csv_lines_are_where_a_row_starts_even_after_multiline_cells(tmp_path):
 
 @pytest.mark.parametrize(
     ("name", "expected_lines"),
-    [("dataset.json", [4, 6, 8, 9, 11, 14, 18, 21, 24]),
-     ("dataset.yaml", [4, 5, 12, 13, 14, 18, 28, 37, 46]),
-     ("dataset.jsonl", [1, 2, 4, 5, 6, 7, 8, 9, 10])],
+    [("dataset.json", [4, 6, 8, 9, 11, 14, 18, 21, 24, 27, 30, 32]),
+     ("dataset.yaml", [4, 5, 12, 13, 14, 18, 28, 37, 46, 48, 56, 57]),
+     ("dataset.jsonl", [1, 2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])],
 )
 def test_document_records_carry_their_line(name, expected_lines):
     assert [r.where.line for r in read_records([GOOD / name])] == expected_lines

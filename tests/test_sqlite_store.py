@@ -40,6 +40,7 @@ def test_writing_twice_changes_nothing(store):
     assert store.stats() == {
         "entities": {"chipmaker": 1, "hyperscaler": 1, "neocloud": 2},
         "relationships": {"invests_in": 1, "partner_of": 1, "supplies": 1},
+        "figures": {},
     }
 
 
