@@ -43,7 +43,8 @@ from dataclasses import dataclass
 from typing import Hashable, Iterator
 
 from graph.cycles import (
-    Cycle, _check_max_length, _check_node, _hop, _index_nodes, _prune_to_components, _rank_key,
+    Cycle, _check_max_length, _check_node, _compact, _hop, _hop_amount, _index_nodes, _prune_to_components,
+    _rank_key,
 )
 from graph.dates import date_interval
 from graph.errors import QueryError
@@ -94,43 +95,40 @@ def _hop_deals(G, u, v) -> list[tuple[int, int, str]]:
     return out
 
 
-def _compact_dated(G, order: list, keep_pair=None):
-    """Successor and predecessor index lists over the hops that have a dated deal (no
-    self-loops), and ``hull[u * n + v]``: the first and last day of hop u -> v's dated deals.
-    The search loops over plain index lists, as the unordered one does, and looks a hop's
-    days up only for the few candidates its distance test lets through."""
-    index = {v: i for i, v in enumerate(order)}
-    n = len(order)
-    succ: list[list[int]] = [[] for _ in range(n)]
-    pred: list[list[int]] = [[] for _ in range(n)]
-    hull: dict[int, tuple[int, int]] = {}
-    multi = G.is_multigraph()
-    known: dict = {}  # date text -> (first, last) day or None; deals share few distinct dates
-    for u, nbrs in G._adj.items():  # the plain dicts behind G.adj: this loop sees every deal
-        iu = index[u]
-        out = succ[iu]
-        for v, data in nbrs.items():
-            if v == u or (keep_pair is not None and not keep_pair(u, v)):
+class _Hulls(dict):
+    """``hulls[u * n + v]``: the first and last day of the dated deals of hop u -> v (node
+    indices), or None when none of its deals is dated; worked out on first use.
+
+    The search walks the same index lists as the unordered one and asks for a hop's days
+    only when its distance test lets the hop through, so most hops are never looked at.
+    """
+
+    def __init__(self, G, order: list):
+        super().__init__()
+        self.adj = G._adj  # the plain dicts behind G.adj
+        self.order = order
+        self.n = len(order)
+        self.multi = G.is_multigraph()
+        self.known: dict = {}  # date text -> (first, last) day or None
+
+    def __missing__(self, key: int):
+        u, v = divmod(key, self.n)
+        data = self.adj[self.order[u]][self.order[v]]
+        first = last = None
+        for attrs in (data.values() if self.multi else (data,)):
+            when = attrs.get("date")
+            days = self.known.get(when, False)
+            if days is False:
+                days = self.known[when] = _deal_days(attrs)
+            if days is None:
                 continue
-            first = last = None
-            for attrs in (data.values() if multi else (data,)):
-                when = attrs.get("date")
-                days = known.get(when, False)
-                if days is False:
-                    days = known[when] = _deal_days(attrs)
-                if days is None:
-                    continue
-                if first is None or days[0] < first:
-                    first = days[0]
-                if last is None or days[1] > last:
-                    last = days[1]
-            if first is None:
-                continue
-            iv = index[v]
-            out.append(iv)
-            pred[iv].append(iu)
-            hull[iu * n + iv] = (first, last)
-    return succ, pred, hull
+            if first is None or days[0] < first:
+                first = days[0]
+            if last is None or days[1] > last:
+                last = days[1]
+        value = None if first is None else (first, last)
+        self[key] = value
+        return value
 
 
 # --------------------------------------------------------------------------- the search
@@ -203,7 +201,10 @@ def _ordered_from(s: int, lo: int, succ, pred, hull, k: int, h: int, window, out
     free = k - h if frontier else 0
     get = dist.get
     path = [s]
-    states = [_START]
+    # states[i]: the search state after the hops up to path[i]; None until a successor of
+    # path[i] passes the distance test (most never do, and their hop's days are never
+    # looked up); False when no loop through path[:i + 1] can be in order.
+    states: list = [_START]
     stack = [iter(succ[s])]
     while stack:
         d = len(path)
@@ -216,21 +217,30 @@ def _ordered_from(s: int, lo: int, succ, pred, hull, k: int, h: int, window, out
                     continue
             elif dw > k - d:
                 continue
-            a, b = hull[path[-1] * n + w]
-            state = _step(states[-1], a, b, window)
-            if state is None:
-                continue
+            cur = states[-1]
+            if cur is None:
+                days = hull[path[-2] * n + path[-1]]
+                cur = states[-1] = (days is not None and _step(states[-2], days[0], days[1], window)) or False
+            if cur is False:
+                break
             if dw == 1:
-                ca, cb = hull[w * n + s]
-                end = _step(state, ca, cb, window)
-                if end is not None:
-                    out.append(path + [w])
+                days = hull[path[-1] * n + w]
+                state = days is not None and _step(cur, days[0], days[1], window)
+                if state:
+                    days = hull[w * n + s]
+                    if days is not None and _step(state, days[0], days[1], window) is not None:
+                        out.append(path + [w])
             if d + 1 < k:
                 path.append(w)
-                states.append(state)
+                states.append(None)
                 stack.append(iter(succ[w]))
                 break
         else:
+            stack.pop()
+            path.pop()
+            states.pop()
+            continue
+        if states[-1] is False:
             stack.pop()
             path.pop()
             states.pop()
@@ -245,16 +255,18 @@ def _check_window(window) -> int | None:
 
 
 def ordered_simple_cycles(G, max_length: int, window: int | None = None,
-                          through: Hashable | None = None, keep_pair=None) -> Iterator[list]:
+                          through: Hashable | None = None, search=None) -> Iterator[list]:
     """The simple cycles of 2..``max_length`` nodes whose hops' dated deals *may* be in
     order (tested on each hop's hull of deal dates; :func:`ordered_cycles` checks exactly),
-    each once, rotated to start at its smallest node. ``keep_pair(u, v)`` may drop hops."""
+    each once, rotated to start at its smallest node. ``search``, a graph with the same
+    nodes as ``G`` and some of its edges, restricts the hops used (dates come from ``G``)."""
     k = _check_max_length(max_length)
     window = _check_window(window)
     if through is not None:
         _check_node(G, through)
     order = _index_nodes(G)
-    succ, pred, hull = _compact_dated(G, order, keep_pair)
+    succ, pred, _ = _compact(G if search is None else search, order)
+    hull = _Hulls(G, order)
     if k < 2:
         return
     found: list[list[int]] = []
@@ -323,19 +335,21 @@ def ordered_cycles(G, max_length: int = 6, window: int | None = None, through: s
     ``window`` (days) bounds the time from the first to the last deal of the loop;
     ``through`` and ``min_amount`` mean what they mean for :func:`~graph.cycles.find_cycles`.
     """
-    from graph.cycles import _hop_amount
-
+    search = None
     if min_amount is not None:
         if isinstance(min_amount, bool) or not isinstance(min_amount, (int, float)) or not min_amount >= 0:
             raise QueryError(f"min_amount must be a number of at least 0, got {min_amount!r}")
+        import networkx as nx
 
-        def keep_pair(u, v):
+        # As in find_cycles: hops below the threshold can be on no kept loop.
+        search = nx.DiGraph()
+        search.add_nodes_from(G)
+        for u, v in {(u, v) for u, v in G.edges()}:
             amount = _hop_amount(G, u, v)
-            return amount is not None and amount >= min_amount
-    else:
-        keep_pair = None
+            if amount is not None and amount >= min_amount:
+                search.add_edge(u, v)
     result = []
-    for nodes in ordered_simple_cycles(G, max_length, window, through, keep_pair):
+    for nodes in ordered_simple_cycles(G, max_length, window, through, search):
         n = len(nodes)
         hop_deals = [_hop_deals(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
         exact = _exact_order(hop_deals, window)

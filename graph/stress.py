@@ -60,8 +60,6 @@ class Exposures:
     at_stake: dict[str, dict[str, float]] = field(default_factory=dict)
     #: creditor -> its total known exposure to everyone
     total: dict[str, float] = field(default_factory=dict)
-    #: (obligor, creditor) -> ids of the deals behind the exposure
-    deals: dict[tuple[str, str], list[str]] = field(default_factory=dict)
     #: deals that would create an exposure but have no known amount
     unknown: int = 0
 
@@ -70,7 +68,7 @@ def exposures(relationships: Iterable[Relationship]) -> Exposures:
     """The exposure table of a set of deals (self-deals and no-exposure kinds left out)."""
     relationships = counting_deals(relationships)
     out = Exposures()
-    at_stake, total, deals = out.at_stake, out.total, out.deals
+    at_stake, total = out.at_stake, out.total
     sides: dict[str, tuple[str, str] | None] = {}
     for r in relationships:
         kind = r.kind
@@ -87,7 +85,6 @@ def exposures(relationships: Iterable[Relationship]) -> Exposures:
         row = at_stake.setdefault(obligor, {})
         row[creditor] = row.get(creditor, 0.0) + amount
         total[creditor] = total.get(creditor, 0.0) + amount
-        deals.setdefault((obligor, creditor), []).append(r.id)
     return out
 
 
@@ -164,15 +161,18 @@ def debtrank(
             return table.total[j] * default_buffer, "default"
         return None, "none"
 
+    # W[i][j] for every creditor j of i, worked out when i first passes distress on; a
+    # row's order does not change any sum (each j appears once per row, and the rows are
+    # visited in id order of i).
+    buffers = {j: buffer(j)[0] for j in table.total}
     impact_cache: dict[str, list[tuple[str, float]]] = {}
 
     def impact(i: str) -> list[tuple[str, float]]:
-        """(j, W[i][j]) for every creditor j of i, in id order (deterministic sums)."""
         row = impact_cache.get(i)
         if row is None:
             row = []
-            for j, amount in sorted(table.at_stake.get(i, {}).items()):
-                e, _ = buffer(j)
+            for j, amount in table.at_stake.get(i, {}).items():
+                e = buffers[j]
                 w = 1.0 if e is None or e <= 0 else min(1.0, amount / e)
                 if w > 0:
                     row.append((j, w))
@@ -193,10 +193,16 @@ def debtrank(
             hi = h[i]
             for j, w in impact(i):
                 hit = w * hi
-                gain[j] = gain.get(j, 0.0) + hit
-                b = best.get(j)
-                if b is None or hit > b[0]:  # distressed is in id order: ties keep the smaller id
-                    best[j] = (hit, i)
+                g = gain.get(j)
+                if g is None:
+                    gain[j] = hit
+                    if j not in h:
+                        best[j] = (hit, i)
+                else:
+                    gain[j] = g + hit
+                    # distressed is in id order: on a tie the smaller id stays
+                    if j not in h and hit > best[j][0]:
+                        best[j] = (hit, i)
         inactive.update(distressed)
         was_distressed = set(distressed)
         nxt = []
