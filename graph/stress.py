@@ -46,7 +46,9 @@ from graph.errors import QueryError
 from graph.lineage import counting_deals
 from graph.model import Relationship, exposure
 
-__all__ = ["DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposures", "stress_test"]
+__all__ = [
+    "DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposures", "latest_equity", "stress_test",
+]
 
 #: Buffer of an entity with no equity figure, as a multiple of its total known exposure.
 DEFAULT_BUFFER = 1.0
@@ -248,9 +250,22 @@ def stress_test(
 ) -> StressResult:
     """:func:`debtrank` on a store's deals; ``failed`` names entities by id, name or alias.
 
-    Buffers: equity figures are not in the store yet, so every entity gets the default
-    buffer (``default_buffer`` times its total known exposure).
+    Buffers are the entities' latest ``equity`` figures (see :func:`latest_equity`); an
+    entity with none gets ``default_buffer`` times its total known exposure.
     """
     ids = [store.resolve(ref) for ref in failed]
-    return debtrank(store.relationships(), ids, default_buffer=default_buffer, shock=shock)
+    equity = latest_equity(store.figures(kind="equity"))
+    return debtrank(store.relationships(), ids, equity=equity, default_buffer=default_buffer, shock=shock)
 
+
+def latest_equity(figures) -> dict[str, float]:
+    """Entity id -> its latest equity figure in USD: the one with the latest date it speaks
+    for (``as_of``, else the end of its ``period``; the larger figure id on a tie)."""
+    latest: dict[str, tuple[str, str, float]] = {}
+    for f in figures:
+        if f.kind != "equity" or f.amount_usd is None:
+            continue
+        key = (f.when, f.id, float(f.amount_usd))
+        if f.entity not in latest or key[:2] > latest[f.entity][:2]:
+            latest[f.entity] = key
+    return {entity: key[2] for entity, key in latest.items()}

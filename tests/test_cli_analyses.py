@@ -58,6 +58,26 @@ def test_stress_paths_follow_exposures(shipped_db, shipped):
     assert rows_csv[0]["entity"] == "openai" and rows_csv[1]["path"].startswith("openai>")
 
 
+def test_stress_buffers_are_the_latest_equity_figures(tmp_path):
+    # bank lent 50 to neo and 50 to other; its latest equity figure is 200 (the 2023 one, 80,
+    # is older): loss 50/200 = 0.25. fund's 20 in bank has no equity figure: default buffer
+    # 20 (its total exposure), loss 0.25 * 20/20 = 0.25.
+    (tmp_path / "entities.csv").write_text("id,name\nneo,Neo\nbank,Bank\nother,Other\nfund,Fund\n")
+    (tmp_path / "deals.csv").write_text(
+        "id,source,kind,target,amount_usd\nd1,bank,lends_to,neo,50\nd2,bank,lends_to,other,50\n"
+        "d3,fund,invests_in,bank,20\n")
+    (tmp_path / "figures.csv").write_text(
+        "id,entity,kind,amount_usd,as_of\nf1,bank,equity,80,2023-12-31\nf2,bank,equity,200,2025-06-30\n")
+    db = tmp_path / "s.db"
+    ok("load", tmp_path / "entities.csv", tmp_path / "deals.csv", tmp_path / "figures.csv", "--db", db)
+    result = json.loads(ok("stress", "--db", db, "--fail", "neo", "--format", "json"))
+    assert [(e["entity"], e["loss"], e["buffer_usd"], e["buffer_from"], e["path"]) for e in result["entities"]] == [
+        ("neo", 1.0, None, "none", ["neo"]),
+        ("bank", 0.25, 200.0, "equity", ["neo", "bank"]),
+        ("fund", 0.25, 20.0, "default", ["neo", "bank", "fund"]),
+    ]
+
+
 def test_stress_bad_input_is_one_line(shipped_db):
     result = run("stress", "--db", shipped_db, "--fail", "Nobody")
     assert result.exit_code == 1 and result.output.strip() == "Error: no entity with id, name or alias 'Nobody'"
