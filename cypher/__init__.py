@@ -105,7 +105,7 @@ def load_queries(directory: Path | None = None) -> dict[str, CannedQuery]:
         if query.name in queries:
             raise QueryError(f"{f.name}: query name {query.name!r} is used twice")
         queries[query.name] = query
-    return queries
+    return dict(sorted(queries.items()))  # by name ("a-b.cypher" sorts before "a.cypher")
 
 
 def get_query(name: str) -> CannedQuery:

@@ -17,8 +17,17 @@
 //   (checked exactly for the last two hops), and with $minAmount a step whose deals sum to less
 //   than $minAmount is never taken;
 // * bounded by $maxLength (a parameter: the search runs level by level, no fixed pattern length).
+// $entity names an entity by id, or else by its name or an alias in any case, as in the CLI
+// (a name that fits no entity, or several, matches nothing)
+WITH COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $entity OR toLower(toUpper(e.name)) = toLower(toUpper($entity))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($entity)))
+  RETURN e ORDER BY e.id = $entity DESC, e.id
+} AS named
+WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS through
 MATCH (s:Entity)
-WHERE ($entity IS NULL OR s.id = $entity)
+WHERE ($entity IS NULL OR s = through)
   AND EXISTS {
     MATCH (s)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(:Entity)
     WHERE (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND startNode(r) = s)

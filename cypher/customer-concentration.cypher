@@ -3,8 +3,17 @@
 // params: vendor=null
 // Paste into Neo4j Browser first (one line):
 // :params {vendor: null}
+// $vendor names an entity by id, or else by its name or an alias in any case, as in the CLI
+// (a name that fits no entity, or several, matches nothing)
+WITH COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $vendor OR toLower(toUpper(e.name)) = toLower(toUpper($vendor))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($vendor)))
+  RETURN e ORDER BY e.id = $vendor DESC, e.id
+} AS named
+WITH CASE WHEN named[0].id = $vendor OR size(named) = 1 THEN named[0] END AS vendor
 MATCH (v:Entity)-[:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c:Entity)
-WHERE v <> c AND ($vendor IS NULL OR v.id = $vendor)
+WHERE v <> c AND ($vendor IS NULL OR v = vendor)
 WITH DISTINCT v, c
 WITH v, c, COLLECT {
     MATCH (v)-[d:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c)

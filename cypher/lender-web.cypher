@@ -3,8 +3,17 @@
 // params: entity=null
 // Paste into Neo4j Browser first (one line):
 // :params {entity: null}
+// $entity names an entity by id, or else by its name or an alias in any case, as in the CLI
+// (a name that fits no entity, or several, matches nothing)
+WITH COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $entity OR toLower(toUpper(e.name)) = toLower(toUpper($entity))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($entity)))
+  RETURN e ORDER BY e.id = $entity DESC, e.id
+} AS named
+WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS entity
 MATCH (l:Entity)-[:LENDS_TO]->(b:Entity)
-WHERE l <> b AND ($entity IS NULL OR l.id = $entity OR b.id = $entity)
+WHERE l <> b AND ($entity IS NULL OR l = entity OR b = entity)
 WITH DISTINCT l, b
 WITH l, b,
   COLLECT { MATCH (l)-[d:LENDS_TO]->(b) RETURN d.amount_usd AS amount ORDER BY d.id } AS amounts,

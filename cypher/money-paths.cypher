@@ -3,13 +3,31 @@
 // params: from=null, to=null, maxLength=4
 // Paste into Neo4j Browser first (one line):
 // :params {from: null, to: null, maxLength: 4}
-// from and to are required: replace each null with an entity, e.g. {from: 'nvidia', to: 'openai', maxLength: 4}
+// from and to are required: replace each null with an entity id, name or alias, e.g. {from: 'Nvidia', to: 'OpenAI', maxLength: 4}
 //
 // Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
 // from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN from the end node to the start.
 // The search extends paths of entities level by level (parallel deals collapsed), stops a path
 // when it reaches $to, and takes the last hop only into $to.
-MATCH (s:Entity {id: $from}), (t:Entity {id: $to})
+// $from names an entity by id, or else by its name or an alias in any case, as in the CLI
+// (a name that fits no entity, or several, matches nothing)
+WITH COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $from OR toLower(toUpper(e.name)) = toLower(toUpper($from))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($from)))
+  RETURN e ORDER BY e.id = $from DESC, e.id
+} AS named
+WITH CASE WHEN named[0].id = $from OR size(named) = 1 THEN named[0] END AS s
+// $to names an entity by id, or else by its name or an alias in any case, as in the CLI
+// (a name that fits no entity, or several, matches nothing)
+WITH s, COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $to OR toLower(toUpper(e.name)) = toLower(toUpper($to))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($to)))
+  RETURN e ORDER BY e.id = $to DESC, e.id
+} AS named
+WITH s, CASE WHEN named[0].id = $to OR size(named) = 1 THEN named[0] END AS t
+WITH s, t WHERE s IS NOT NULL AND t IS NOT NULL
 WITH s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) | [next IN [COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x

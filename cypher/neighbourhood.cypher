@@ -3,8 +3,17 @@
 // params: entity=null, depth=2
 // Paste into Neo4j Browser first (one line):
 // :params {entity: null, depth: 2}
-// entity is required: replace null with an entity, e.g. {entity: 'nvidia', depth: 2}
-MATCH (s:Entity {id: $entity})
+// entity is required: replace null with an entity id, name or alias, e.g. {entity: 'Nvidia', depth: 2}
+// $entity names an entity by id, or else by its name or an alias in any case, as in the CLI
+// (a name that fits no entity, or several, matches nothing)
+WITH COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $entity OR toLower(toUpper(e.name)) = toLower(toUpper($entity))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($entity)))
+  RETURN e ORDER BY e.id = $entity DESC, e.id
+} AS named
+WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS s
+WITH s WHERE s IS NOT NULL
 // breadth-first, one level per step: each entity appears once, at its shortest distance
 WITH reduce(search = {levels: [[s]], seen: [s]}, i IN range(1, $depth) |
   [next IN [COLLECT {

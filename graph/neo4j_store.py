@@ -51,6 +51,7 @@ from typing import Any, Callable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from neo4j import GraphDatabase
+from neo4j import graph as neo4j_graph
 from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
 
 from graph.errors import StoreError
@@ -697,4 +698,24 @@ class _Tracker:
 
 
 def _run_read(tx, text: str, params: dict) -> list[dict]:
-    return [record.data() for record in tx.run(text, params)]
+    return [{key: _plain(value) for key, value in record.items()} for record in tx.run(text, params)]
+
+
+def _plain(value: Any) -> Any:
+    """A result value as plain data. Graph values keep what identifies them: a node is its
+    properties, a relationship the deal it stores (id, kind, and its entities in the stored
+    direction), a path the list of its relationships."""
+    if isinstance(value, neo4j_graph.Path):
+        return [_plain(r) for r in value.relationships]
+    if isinstance(value, neo4j_graph.Relationship):
+        return {
+            "id": value.get("id"), "kind": value.get("kind"),
+            "source": value.start_node.get("id"), "target": value.end_node.get("id"),
+        }
+    if isinstance(value, neo4j_graph.Node):
+        return dict(value.items())
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value

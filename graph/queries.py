@@ -28,10 +28,12 @@ ENTITY_PARAMS = ("entity", "vendor", "from", "to")
 
 DEAL_KEYS = ("id", "kind", "amount_usd", "date", "evidence_url")
 HOP_KEYS = ("source", "target", "amount_usd", "relationships")
+GRAPH_DEAL_KEYS = ("id", "kind", "source", "target")  # a deal in its stored direction
 
 #: The columns of each query's rows, in order.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "circular-financing": ("nodes", "hops", "min_amount_usd"),
+    "circular-financing-graph": ("nodes", "min_amount_usd", "deals"),
     "money-paths": ("nodes", "hops", "min_amount_usd"),
     "vendor-financing": (
         "financier", "financier_name", "client", "client_name",
@@ -146,6 +148,9 @@ def _shape(name: str, row: dict) -> dict:
                 {k: ([{d: r[d] for d in DEAL_KEYS} for r in h[k]] if k == "relationships" else h[k]) for k in HOP_KEYS}
                 for h in value
             ]
+        elif name == "circular-financing-graph" and key == "deals":
+            # one path per deal (Browser draws paths); the rows carry the deals themselves
+            value = [{k: d[k] for k in GRAPH_DEAL_KEYS} for path in value for d in path]
         elif key in ("financing", "purchases"):
             value = [{d: r[d] for d in DEAL_KEYS} for r in value]
         out[key] = value
@@ -157,6 +162,21 @@ def _shape(name: str, row: dict) -> dict:
 
 def _circular_financing(store: Store, maxLength: int, entity: str | None, minAmount: float | None) -> list[dict]:
     return [c.to_dict() for c in find_cycles(store.money_flow_graph(), maxLength, entity, minAmount)]
+
+
+def _circular_financing_graph(
+    store: Store, maxLength: int, entity: str | None, minAmount: float | None
+) -> list[dict]:
+    stored = {r.id: r for r in store.relationships()}
+    rows = []
+    for loop in _circular_financing(store, maxLength, entity, minAmount):
+        deals = [stored[d["id"]] for hop in loop["hops"] for d in hop["relationships"]]
+        rows.append({
+            "nodes": loop["nodes"],
+            "min_amount_usd": loop["min_amount_usd"],
+            "deals": [{"id": r.id, "kind": r.kind, "source": r.source, "target": r.target} for r in deals],
+        })
+    return rows
 
 
 def _deals_between(store_rels, keep) -> dict[tuple[str, str], list[dict]]:
@@ -307,6 +327,7 @@ def _neighbourhood(store: Store, entity: str, depth: int) -> list[dict]:
 
 TWINS: dict[str, Callable[..., list[dict]]] = {
     "circular-financing": _circular_financing,
+    "circular-financing-graph": _circular_financing_graph,
     "customer-concentration": _customer_concentration,
     "lender-web": _lender_web,
     "money-paths": _money_paths,

@@ -155,6 +155,8 @@ def _param_sets(entities, seed):
         ("circular-financing", {"entity": a}),
         ("circular-financing", {"minAmount": "0.25", "maxLength": "5"}),
         ("circular-financing", {"entity": b, "minAmount": "1000"}),
+        ("circular-financing-graph", {}),
+        ("circular-financing-graph", {"entity": a, "maxLength": "4"}),
         ("vendor-financing", {}),
         ("vendor-financing", {"entity": a}),
         ("customer-concentration", {}),
@@ -236,6 +238,8 @@ def test_shipped_dataset_same_answers_on_both_engines(engines):
         ("lender-web", {}),
         ("money-paths", {"from": "nvidia", "to": "openai"}),
         ("neighbourhood", {"entity": "coreweave"}),
+        ("circular-financing-graph", {}),
+        ("circular-financing-graph", {"entity": "Nvidia", "minAmount": "1e9"}),
     ]
     _same_answers(embedded, neo, param_sets)
     assert run_query(embedded, "vendor-financing", {}), "the shipped dataset shows vendor financing"
@@ -267,3 +271,130 @@ def test_entity_params_take_names_and_aliases(tmp_path):
             cycles(store, 0)
         with pytest.raises(QueryError, match="unknown query 'nope'"):
             run_query(store, "nope", {})
+
+
+# --------------------------------------------------------------------------- Neo4j Browser
+
+def _entity_lookup(param: str) -> re.Pattern:
+    """The block every query uses to turn $param into an entity (id, else name or alias)."""
+    p = re.escape("$" + param)
+    return re.compile(
+        rf"WITH (?:\w+, )?COLLECT \{{\n"
+        rf"  MATCH \(e:Entity\)\n"
+        rf"  WHERE e\.id = {p} OR toLower\(toUpper\(e\.name\)\) = toLower\(toUpper\({p}\)\)\n"
+        rf"     OR any\(a IN e\.aliases WHERE toLower\(toUpper\(a\)\) = toLower\(toUpper\({p}\)\)\)\n"
+        rf"  RETURN e ORDER BY e\.id = {p} DESC, e\.id\n"
+        rf"\}} AS named\n"
+        rf"WITH (?:\w+, )?CASE WHEN named\[0\]\.id = {p} OR size\(named\) = 1 THEN named\[0\] END AS \w+\n"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_entity_params_are_resolved_in_the_cypher_like_the_cli(name):
+    """Each entity-naming parameter is looked up once by the shared block; elsewhere the
+    query only asks whether it was given, never compares it with an id itself."""
+    from graph.queries import ENTITY_PARAMS
+
+    text = QUERIES[name].text
+    for param in set(ENTITY_PARAMS) & set(QUERIES[name].params):
+        lookups = _entity_lookup(param).findall(text)
+        assert len(lookups) == 1, f"{name}: ${param} needs one lookup block"
+        rest = _entity_lookup(param).sub("", cypher._strip_comments_and_strings(text))
+        uses = re.findall(rf"\${param}\b(?: IS(?: NOT)? NULL)?", rest)
+        assert all(u.endswith("NULL") for u in uses), (name, param, uses)
+
+
+NAMED = [
+    Entity("nvidia", "Nvidia", aliases=("NVDA Corp", "Straße AG")),
+    Entity("coreweave", "CoreWeave", aliases=("ΟΔΟΣ",)),
+    Entity("openai", "OpenAI"),
+    Entity("twin-a", "Twin"),
+    Entity("twin-b", "Twin Labs", aliases=("TWIN",)),  # "twin" names two entities
+    Entity("Nvidia", "Other"),  # an id equal to another entity's name: the id wins
+]
+NAMED_DEALS = [
+    Relationship("d1", "nvidia", "invests_in", "coreweave", 1e9),
+    Relationship("d2", "coreweave", "customer_of", "nvidia", 2e9),
+    Relationship("d3", "nvidia", "invests_in", "openai", 3e9),
+    Relationship("d4", "openai", "customer_of", "coreweave", 4e9),
+    Relationship("d5", "coreweave", "lends_to", "openai", 5e8),
+    Relationship("d6", "twin-a", "customer_of", "nvidia", 1e6),
+    Relationship("d7", "nvidia", "supplies", "twin-b", 2e6),
+    Relationship("d8", "twin-b", "customer_of", "Nvidia", 3e6),
+]
+REFS = {  # what a user may type -> the entity the CLI resolves it to
+    "nvda corp": "nvidia", "NVDA CORP": "nvidia", "strasse ag": "nvidia", "coreweave": "coreweave",
+    "CoreWeave": "coreweave", "οδοσ": "coreweave", "OpenAI": "openai", "Twin labs": "twin-b",
+    "Nvidia": "Nvidia", "other": "Nvidia", "twin-a": "twin-a",
+}
+
+
+def test_cypher_resolves_names_and_aliases_as_the_cli_does(neo4j_db, neo4j_server, tmp_path):
+    """Pasted into Browser the queries take a name or alias, as `dealgraph query` does: the
+    raw Cypher run with a name gives the rows it gives with the id the CLI resolves it to;
+    a name of no entity or of several gives no rows."""
+    from graph.store import resolve_entity
+
+    with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password, neo4j_server.database) as neo:
+        neo.write(NAMED, NAMED_DEALS)
+        for ref, entity_id in REFS.items():
+            assert resolve_entity(NAMED, ref) == entity_id
+        for name, query in QUERIES.items():
+            for param in [p for p in ("entity", "vendor", "from", "to") if p in query.params]:
+                other = {"from": "to", "to": "from"}.get(param)
+                for ref, entity_id in REFS.items():
+                    base = dict(query.params)
+                    if other:
+                        base[other] = "openai" if entity_id != "openai" else "nvidia"
+                    by_name = neo.run_cypher(query.text, {**base, param: ref})
+                    by_id = neo.run_cypher(query.text, {**base, param: entity_id})
+                    assert by_name == by_id, (name, param, ref)
+                for ref in ("twin", "nobody", "nvidia corp"):
+                    with pytest.raises(UnknownEntityError):
+                        resolve_entity(NAMED, ref)
+                    base = dict(query.params)
+                    if other:
+                        base[other] = "nvidia"
+                    assert neo.run_cypher(query.text, {**base, param: ref}) == [], (name, param, ref)
+        # the lookup is not vacuous: names reach loops, paths and neighbours
+        loops = neo.run_cypher(QUERIES["circular-financing"].text, {"maxLength": 4, "entity": "NVDA Corp", "minAmount": None})
+        assert loops and all("nvidia" in row["nodes"] for row in loops)
+        paths = neo.run_cypher(QUERIES["money-paths"].text, {"from": "nvda corp", "to": "OpenAI", "maxLength": 3})
+        assert [row["nodes"] for row in paths][0] == ["nvidia", "openai"]
+
+
+def test_graph_variant_body_is_circular_financings_query():
+    """circular-financing-graph wraps circular-financing's query verbatim, so they cannot drift."""
+    loops = QUERIES["circular-financing"].text.split("\n")
+    body = "\n".join(loops[next(i for i, line in enumerate(loops) if not line.startswith("//")):]).rstrip("\n")
+    graph = QUERIES["circular-financing-graph"].text
+    assert f"\nCALL () {{\n{body}\n}}\n" in graph
+    assert QUERIES["circular-financing-graph"].params == QUERIES["circular-financing"].params
+
+
+@pytest.mark.parametrize("params", [{}, {"entity": "Nvidia", "maxLength": 4}, {"minAmount": 1e10}])
+def test_graph_variant_returns_the_loops_as_graph_objects(neo4j_db, neo4j_server, params):
+    """Run raw, as Browser runs it: the same loops in the same order as circular-financing,
+    each with its deals as relationships (so Browser's graph view draws them)."""
+    from neo4j.graph import Path
+
+    from loaders import read_dataset
+
+    data = read_dataset([shipped_dataset_dir()])
+    with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password, neo4j_server.database) as neo:
+        neo.write(data.entities, data.relationships)
+    bound = {**QUERIES["circular-financing"].params, **params}
+    loops, _, _ = neo4j_db.execute_query(QUERIES["circular-financing"].text, bound, database_=neo4j_server.database)
+    graph, _, _ = neo4j_db.execute_query(QUERIES["circular-financing-graph"].text, bound, database_=neo4j_server.database)
+    assert len(loops) > 0
+    assert [r["nodes"] for r in graph] == [r["nodes"] for r in loops]
+    assert [r["min_amount_usd"] for r in graph] == [r["min_amount_usd"] for r in loops]
+    for loop, row in zip(loops, graph):
+        paths = row["deals"]
+        assert paths and all(isinstance(p, Path) and len(p) == 1 for p in paths)
+        rels = [p.relationships[0] for p in paths]
+        assert [r["id"] for r in rels] == [d["id"] for h in loop["hops"] for d in h["relationships"]]
+        hop_of = {d["id"]: (h["source"], h["target"]) for h in loop["hops"] for d in h["relationships"]}
+        for r in rels:
+            assert {r.start_node["id"], r.end_node["id"]} == set(hop_of[r["id"]])
+            assert r.type in {k.neo4j_type for k in schema().relationship_kinds.values()}

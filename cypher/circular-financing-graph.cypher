@@ -1,0 +1,115 @@
+// name: circular-financing-graph
+// description: The loops of circular-financing as graph data for Neo4j Browser's graph view: one row per loop, in the same order, with its entity ids, its smallest hop amount and every deal on it as a one-deal path (in its stored direction), so Browser draws the loops.
+// params: maxLength=6, entity=null, minAmount=null:number
+// Paste into Neo4j Browser first (one line):
+// :params {maxLength: 6, entity: null, minAmount: null}
+//
+// The CALL below holds circular-financing's query unchanged (a test keeps them equal); this
+// file only turns each loop's deal ids back into the stored relationships and ranks the rows
+// as circular-financing does.
+CALL () {
+WITH COLLECT {
+  MATCH (e:Entity)
+  WHERE e.id = $entity OR toLower(toUpper(e.name)) = toLower(toUpper($entity))
+     OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($entity)))
+  RETURN e ORDER BY e.id = $entity DESC, e.id
+} AS named
+WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS through
+MATCH (s:Entity)
+WHERE ($entity IS NULL OR s = through)
+  AND EXISTS {
+    MATCH (s)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(:Entity)
+    WHERE (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND startNode(r) = s)
+       OR (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND endNode(r) = s)
+  }
+WITH s, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
+  // paths of i entities whose last entity pays s: loops of i entities
+  loops: search.loops + COLLECT {
+    UNWIND search.paths AS path
+    WITH path, path[-1] AS x
+    WHERE EXISTS {
+      MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
+      WHERE (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
+         OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x)
+    }
+    RETURN path
+  },
+  // paths of i + 1 entities that can still close within $maxLength
+  paths: CASE WHEN i >= $maxLength THEN [] ELSE COLLECT {
+    UNWIND search.paths AS path
+    WITH path, path[-1] AS x
+    MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
+    WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
+           OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+      AND ($entity IS NOT NULL OR y.id > s.id)
+      AND NOT y IN path
+    WITH DISTINCT path, x, y
+    WHERE ($maxLength - i > 2
+           OR EXISTS {
+             MATCH (y)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
+             WHERE (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = y)
+                OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = y)
+           }
+           OR ($maxLength - i = 2 AND EXISTS {
+             MATCH (y)-[r1:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(z:Entity)
+                   -[r2:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
+             WHERE ($entity IS NOT NULL OR z.id > s.id) AND NOT z IN path
+               AND ((type(r1) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r1) = y)
+                    OR (type(r1) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r1) = y))
+               AND ((type(r2) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r2) = z)
+                    OR (type(r2) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r2) = z))
+           }))
+      AND ($minAmount IS NULL OR reduce(total = null, amount IN COLLECT {
+             MATCH (x)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y)
+             WHERE ((type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = x)
+                    OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = x))
+               AND d.amount_usd IS NOT NULL
+             RETURN d.amount_usd ORDER BY d.id
+           } | coalesce(total, 0.0) + amount) >= $minAmount)
+    RETURN path + [y]
+  } END
+}) AS search
+UNWIND search.loops AS found
+// start every loop at its smallest id (only needed when it was grown from $entity)
+WITH found, reduce(least = 0, j IN range(0, size(found) - 1) |
+       CASE WHEN found[j].id < found[least].id THEN j ELSE least END) AS first
+WITH found[first..] + found[..first] AS loop
+WITH loop, [j IN range(0, size(loop) - 1) | {
+  source: loop[j].id,
+  target: loop[(j + 1) % size(loop)].id,
+  relationships: COLLECT {
+    WITH loop[j] AS a, loop[(j + 1) % size(loop)] AS b
+    MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(b)
+    WHERE (type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = a)
+       OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = a)
+    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url} AS deal
+    ORDER BY d.id
+  }
+}] AS steps
+WITH [n IN loop | n.id] AS nodes, [h IN steps | {
+  source: h.source,
+  target: h.target,
+  amount_usd: reduce(total = null, deal IN h.relationships |
+                CASE WHEN deal.amount_usd IS NULL THEN total ELSE coalesce(total, 0.0) + deal.amount_usd END),
+  relationships: h.relationships
+}] AS hops
+WITH nodes, hops, [h IN hops WHERE h.amount_usd IS NOT NULL | h.amount_usd] AS known
+WITH nodes, hops, known,
+     CASE WHEN size(known) < size(hops) THEN null
+          ELSE reduce(least = known[0], a IN known | CASE WHEN a < least THEN a ELSE least END) END AS min_amount_usd,
+     reduce(least = known[0], a IN known | CASE WHEN a < least THEN a ELSE least END) AS least_known
+WHERE $minAmount IS NULL OR min_amount_usd >= $minAmount
+RETURN nodes, hops, min_amount_usd
+ORDER BY min_amount_usd IS NULL, min_amount_usd DESC, least_known IS NULL, least_known DESC, size(hops), nodes
+}
+WITH nodes, hops, min_amount_usd,
+     reduce(least = null, h IN hops | CASE WHEN h.amount_usd IS NULL OR least <= h.amount_usd THEN least
+                                           ELSE h.amount_usd END) AS least_known
+RETURN nodes, min_amount_usd, COLLECT {
+    UNWIND range(0, size(hops) - 1) AS j
+    UNWIND hops[j].relationships AS deal
+    MATCH p = (:Entity {id: hops[j].source})-[d]-(:Entity {id: hops[j].target})
+    WHERE d.id = deal.id
+    RETURN p ORDER BY j, d.id
+  } AS deals
+ORDER BY min_amount_usd IS NULL, min_amount_usd DESC, least_known IS NULL, least_known DESC, size(hops), nodes
