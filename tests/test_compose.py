@@ -20,6 +20,7 @@ COMPOSE_FILE = ROOT / "docker-compose.yml"
 SCHEMA_FILE = Path(__file__).resolve().parent / "fixtures" / "compose-spec.json"
 SCHEMA_SHA256 = "d549057ebc2925f39f62799eab0db7b9e2c18b35b6c00595199116da3ed10e64"
 DEFAULT_AUTH = "neo4j/dealgraph-password"
+README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +96,17 @@ def test_schema_rejects_broken_files(compose, validator, break_it):
     assert list(validator.iter_errors(broken)), "the schema should have rejected this file"
 
 
-def test_image_is_neo4j_5_26_community(neo4j):
-    assert re.fullmatch(r"neo4j:5\.26(\.\d+)?-community", neo4j["image"]), neo4j["image"]
+def _launcher_neo4j_version() -> str:
+    pom = (ROOT / "tests" / "neo4j_local" / "pom.xml").read_text()
+    return re.search(r"<neo4j\.version>([^<]+)</neo4j\.version>", pom).group(1)
+
+
+def test_image_is_the_neo4j_patch_release_the_tests_use(neo4j):
+    version = _launcher_neo4j_version()
+    assert re.fullmatch(r"5\.26\.\d+", version), version
+    assert neo4j["image"] == f"neo4j:{version}-community"
+    assert f"Neo4j {version}" in COMPOSE_FILE.read_text().split("services:")[0]
+    assert f"Neo4j {version} Community" in README.read_text()
 
 
 def test_auth_comes_from_the_environment_with_the_documented_default(neo4j):
@@ -108,8 +118,79 @@ def test_apoc_plugin(neo4j):
     assert json.loads(neo4j["environment"]["NEO4J_PLUGINS"]) == ["apoc"]
 
 
-def test_browser_and_bolt_ports(neo4j):
-    assert {"7474:7474", "7687:7687"} <= {str(p) for p in neo4j["ports"]}
+def test_browser_and_bolt_ports_are_published_on_loopback_only_by_default(neo4j):
+    assert {str(p) for p in _interpolate(neo4j["ports"], {})} == {"127.0.0.1:7474:7474", "127.0.0.1:7687:7687"}
+    opened = _interpolate(neo4j["ports"], {"NEO4J_BIND_ADDRESS": "0.0.0.0"})
+    assert {str(p) for p in opened} == {"0.0.0.0:7474:7474", "0.0.0.0:7687:7687"}
+    assert "NEO4J_BIND_ADDRESS=0.0.0.0" in COMPOSE_FILE.read_text().split("services:")[0]
+    assert "NEO4J_BIND_ADDRESS=0.0.0.0" in README.read_text()
+
+
+def test_password_minimum_is_documented_and_the_default_meets_it(neo4j):
+    default_password = DEFAULT_AUTH.split("/", 1)[1]
+    assert len(default_password) >= 8
+    assert "at least 8 characters" in " ".join(COMPOSE_FILE.read_text().split("services:")[0].replace("#", "").split())
+    assert "at least 8 characters" in " ".join(_neo4j_section().split())
+
+
+def _neo4j_section() -> str:
+    text = README.read_text()
+    return text[text.index("## Use with Neo4j"):].split("\n## ")[0]
+
+
+def _sh_blocks(text: str) -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", text, re.S)
+
+
+def test_readme_start_commands_say_which_compose_they_need():
+    section = _neo4j_section()
+    blocks = _sh_blocks(section)
+    assert blocks[0].startswith("docker compose up -d --wait")
+    assert "`--wait` needs Docker Compose v2.2 or later" in section
+    older = blocks[1].splitlines()
+    assert older[0] == "docker-compose up -d" and older[1].startswith("until docker inspect")
+    # the compose file's header shows the same commands
+    header = COMPOSE_FILE.read_text().split("services:")[0]
+    assert "docker compose up -d --wait" in header and "v2.2" in header
+    for line in older:
+        assert f"#   {line}" in header
+
+
+def test_readme_wait_loop_for_older_compose_polls_the_healthcheck(tmp_path):
+    """Runs the README's loop with stand-ins for docker and docker-compose: it asks for the
+    neo4j container's health and ends once it reports healthy."""
+    loop = _sh_blocks(_neo4j_section())[1].splitlines()[1]
+    calls = tmp_path / "calls"
+    state = tmp_path / "state"
+    state.write_text("starting\nunhealthy\nhealthy\n")
+    for name, body in {
+        "docker-compose": f'echo "compose $*" >> {calls}\n[ "$*" = "ps -q neo4j" ] && echo c0ffee\n',
+        "docker": f'echo "docker $*" >> {calls}\nhead -n1 {state}\nsed -i 1d {state}\n',
+        "sleep": f'echo "sleep $*" >> {calls}\n',
+    }.items():
+        (tmp_path / name).write_text("#!/bin/sh\n" + body)
+        (tmp_path / name).chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    proc = subprocess.run(["sh", "-c", loop], env=env, timeout=30, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    lines = calls.read_text().splitlines()
+    assert lines.count("compose ps -q neo4j") == 3
+    assert lines.count("docker inspect -f {{.State.Health.Status}} c0ffee") == 3
+    assert lines.count("sleep 5") == 2
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose (Debian package) not installed")
+def test_older_compose_lacks_wait_and_takes_the_fallbacks_options():
+    """Debian's docker-compose (v1) is the Compose that needs the fallback: it has no --wait,
+    and every option the fallback uses is one it knows."""
+    def options(command: str) -> str:
+        proc = subprocess.run(["docker-compose", command, "--help"], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    assert "--wait" not in options("up")
+    assert re.search(r"^\s+-d, --detach", options("up"), re.M)
+    assert re.search(r"^\s+-q, --quiet", options("ps"), re.M)
 
 
 def test_data_and_logs_on_named_volumes(compose, neo4j):
@@ -175,3 +256,6 @@ def test_docker_compose_config_accepts_the_file(tmp_path):
     assert proc.returncode == 0, proc.stderr
     resolved = yaml.safe_load(proc.stdout)
     assert resolved["services"]["neo4j"]["environment"]["NEO4J_AUTH"] == DEFAULT_AUTH
+    assert resolved["services"]["neo4j"]["image"] == f"neo4j:{_launcher_neo4j_version()}-community"
+    ports = {str(p) for p in resolved["services"]["neo4j"]["ports"]}
+    assert ports == {"127.0.0.1:7474:7474/tcp", "127.0.0.1:7687:7687/tcp"}, ports
