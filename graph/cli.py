@@ -141,7 +141,8 @@ def load(paths, store):
     """
     from loaders import read_dataset
 
-    dataset = read_dataset(list(paths), known_entities=store.entities(), known_deals=store.deal_lineage())
+    dataset = read_dataset(list(paths), known_entities=store.entities(), known_deals=store.deal_lineage(),
+                           stored_deal_endpoints=store.stored_deal_endpoints)
     store.write(dataset.entities, dataset.relationships, progress=progress_bar("writing"),
                 figures=dataset.figures)
     click.echo(f"loaded {report.dataset_counts(dataset)}")

@@ -35,7 +35,8 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
     from loaders import read_dataset
 
     dataset = read_dataset([shipped_dataset_dir()], known_entities=store.entities(),
-                           known_deals=store.deal_lineage())
+                           known_deals=store.deal_lineage(),
+                           stored_deal_endpoints=store.stored_deal_endpoints)
     store.write(dataset.entities, dataset.relationships, progress=progress, figures=dataset.figures)
     views = {}
     for view in ("overview", "cycles", "focus"):

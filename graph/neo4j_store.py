@@ -529,6 +529,20 @@ class Neo4jStore(Store):
             "figures": dict(sorted((row["kind"], row["n"]) for row in figures)),
         }
 
+    def stored_deal_endpoints(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """One index seek per id and relationship type (the ``deal_id_*`` indexes)."""
+        unique = list(dict.fromkeys(ids))
+        found: dict[str, tuple[str, str, str]] = {}
+        for rel_type in self._types.values():  # the model's types, checked: never from input
+            text = (
+                f"UNWIND $ids AS id MATCH (a:Entity)-[r:{rel_type} {{id: id}}]->(b:Entity) "
+                "RETURN r.id AS id, a.id AS source, r.kind AS kind, b.id AS target"
+            )
+            for batch in _chunks(unique, BATCH_SIZE):
+                for row in self._read(text, {"ids": batch}):
+                    found[row["id"]] = (row["source"], row["kind"], row["target"])
+        return found
+
     def run_cypher(self, text: str, params: dict[str, Any] | None = None) -> list[dict]:
         """Run a read-only query with ``params``; rows as plain dicts in the query's order."""
         return self._read(text, params or {})

@@ -214,6 +214,20 @@ class SQLiteStore(Store):
         )
         return [Figure(*row) for row in rows]
 
+    def stored_deal_endpoints(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        found: dict[str, tuple[str, str, str]] = {}
+        unique = list(dict.fromkeys(ids))
+        # Batches below SQLite's limit on bound variables (999 in old builds).
+        for start in range(0, len(unique), 900):
+            batch = unique[start : start + 900]
+            rows = self._conn.execute(
+                "SELECT id, source, kind, target FROM relationships "
+                f"WHERE id IN ({', '.join('?' * len(batch))})",
+                batch,
+            )
+            found.update((i, (s, k, t)) for i, s, k, t in rows)
+        return found
+
     def close(self) -> None:
         self._conn.close()
 

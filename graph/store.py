@@ -51,6 +51,11 @@ class Store(ABC):
         (every kind when None), ordered by figure id."""
 
     @abstractmethod
+    def stored_deal_endpoints(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
+        """``{id: (source, kind, target)}`` for the deals among ``ids`` that are stored;
+        looks up only those ids (a small load into a big store stays small)."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection; the store is unusable afterwards."""
 

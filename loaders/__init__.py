@@ -45,6 +45,13 @@ A relationship without ``id`` gets ``r-`` plus a hash of its resolved fields (a 
 it names a ``counterparty``; it needs a ``period`` (``2024``, ``2025-Q2``, ``2025-H1``,
 ``2025-03``, ``2025/2028``) or an ``as_of`` date, or both.
 
+Hostile input is refused, never half-read: JSON's ``NaN``/``Infinity``, numbers out of
+a double's range and repeated keys; nesting deeper than a record needs; YAML aliases
+that expand without bound or into themselves; pipes and devices; files and records over
+the limits in :mod:`loaders.limits`. A deal from an entity to itself is a problem, and so
+(given the store's ``stored_deal_endpoints``) is a deal id already stored between other
+entities.
+
 Problem lines: ``FILE:LINE: message``, where LINE is the row's first line (CSV), the
 line (JSON Lines), or the line the record's mapping starts on (JSON, YAML). Problems
 about a whole file (missing, unsupported extension) are ``FILE: message``.

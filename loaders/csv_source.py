@@ -12,6 +12,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Iterator
 
+from loaders import limits
 from loaders.records import (
     ALLOWED_FIELDS,
     REQUIRED_FIELDS,
@@ -21,7 +22,7 @@ from loaders.records import (
     RecordType,
     record_type,
 )
-from loaders.text_lines import NotUtf8, Unreadable, open_bytes, utf8_lines
+from loaders.text_lines import BoundedLines, NotUtf8, TooLarge, Unreadable, open_bytes, utf8_lines
 
 _PLURAL_TYPE = {"entity": "entities", "relationship": "relationships", "figure": "figures"}
 
@@ -39,56 +40,67 @@ class CsvSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open_bytes(self.path)
+            f = open_bytes(self.path, limits.MAX_STREAM_FILE_BYTES, "CSV and JSON Lines files")
         except Unreadable as exc:
             yield Problem(Location(name), str(exc))
             return
         with f:
-            # strict: a stray quote or a quote left open is an error, not silently kept.
-            reader = csv.reader(utf8_lines(f), strict=True)
+            lines = BoundedLines(f, limits.MAX_RECORD_BYTES, limits.MAX_STREAM_FILE_BYTES)
             try:
-                header = next(reader, None)
-            except csv.Error as exc:
-                yield Problem(Location(name, 1), f"malformed CSV: {exc}")
+                yield from self._rows(name, lines)
+            except TooLarge as exc:
+                yield Problem(Location(name, exc.line), str(exc))
+
+    def _rows(self, name: str, lines: BoundedLines) -> Iterator[Record | Problem]:
+        # strict: a stray quote or a quote left open is an error, not silently kept.
+        reader = csv.reader(utf8_lines(lines), strict=True)
+        try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            yield Problem(Location(name, 1), f"malformed CSV: {exc}")
+            return
+        except NotUtf8 as exc:
+            yield Problem(Location(name, exc.line), str(exc))
+            return
+        if not header or not any(c.strip() for c in header):
+            yield Problem(
+                Location(name, 1), "no header row (expected the column names on line 1)"
+            )
+            return
+        columns = [c.strip() for c in header]
+        kind = record_type(columns)
+        unknown, fatal = _header_problems(columns, kind)
+        yield from (Problem(Location(name, 1), message) for message in unknown + fatal)
+        if fatal:
+            return  # rows cannot be read meaningfully without these columns
+        allowed = set(ALLOWED_FIELDS[kind])
+        keep = [(i, c) for i, c in enumerate(columns) if c in allowed]
+        while True:
+            # line_num counts physical lines consumed so far: the next row starts after them.
+            start = reader.line_num + 1
+            lines.start_record()
+            try:
+                row = next(reader)
+            except StopIteration:
                 return
+            except TooLarge as exc:  # reported where the row starts, not where it overflowed
+                yield Problem(Location(name, start), str(exc))
+                return
+            except csv.Error as exc:
+                yield Problem(Location(name, start), f"malformed CSV: {exc}")
+                continue
             except NotUtf8 as exc:
+                # One problem per file: a wrong encoding is rarely confined to one line.
                 yield Problem(Location(name, exc.line), str(exc))
                 return
-            if not header or not any(c.strip() for c in header):
+            if not any(cell.strip() for cell in row):
+                continue  # blank lines and rows of empty cells (spreadsheet exports)
+            if len(row) != len(columns):
                 yield Problem(
-                    Location(name, 1), "no header row (expected the column names on line 1)"
+                    Location(name, start), f"expected {len(columns)} fields, got {len(row)}"
                 )
-                return
-            columns = [c.strip() for c in header]
-            kind = record_type(columns)
-            unknown, fatal = _header_problems(columns, kind)
-            yield from (Problem(Location(name, 1), message) for message in unknown + fatal)
-            if fatal:
-                return  # rows cannot be read meaningfully without these columns
-            allowed = set(ALLOWED_FIELDS[kind])
-            keep = [(i, c) for i, c in enumerate(columns) if c in allowed]
-            while True:
-                # line_num counts physical lines consumed so far: the next row starts after them.
-                start = reader.line_num + 1
-                try:
-                    row = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    yield Problem(Location(name, start), f"malformed CSV: {exc}")
-                    continue
-                except NotUtf8 as exc:
-                    # One problem per file: a wrong encoding is rarely confined to one line.
-                    yield Problem(Location(name, exc.line), str(exc))
-                    return
-                if not any(cell.strip() for cell in row):
-                    continue  # blank lines and rows of empty cells (spreadsheet exports)
-                if len(row) != len(columns):
-                    yield Problem(
-                        Location(name, start), f"expected {len(columns)} fields, got {len(row)}"
-                    )
-                    continue
-                yield Record(Location(name, start), kind, {c: row[i] for i, c in keep})
+                continue
+            yield Record(Location(name, start), kind, {c: row[i] for i, c in keep})
 
 
 def _header_problems(columns: list[str], kind: RecordType) -> tuple[list[str], list[str]]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Callable, Iterable, Mapping, Sequence
 
 from graph.errors import ValidationError
 from graph.lineage import LINEAGE_FIELDS, lineage_cycles
@@ -41,10 +41,16 @@ class Dataset:
     figures: list[Figure] = field(default_factory=list)
 
 
+#: Given deal ids, the stored ones among them as ``{id: (source, kind, target)}``
+#: (:meth:`graph.store.Store.stored_deal_endpoints`).
+StoredDealEndpoints = Callable[[Sequence[str]], Mapping[str, tuple[str, str, str]]]
+
+
 def read_dataset(
     paths: Iterable[Path | str],
     known_entities: Iterable[Entity] = (),
     known_deals: Mapping[str, tuple[str | None, str | None]] | None = None,
+    stored_deal_endpoints: StoredDealEndpoints | None = None,
 ) -> Dataset:
     """Read and validate ``paths`` (files or directories) into one dataset.
 
@@ -54,11 +60,14 @@ def read_dataset(
     (supersedes, expands)}``, as :meth:`graph.store.Store.deal_lineage` gives) may be
     named by a deal's ``supersedes`` or ``expands``, and their links count when looking
     for lineage loops.
+    With ``stored_deal_endpoints``, a deal whose id is stored between other entities
+    or as another kind is a problem: an id names one deal, and reusing it would
+    silently move that deal.
 
     Raises :class:`graph.errors.ValidationError` listing every problem of every file as
     ``FILE:LINE: message``, in file and line order.
     """
-    builder = DatasetBuilder(known_entities, known_deals)
+    builder = DatasetBuilder(known_entities, known_deals, stored_deal_endpoints)
     for item in validate_records(read_records(paths)):
         builder.add(item)
     return builder.build()
@@ -71,9 +80,11 @@ class DatasetBuilder:
         self,
         known_entities: Iterable[Entity] = (),
         known_deals: Mapping[str, tuple[str | None, str | None]] | None = None,
+        stored_deal_endpoints: StoredDealEndpoints | None = None,
     ):
         self._known = list(known_entities)
         self._known_deals = dict(known_deals or {})
+        self._stored_deal_endpoints = stored_deal_endpoints
         self._entities: dict[str, LocatedEntity] = {}
         self._drafts: list[RelationshipDraft | RejectedRelationship] = []
         self._figure_drafts: list[FigureDraft | RejectedFigure] = []
@@ -131,6 +142,8 @@ class DatasetBuilder:
                     )
                 )
         self._check_lineage(relationships)
+        if self._stored_deal_endpoints is not None and relationships:
+            self._check_stored_endpoints(relationships)
         figures: dict[str, tuple[Location, Figure]] = {}
         for draft in self._figure_drafts:
             figure = self._resolve_figure(index, draft)
@@ -220,7 +233,26 @@ class DatasetBuilder:
                 ids.append(None)
         if None in ids or isinstance(draft, RejectedRelationship):
             return None
+        if ids[0] == ids[1]:
+            # A deal with oneself moves no money between parties, and would be a loop of one.
+            self._problems.append(
+                Problem(draft.where, f"a deal from an entity to itself ({ids[0]!r}); source and target must differ")
+            )
+            return None
         return draft.resolve(*ids)
+
+    def _check_stored_endpoints(self, relationships: dict[str, tuple[Location, Relationship]]) -> None:
+        stored = self._stored_deal_endpoints(list(relationships))
+        for rid, ends in stored.items():
+            where, r = relationships[rid]
+            if tuple(ends) != (r.source, r.kind, r.target):
+                self._problems.append(
+                    Problem(
+                        where,
+                        f"relationship {rid!r} is already stored as {' '.join(ends)}; here it is "
+                        f"{r.source} {r.kind} {r.target} (give this deal its own id)",
+                    )
+                )
 
     def _sorted_problems(self) -> list[Problem]:
         # Stable: problems on the same line keep the order they were found in.

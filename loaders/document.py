@@ -48,13 +48,20 @@ def item_to_record(where: Location, section: str, item: object) -> Record | Prob
 class DocumentSource:
     """A source that reads its whole file as text, then parses it (JSON, YAML documents)."""
 
+    #: What the documents are called in messages (``"JSON documents"``).
+    what = "documents"
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
+
+    def max_bytes(self) -> int:
+        """The largest file this source reads (a limit from :mod:`loaders.limits`)."""
+        raise NotImplementedError
 
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            text = read_document(self.path)
+            text = read_document(self.path, self.max_bytes(), self.what)
         except Unreadable as exc:
             yield Problem(Location(name, exc.line), str(exc))
             return

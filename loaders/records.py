@@ -86,6 +86,14 @@ class Record:
     fields: dict[str, object]
 
 
+@dataclass(frozen=True, slots=True)
+class InvalidValue:
+    """A value a source read but must not hand on as data, such as JSON's ``NaN`` or
+    ``1e400``; validation reports the field as ``reason`` and rejects the record."""
+
+    reason: str
+
+
 def type_name(value: object) -> str:
     """How a value's type is called in messages, the same for JSON and YAML input.
 

@@ -62,7 +62,8 @@ def input_files(paths: Iterable[Path | str]) -> Iterator[Path | Problem]:
                 p
                 for p in path.iterdir()
                 # Hidden files are editor and OS debris (``._x.csv`` from macOS), not data.
-                if p.is_file()
+                # Pipes and devices are kept: opening them reports what they are.
+                if not p.is_dir()
                 and not p.name.startswith(".")
                 and p.suffix.lower() in SOURCES_BY_EXTENSION
             )

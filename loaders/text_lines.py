@@ -7,8 +7,12 @@ separately keeps the line number exact, and still reads one line at a time.
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
+
+from loaders import limits
 
 
 class Unreadable(Exception):
@@ -38,10 +42,56 @@ def decode_line(raw: bytes, number: int) -> str:
         raise NotUtf8(number, exc) from None
 
 
-def utf8_lines(f: BinaryIO) -> Iterator[str]:
-    """The lines of the binary file ``f`` as text, line ends kept; raises :class:`NotUtf8`."""
-    for number, raw in enumerate(f, start=1):
-        yield decode_line(raw, number)
+class TooLarge(Unreadable):
+    """A record or file over its size limit (:mod:`loaders.limits`); ``line`` is where."""
+
+
+class BoundedLines:
+    """The lines of a binary file, never holding more than a record's worth of bytes.
+
+    Iterating gives each line as bytes (line end kept); ``number`` is the line last read.
+    A line, or a record spanning several lines since the last :meth:`start_record` (with
+    ``lines_are_records``: each line is a record), longer than ``max_record`` bytes raises :class:`TooLarge` before it is held whole, and so
+    does reading past ``max_file`` bytes (a file that grows while read).
+    """
+
+    def __init__(self, f: BinaryIO, max_record: int, max_file: int, lines_are_records: bool = False):
+        self._f = f
+        self._max_record = max_record
+        self._max_file = max_file
+        self._lines_are_records = lines_are_records
+        self.number = 0
+        self._read = 0
+        self._record_start = 0
+
+    def start_record(self) -> None:
+        """The next line starts a new record."""
+        self._record_start = self._read
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            if self._lines_are_records:
+                self._record_start = self._read
+            raw = self._f.readline(self._max_record + 1)
+            if not raw:
+                return
+            self.number += 1
+            self._read += len(raw)
+            if self._read - self._record_start > self._max_record:
+                raise TooLarge(
+                    self.number,
+                    f"record longer than {limits.size_text(self._max_record)}; "
+                    "stopped reading this file (is it really a data file?)",
+                )
+            if self._read > self._max_file:
+                raise TooLarge(self.number, f"file grew past {limits.size_text(self._max_file)} while read")
+            yield raw
+
+
+def utf8_lines(lines: BoundedLines) -> Iterator[str]:
+    """The lines as text, line ends kept; raises :class:`NotUtf8` (and :class:`TooLarge`)."""
+    for raw in lines:
+        yield decode_line(raw, lines.number)
 
 
 def decode_document(raw: bytes) -> str:
@@ -61,18 +111,52 @@ def _cannot_read(exc: OSError) -> Unreadable:
     return Unreadable(None, f"cannot read file: {exc.strerror}")
 
 
-def open_bytes(path: Path) -> BinaryIO:
-    """``path`` opened for reading bytes (to stream it); raises :class:`Unreadable`."""
-    try:
-        return open(path, "rb")
-    except OSError as exc:
-        raise _cannot_read(exc) from None
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
 
 
-def read_document(path: Path) -> str:
-    """A whole (small) document file as text; raises :class:`Unreadable`."""
+def open_bytes(path: Path, max_bytes: int, what: str) -> BinaryIO:
+    """``path`` opened for reading bytes, after checking it is a regular file of at most
+    ``max_bytes`` (``what`` names the kind of file in the message); raises :class:`Unreadable`.
+
+    The file is opened without waiting (a named pipe with no writer would block for ever)
+    and checked on the open descriptor, so what is checked is what is read.
+    """
     try:
-        raw = path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise _cannot_read(exc) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _SPECIAL_FILES if test(info.st_mode)), "not a file")
+            link = f" ({path} -> {os.path.realpath(path)})" if os.path.islink(path) else ""
+            raise Unreadable(None, f"not a regular file: it is {kind}{link}; only regular files are read")
+        if info.st_size > max_bytes:
+            raise TooLarge(
+                None,
+                f"file is {info.st_size:,} bytes, over the {limits.size_text(max_bytes)} "
+                f"limit for {what}",
+            )
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_document(path: Path, max_bytes: int, what: str) -> str:
+    """A whole document file of at most ``max_bytes`` as text; raises :class:`Unreadable`."""
+    with open_bytes(path, max_bytes, what) as f:
+        try:
+            raw = f.read(max_bytes + 1)
+        except OSError as exc:
+            raise _cannot_read(exc) from None
+    if len(raw) > max_bytes:
+        raise TooLarge(None, f"file grew past {limits.size_text(max_bytes)} while read")
     return decode_document(raw)

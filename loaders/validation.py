@@ -26,7 +26,15 @@ from graph.model import (
     relationship_id,
     schema,
 )
-from loaders.records import ALLOWED_FIELDS, REQUIRED_FIELDS, Location, Problem, Record, type_name
+from loaders.records import (
+    ALLOWED_FIELDS,
+    REQUIRED_FIELDS,
+    InvalidValue,
+    Location,
+    Problem,
+    Record,
+    type_name,
+)
 
 ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits only
@@ -176,13 +184,13 @@ class _FieldReader:
     """Reads the fields of one record, collecting a message per bad value."""
 
     def __init__(self, record: Record):
-        self.record = record
         self.messages: list[str] = []
         self._required = REQUIRED_FIELDS[record.type]
         allowed = ALLOWED_FIELDS[record.type]
         for name in record.fields:
             if name not in allowed:
                 self.messages.append(f"unknown field {name!r}; allowed: {', '.join(allowed)}")
+        self.record, self._reported = _without_invalid_values(record, self.messages)
 
     def text(self, name: str) -> str | None:
         """The field as stripped text; empty or absent is ``None``.
@@ -196,13 +204,33 @@ class _FieldReader:
             self.messages.append(f"{name} must be text, got {type_name(value)}")
             return None
         if not text:
-            if name in self._required:
+            if name in self._required and name not in self._reported:
                 self.messages.append(f"missing required field {name!r}")
             return None
         return text
 
     def problems(self) -> list[Problem]:
         return [Problem(self.record.where, m) for m in self.messages]
+
+
+def _without_invalid_values(record: Record, messages: list[str]) -> tuple[Record, set[str]]:
+    """The record with each :class:`InvalidValue` (alone or in a list) reported and taken
+    out, so that it is reported once, as what it is; and the names of those fields."""
+    bad = [
+        (name, value)
+        for name, value in record.fields.items()
+        if isinstance(value, InvalidValue)
+        or (isinstance(value, list) and any(isinstance(v, InvalidValue) for v in value))
+    ]
+    if not bad:
+        return record, set()
+    fields = dict(record.fields)
+    for name, value in bad:
+        for invalid in value if isinstance(value, list) else [value]:
+            if isinstance(invalid, InvalidValue):
+                messages.append(f"{name}: {invalid.reason}")
+        fields[name] = None
+    return Record(record.where, record.type, fields), {name for name, _ in bad}
 
 
 def _as_text(value: object) -> str | None:
@@ -221,7 +249,7 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
     kind = fields.text("kind") or DEFAULT_ENTITY_KIND
     ticker = fields.text("ticker")
     country = fields.text("country")
-    aliases = _aliases(record.fields.get("aliases"), fields.messages)
+    aliases = _aliases(fields.record.fields.get("aliases"), fields.messages)
     if eid is not None and not ENTITY_ID.fullmatch(eid):
         fields.messages.append(
             f"entity id {eid!r} is not a slug (lower-case letters, digits and '-', "
@@ -245,7 +273,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     source = fields.text("source")
     kind = fields.text("kind")
     target = fields.text("target")
-    amount = _amount(record.fields.get("amount_usd"), fields.messages)
+    amount = _amount(fields.record.fields.get("amount_usd"), fields.messages)
     date = _date(fields.text("date"), fields.messages)
     details = {
         name: fields.text(name)
@@ -273,8 +301,8 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
     entity = fields.text("entity")
     kind_name = fields.text("kind")
     counterparty = fields.text("counterparty")
-    amount = _amount(record.fields.get("amount_usd"), fields.messages)
-    percent = _percent(record.fields.get("percent"), fields.messages)
+    amount = _amount(fields.record.fields.get("amount_usd"), fields.messages)
+    percent = _percent(fields.record.fields.get("percent"), fields.messages)
     period = _period(fields.text("period"), fields.messages)
     as_of = _date(fields.text("as_of"), fields.messages, name="as_of")
     details = {name: fields.text(name) for name in ("note", "evidence_url", "evidence_title")}
@@ -286,7 +314,7 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
             fields.messages.append(str(exc))
     if kind is not None:
         # The kind decides which value field it takes and whether it names a counterparty.
-        given = {"amount_usd": record.fields.get("amount_usd"), "percent": record.fields.get("percent")}
+        given = {name: fields.record.fields.get(name) for name in ("amount_usd", "percent")}
         other = "percent" if kind.measure == "amount_usd" else "amount_usd"
         if _blank(given[kind.measure]):
             fields.messages.append(f"a {kind.name} figure needs {kind.measure}")
@@ -299,7 +327,7 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
             fields.messages.append(
                 f"a {kind.name} figure takes no counterparty (only {', '.join(with_counterparty)} do)"
             )
-    if _blank(record.fields.get("period")) and _blank(record.fields.get("as_of")):
+    if _blank(fields.record.fields.get("period")) and _blank(fields.record.fields.get("as_of")):
         fields.messages.append("a figure needs a period or an as_of date (or both)")
     problems = fields.problems()
     if problems:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import textwrap
 import tracemalloc
 from pathlib import Path
@@ -155,20 +156,22 @@ def test_yaml_scalars_keep_the_text_as_written(tmp_path):
         """
         entities:
           - {id: "0700", name: Tencent, ticker: ON, country: NO}
+          - {id: "1", name: "2"}
         relationships:
-          - {source: "0700", kind: invests_in, target: Tencent, date: 2024-05-01}
+          - {source: "0700", kind: invests_in, target: 1, date: 2024-05-01}
         """,
     )
     dataset = read_dataset([path])
-    assert dataset.entities == [Entity("0700", "Tencent", "company", "ON", "NO")]
+    assert dataset.entities == [Entity("0700", "Tencent", "company", "ON", "NO"), Entity("1", "2")]
+    assert dataset.relationships[0].target == "1"
     assert dataset.relationships[0].date == "2024-05-01"
 
 
 def test_empty_optional_fields_are_none_and_text_is_stripped(tmp_path):
-    write(tmp_path, "e.csv", "id,name,kind,ticker,country,aliases\n acme , Acme ,, ,, ; ;\n")
-    write(tmp_path, "r.csv", "source,kind,target,amount_note,evidence_url\nacme,invests_in,acme, ,  ftp://x  \n")
+    write(tmp_path, "e.csv", "id,name,kind,ticker,country,aliases\n acme , Acme ,, ,, ; ;\nb,B,,,,\n")
+    write(tmp_path, "r.csv", "source,kind,target,amount_note,evidence_url\nacme,invests_in,b, ,  ftp://x  \n")
     dataset = read_dataset([tmp_path])
-    assert dataset.entities == [Entity("acme", "Acme", "company", None, None, ())]
+    assert dataset.entities == [Entity("acme", "Acme", "company", None, None, ()), Entity("b", "B")]
     deal = dataset.relationships[0]
     assert (deal.amount_note, deal.evidence_url) == (None, "ftp://x")  # any URL scheme, stripped
 
@@ -508,7 +511,7 @@ def test_csv_with_byte_order_mark_and_crlf_line_ends(tmp_path):
         ("e.yaml", b"entities:\n  - {id: a, name: \x01}\n",
          ["FILE:2: invalid YAML: special characters are not allowed (#x0001)"]),
         ("e.yaml", b"entities:\n  - &a {id: x, name: [*a]}\n",
-         ["FILE: invalid YAML: an alias refers to a node that contains it"]),
+         ["FILE:2: invalid YAML: an alias refers to a node that contains it"]),
     ],
     ids=["csv", "jsonl", "json", "yaml", "yaml-control", "yaml-recursive"],
 )
@@ -516,3 +519,294 @@ def test_encoding_and_structure_problems(tmp_path, name, content, expected):
     path = tmp_path / name
     path.write_bytes(content)
     assert problems_of([path]) == [p.replace("FILE", str(path)) for p in expected]
+
+
+# --- hostile input ----------------------------------------------------------------------
+# Each case builds real files (a real named pipe, a real link to /dev/zero, sparse files
+# past the size limits) and gives the exact problems, FILE standing for the file's path.
+
+_DOC_ENTITIES = '{"id": "nvidia", "name": "NVIDIA"}, {"id": "coreweave", "name": "CoreWeave"}'
+_JSONL_ENTITIES = '{"id": "nvidia", "name": "NVIDIA"}\n{"id": "coreweave", "name": "CoreWeave"}\n'
+_DEAL = '"source": "nvidia", "kind": "invests_in", "target": "coreweave"'
+
+
+def _json_deal(tmp, extra: str):
+    text = f'{{"entities": [{_DOC_ENTITIES}],\n "relationships": [\n  {{{_DEAL}, {extra}}}\n]}}\n'
+    return write(tmp, "d.json", text)
+
+
+def _jsonl(tmp, line: str):
+    return write(tmp, "d.jsonl", _JSONL_ENTITIES + line + "\n")
+
+
+def _pipe(name):
+    def build(tmp):
+        path = tmp / name
+        os.mkfifo(path)
+        return path
+    return build
+
+
+def _dev_zero(name):
+    def build(tmp):
+        path = tmp / name
+        path.symlink_to("/dev/zero")
+        return path
+    return build
+
+
+def _sparse(name, size):
+    def build(tmp):
+        path = tmp / name
+        with path.open("wb") as f:
+            f.truncate(size)
+        return path
+    return build
+
+
+def _bytes(name, content: bytes):
+    def build(tmp):
+        path = tmp / name
+        path.write_bytes(content)
+        return path
+    return build
+
+
+_BOMB = "".join(
+    f"  l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9 if i else ['"lol"'] * 9) + "]\n" for i in range(10)
+)
+_DEEP = 100_000
+_MiB = 1 << 20
+_FIELD = '"' + ("x" * 60_000 + "\n") * 2 + '"'  # a quoted cell of two long lines
+
+HOSTILE = {
+    "json integer of 400 digits": (
+        lambda t: _json_deal(t, '"amount_usd": ' + "9" * 400),
+        ["FILE:3: amount_usd: an integer of 400 digits is too large for a number"],
+    ),
+    "json integer of 5,000 digits": (
+        lambda t: _json_deal(t, '"amount_usd": ' + "9" * 5000),
+        ["FILE:3: amount_usd: an integer of 5000 digits is too large for a number"],
+    ),
+    "jsonl integer of 4,301 digits": (
+        lambda t: _jsonl(t, "{" + _DEAL + ', "amount_usd": -' + "1" * 4301 + "}"),
+        ["FILE:3: amount_usd: an integer of 4301 digits is too large for a number"],
+    ),
+    "json 1e400": (
+        lambda t: _json_deal(t, '"amount_usd": 1e400'),
+        ["FILE:3: amount_usd: 1e400 is too large for a number"],
+    ),
+    "json NaN as a name": (
+        lambda t: write(t, "d.json", '{"entities": [\n  {"id": "x", "name": NaN}\n]}\n'),
+        ["FILE:2: name: NaN is not valid JSON (JSON numbers are finite)"],
+    ),
+    "jsonl Infinity and -Infinity": (
+        lambda t: _jsonl(t, "{" + _DEAL + ', "amount_usd": Infinity, "date": -Infinity}'),
+        ["FILE:3: amount_usd: Infinity is not valid JSON (JSON numbers are finite)",
+         "FILE:3: date: -Infinity is not valid JSON (JSON numbers are finite)"],
+    ),
+    "json NaN in a list": (
+        lambda t: write(t, "d.json", '{"entities": [\n  {"id": "x", "name": "X", "aliases": ["a", NaN]}\n]}\n'),
+        ["FILE:2: aliases: NaN is not valid JSON (JSON numbers are finite)"],
+    ),
+    "json repeated key": (
+        lambda t: write(t, "d.json", '{"entities": [\n  {"id": "x", "name": "X", "name": "Y"}\n]}\n'),
+        ["FILE:2: duplicate field 'name'"],
+    ),
+    "jsonl repeated key": (
+        lambda t: _jsonl(t, "{" + _DEAL + ', "amount_usd": 1, "amount_usd": 2}'),
+        ["FILE:3: duplicate field 'amount_usd'"],
+    ),
+    "json nested 100,000 deep": (
+        lambda t: _json_deal(t, '"summary": ' + "[" * _DEEP + "]" * _DEEP),
+        ["FILE:3: lists or mappings nested more than 16 deep; records hold plain values; stopped reading this file"],
+    ),
+    "json nested 20 deep": (
+        lambda t: _json_deal(t, '"summary": ' + "[" * 20 + "]" * 20),
+        ["FILE:3: lists or mappings nested more than 16 deep; records hold plain values",
+         "FILE:3: summary must be text, got list"],
+    ),
+    "jsonl nested 100,000 deep": (
+        lambda t: _jsonl(t, '{"id": "x", "name": ' + "{\"a\": " * _DEEP + "1" + "}" * _DEEP + "}"),
+        ["FILE:3: lists or mappings nested more than 16 deep; records hold plain values"],
+    ),
+    "yaml nested 100,000 deep": (
+        lambda t: write(t, "d.yaml", "entities:\n  - id: x\n    name: " + "[" * _DEEP + "]" * _DEEP + "\n"),
+        ["FILE:3: lists or mappings nested more than 16 deep; records hold plain values; stopped reading this file"],
+    ),
+    "yaml nested 20 deep": (
+        lambda t: write(t, "d.yaml", "entities:\n  - id: x\n    name: " + "[" * 20 + "]" * 20 + "\n"),
+        ["FILE:3: lists or mappings nested more than 16 deep; records hold plain values"],
+    ),
+    "yaml alias bomb in entities": (
+        lambda t: write(t, "d.yaml", "notes:\n" + _BOMB + "entities:\n  - {id: x, name: X, aliases: *l9}\n"
+                        "  - {id: y, name: *l9}\n  - *l9\n"),
+        # The item that is an alias is reported where its anchor is (line 11).
+        ["FILE:11: record expands to more than 10,000 values (aliases repeating aliases?)",
+         "FILE:13: record expands to more than 10,000 values (aliases repeating aliases?)",
+         "FILE:14: record expands to more than 10,000 values (aliases repeating aliases?)"],
+    ),
+    "yaml alias inside itself": (
+        lambda t: write(t, "d.yaml", "entities:\n  - id: x\n    name: X\n  - &a\n    id: y\n    aliases: [*a]\n"),
+        ["FILE:4: invalid YAML: an alias refers to a node that contains it"],
+    ),
+    "named pipe .csv": (
+        _pipe("e.csv"), ["FILE: not a regular file: it is a named pipe; only regular files are read"],
+    ),
+    "named pipe .jsonl": (
+        _pipe("e.jsonl"), ["FILE: not a regular file: it is a named pipe; only regular files are read"],
+    ),
+    "named pipe .yaml": (
+        _pipe("e.yaml"), ["FILE: not a regular file: it is a named pipe; only regular files are read"],
+    ),
+    "link to /dev/zero .csv": (
+        _dev_zero("e.csv"),
+        ["FILE: not a regular file: it is a character device (FILE -> /dev/zero); only regular files are read"],
+    ),
+    "link to /dev/zero .json": (
+        _dev_zero("e.json"),
+        ["FILE: not a regular file: it is a character device (FILE -> /dev/zero); only regular files are read"],
+    ),
+    "csv over the file size limit": (
+        _sparse("e.csv", (16 << 30) + 1),
+        ["FILE: file is 17,179,869,185 bytes, over the 16 GiB limit for CSV and JSON Lines files"],
+    ),
+    "json over the file size limit": (
+        _sparse("e.json", (256 << 20) + 1),
+        ["FILE: file is 268,435,457 bytes, over the 256 MiB limit for JSON documents (use JSON Lines or CSV for more)"],
+    ),
+    "yaml over the file size limit": (
+        _sparse("e.yaml", (16 << 20) + 1),
+        ["FILE: file is 16,777,217 bytes, over the 16 MiB limit for YAML documents (use CSV or JSON Lines for more)"],
+    ),
+    "csv of zero bytes, no line end": (
+        _bytes("e.csv", bytes(3 * _MiB)),
+        ["FILE:1: record longer than 1 MiB; stopped reading this file (is it really a data file?)"],
+    ),
+    "csv row over the record limit": (
+        _bytes("e.csv", b"id,name\na,A\nb," + b"x" * _MiB + b"\nc,C\n"),
+        ["FILE:3: record longer than 1 MiB; stopped reading this file (is it really a data file?)"],
+    ),
+    "csv row of multi-line cells over the record limit": (
+        _bytes("e.csv", ("id,name,ticker,country,aliases\na,A,,,\nb," + ",".join([_FIELD] * 12) + "\n").encode()),
+        ["FILE:3: record longer than 1 MiB; stopped reading this file (is it really a data file?)"],
+    ),
+    "jsonl line over the record limit": (
+        lambda t: _jsonl(t, '{"id": "x", "name": "' + "x" * _MiB + '"}'),
+        ["FILE:3: record longer than 1 MiB; stopped reading this file (is it really a data file?)"],
+    ),
+    "json record over the record limit": (
+        lambda t: _json_deal(t, '"summary": "' + "x" * _MiB + '"'),
+        ["FILE:3: record longer than 1 MiB"],
+    ),
+    "a deal from an entity to itself": (
+        lambda t: write(t, "d.csv", "source,kind,target\nnvidia,invests_in,coreweave\nNVIDIA,customer_of,nvidia\n"),
+        ["FILE:3: a deal from an entity to itself ('nvidia'); source and target must differ"],
+    ),
+}
+
+
+def _hostile(tmp_path, case) -> tuple[Path, list[str]]:
+    build, expected = HOSTILE[case]
+    path = build(tmp_path)
+    return path, [line.replace("FILE", str(path)) for line in expected]
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_hostile_input_gives_exact_problems(tmp_path, case):
+    path, expected = _hostile(tmp_path, case)
+    known = [Entity("nvidia", "NVIDIA"), Entity("coreweave", "CoreWeave")]
+    assert problems_of([path], known) == expected
+
+
+@pytest.mark.parametrize("case", HOSTILE, ids=list(HOSTILE))
+def test_hostile_input_through_the_cli_leaves_the_store_unchanged(tmp_path, case):
+    from click.testing import CliRunner
+
+    from graph.cli import main
+    from graph.sqlite_store import SQLiteStore
+
+    db = tmp_path / "store.db"
+    runner = CliRunner()
+    good = runner.invoke(main, ["load", str(GOOD / "csv"), "--db", str(db)])
+    assert good.exit_code == 0, good.output
+    with SQLiteStore(db) as store:
+        before = (store.entities(), store.relationships())
+    data = tmp_path / "data"
+    data.mkdir()
+    path, expected = _hostile(data, case)
+    for paths in ([path], [data]):  # named on the command line, or found in a folder
+        result = runner.invoke(main, ["load", *map(str, paths), "--db", str(db)])
+        assert result.exit_code == 1
+        assert "Traceback" not in result.output and result.exception is None or isinstance(
+            result.exception, SystemExit
+        )
+        n = len(expected)
+        assert result.output.splitlines() == [
+            *expected, f"Error: {n} problem{'s' if n > 1 else ''} found; nothing was written"
+        ]
+    with SQLiteStore(db) as store:
+        assert (store.entities(), store.relationships()) == before
+
+
+def _stored_deal_conflict(tmp_path, store):
+    entities = write(tmp_path, "e.csv", ENTITIES_CSV + "openai,OpenAI,ai_lab,\n")
+    first = write(tmp_path, "r1.csv", "id,source,kind,target\nd1,nvidia,invests_in,coreweave\nd2,openai,customer_of,coreweave\n")
+    store.write(*vars(read_dataset([entities, first])).values())
+    same = write(tmp_path, "r2.csv", "id,source,kind,target,amount_usd\nd1,NVIDIA,invests_in,coreweave,5\n"
+                                     "d2,openai,supplies,coreweave,\nd3,openai,lends_to,nvidia,\n"
+                                     "d9,nvidia,lends_to,openai,\n")
+    with pytest.raises(ValidationError) as info:
+        read_dataset([same], store.entities(), stored_deal_endpoints=store.stored_deal_endpoints)
+    assert info.value.problems == [
+        f"{same}:3: relationship 'd2' is already stored as openai customer_of coreweave; "
+        "here it is openai supplies coreweave (give this deal its own id)",
+    ]
+    assert store.stored_deal_endpoints(["d2", "nope", "d1", "d2"]) == {
+        "d1": ("nvidia", "invests_in", "coreweave"), "d2": ("openai", "customer_of", "coreweave"),
+    }
+    assert store.stored_deal_endpoints([]) == {}
+    moved = write(tmp_path, "r3.csv", "id,source,kind,target\nd1,coreweave,invests_in,nvidia\n")
+    with pytest.raises(ValidationError) as info:
+        read_dataset([moved], store.entities(), stored_deal_endpoints=store.stored_deal_endpoints)
+    assert info.value.problems == [
+        f"{moved}:2: relationship 'd1' is already stored as nvidia invests_in coreweave; "
+        "here it is coreweave invests_in nvidia (give this deal its own id)",
+    ]
+    # Same endpoints, other details: an update, as before.
+    update = write(tmp_path, "r4.csv", "id,source,kind,target,amount_usd\nd1,nvidia,invests_in,coreweave,7\n")
+    dataset = read_dataset([update], store.entities(), stored_deal_endpoints=store.stored_deal_endpoints)
+    assert dataset.relationships[0].amount_usd == 7.0
+
+
+def test_a_reused_deal_id_with_other_endpoints_is_reported_sqlite(tmp_path):
+    from graph.sqlite_store import SQLiteStore
+
+    with SQLiteStore(tmp_path / "s.db") as store:
+        _stored_deal_conflict(tmp_path, store)
+
+
+def test_a_reused_deal_id_with_other_endpoints_is_reported_neo4j(tmp_path, neo4j_db, neo4j_server):
+    from graph.neo4j_store import Neo4jStore
+
+    with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password,
+                    neo4j_server.database) as store:
+        _stored_deal_conflict(tmp_path, store)
+
+
+def test_stored_deal_endpoints_reads_only_the_given_ids_on_neo4j(neo4j_db, neo4j_server):
+    """Each id is an index seek: the plan never scans relationships."""
+    from graph.neo4j_store import Neo4jStore
+
+    with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password,
+                    neo4j_server.database) as store:
+        store.write([Entity("a", "A"), Entity("b", "B")], [Relationship("d1", "a", "lends_to", "b")])
+        with neo4j_db.session(database=neo4j_server.database) as session:
+            plan = session.run(
+                "EXPLAIN UNWIND $ids AS id MATCH (a:Entity)-[r:LENDS_TO {id: id}]->(b:Entity) RETURN r.id",
+                ids=["d1"],
+            ).consume().plan
+        operators = str(plan)
+        assert "RelationshipIndexSeek" in operators or "IndexSeek" in operators, operators
+        assert "AllRelationshipsScan" not in operators and "RelationshipTypeScan" not in operators
+        assert store.stored_deal_endpoints(["d1", "d2"]) == {"d1": ("a", "lends_to", "b")}
