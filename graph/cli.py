@@ -17,7 +17,7 @@ from graph import report
 from graph.errors import DealgraphError, ValidationError
 from graph.stores import DEFAULT_DB, open_store
 
-VIEWS = ("overview", "cycles", "focus")
+VIEWS = ("overview", "cycles", "focus", "stress")
 
 
 class DealgraphGroup(click.Group):
@@ -253,7 +253,8 @@ def query(name, list_, params, since, until, fmt, open_store):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="HTML file to write (default: dealgraph-VIEW.html).")
 @click.option("--view", type=click.Choice(VIEWS), default="overview", show_default=True,
-              help="overview: the whole graph; cycles: loops with a side panel; focus: one entity's neighbourhood.")
+              help="overview: the whole graph; cycles: loops with a side panel; focus: one entity's neighbourhood; "
+              "stress: who loses what when the --fail entities fail.")
 @click.option("--focus", default=None, metavar="ENTITY", help="Entity for the focus view (id, name or alias).")
 @click.option("--depth", type=click.IntRange(1, 6), default=2, show_default=True,
               help="Hops around --focus to include.")
@@ -263,19 +264,23 @@ def query(name, list_, params, since, until, fmt, open_store):
               help="Only these relationship kinds (repeatable).")
 @click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
               help="Longest loop to highlight, in hops.")
+@click.option("--fail", "failed", multiple=True, metavar="ENTITY",
+              help="For the stress view: an entity that fails (repeatable: they fail together).")
 @period_options
 @store_options
-def render(out, view, focus, depth, min_amount, kinds, max_length, since, until, store):
+def render(out, view, focus, depth, min_amount, kinds, max_length, failed, since, until, store):
     """Write a self-contained HTML view of the graph (works offline; open it in a browser)."""
     from graph.render import render_view
 
     if view == "focus" and not focus:
         raise click.UsageError("--view focus needs --focus ENTITY")
+    if view == "stress" and not failed:
+        raise click.UsageError("--view stress needs --fail ENTITY")
     from graph.dates import deals_in_period
 
     out = out or Path(f"dealgraph-{view}.html")
     result = render_view(deals_in_period(store, since, until), view, out, focus=focus, depth=depth, min_amount=min_amount,
-                         kinds=list(kinds) or None, max_length=max_length)
+                         kinds=list(kinds) or None, max_length=max_length, failed=list(failed) or None)
     click.echo(f"wrote {result.path} ({result.nodes} entities, {result.edges} deals)")
 
 

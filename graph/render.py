@@ -1,6 +1,6 @@
 """Self-contained HTML views of the deal graph, drawn by pyvis (vis-network).
 
-Three views, all written by :func:`render_view`:
+Four views, all written by :func:`render_view`:
 
 * ``overview`` -- every entity and deal: nodes coloured by entity kind and sized by the
   money they move (log scale), one edge per deal coloured by relationship kind, width by
@@ -11,6 +11,9 @@ Three views, all written by :func:`render_view`:
   entities and hops and dims the rest (click it again, or "Show all", to clear).
 * ``focus`` -- one entity (id, name or alias) and everything within ``depth`` hops of it,
   in either direction, structural ties included.
+* ``stress`` -- the entities that fail (``failed``) and every entity their failure
+  reaches through exposures, coloured by the share of its buffer lost
+  (:func:`graph.stress.stress_test`, DebtRank), with a side panel of who loses what.
 
 Every view has tooltips, a details panel (click an entity or a deal; evidence links open
 in a new tab), a search box, filters by relationship kind and minimum amount, a legend and
@@ -67,7 +70,7 @@ __all__ = [
     "render_view",
 ]
 
-VIEWS = ("overview", "cycles", "focus")
+VIEWS = ("overview", "cycles", "focus", "stress")
 
 #: Above this many entities the layout is precomputed and physics is off.
 LAYOUT_THRESHOLD = 1_500
@@ -81,7 +84,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 _PYVIS_TEMPLATE_DIR = Path(pyvis.__file__).resolve().parent / "templates"
 
 _FALLBACK_COLOR = "#9e9e9e"
-_VIEW_TITLES = {"overview": "Overview", "cycles": "Money loops", "focus": "Focus"}
+_VIEW_TITLES = {"overview": "Overview", "cycles": "Money loops", "focus": "Focus", "stress": "Stress test"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,9 @@ def render_view(
     min_amount: float | None = None,
     kinds: Sequence[str] | None = None,
     max_length: int = 6,
+    failed: Sequence[str] | None = None,
+    default_buffer: float = 1.0,
+    shock: float = 1.0,
 ) -> RenderResult:
     """Write the HTML ``view`` of the deals in ``store`` to ``out``.
 
@@ -110,6 +116,12 @@ def render_view(
     the loops whose every hop moves at least that much (as ``dealgraph cycles
     --min-amount`` does). ``focus`` (id, name or alias) and ``depth`` are used by the
     ``focus`` view; ``max_length`` bounds the loops found (in entities).
+
+    The ``stress`` view fails the entities ``failed`` (ids, names or aliases) and shows
+    every entity that loses something, coloured by the fraction of its buffer lost, with
+    the deals among them; the losses are :func:`graph.stress.stress_test`'s (all the
+    store's deals count, as in ``dealgraph stress``; ``kinds`` and ``min_amount`` only
+    narrow what is drawn), with its ``default_buffer`` and ``shock``.
 
     Raises :class:`~graph.errors.RenderError` for an unknown view, kind or entity, or a
     view above :data:`MAX_NODES` / :data:`MAX_EDGES`.
@@ -129,6 +141,7 @@ def render_view(
     focus_id = None
     cycles: list = []
     cycles_total = 0
+    stress = None
 
     if view == "cycles":
         entity_ids, deals, cycles, cycles_total = _cycles_view(
@@ -144,6 +157,10 @@ def render_view(
             except DealgraphError as exc:
                 raise RenderError(f"cannot focus: {exc}") from None
             entity_ids = _neighbourhood(focus_id, deals, depth)
+            deals = [r for r in deals if r.source in entity_ids and r.target in entity_ids]
+        elif view == "stress":
+            stress = _stress(store, failed, default_buffer, shock)
+            entity_ids = {row["entity"] for row in stress["entities"]}
             deals = [r for r in deals if r.source in entity_ids and r.target in entity_ids]
         elif kinds is None and min_amount is None:
             entity_ids = {e.id for e in entities}
@@ -175,6 +192,7 @@ def render_view(
     payload = {
         "meta": meta,
         "cycles": [_cycle_payload(c) for c in cycles],
+        "stress": stress,
     }
     html = _generate_html(net, payload)
     path = Path(out)
@@ -234,6 +252,17 @@ def _cycles_view(entities, deals, max_length, min_amount):
     entity_ids = {n for c in listed for n in c.nodes}
     deal_ids = {rel["id"] for c in listed for h in c.hops for rel in h.relationships}
     return entity_ids, [r for r in deals if r.id in deal_ids], listed, len(ranked)
+
+
+def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, shock: float) -> dict:
+    from graph.stress import stress_test
+
+    if not failed:
+        raise RenderError("the stress view needs a failing entity: --fail ENTITY")
+    try:
+        return stress_test(store, list(failed), default_buffer=default_buffer, shock=shock).to_dict()
+    except DealgraphError as exc:
+        raise RenderError(f"cannot run the stress test: {exc}") from None
 
 
 def _check_size(nodes: int, edges: int) -> None:
