@@ -3,25 +3,50 @@
 Every ``write`` is a single transaction (all-or-nothing) of idempotent upserts keyed by
 entity id, deal id and figure id, so loading the same files twice changes nothing.
 
-Schema versions (``PRAGMA user_version``): 1 held entities and relationships; 2 adds deal
-lineage and the ``figures`` table. A version-1 store is migrated in place when opened.
+Opening is careful because the file is the user's:
+
+* A file is only used if it is a dealgraph store (our ``application_id`` and a known
+  ``user_version``, or a version-1 store with the expected tables); anything else, such
+  as another application's database, is refused without a single byte written.
+* Stores opened for reading (``create=False``) are opened read-only (``mode=ro``): no
+  schema changes, no journal-mode switch, and they work on files and directories the
+  user cannot write (falling back to ``immutable=1`` when SQLite cannot create its
+  ``-wal`` file there).
+* Writers take the write lock with ``BEGIN IMMEDIATE`` and wait for one another
+  (``busy_timeout``); readers see the last committed state while a load runs (WAL).
+* A new store is built in a hidden file beside the target and linked into place only
+  when its first write commits, so a failed first load leaves no file behind, and two
+  first loads racing for the same name both end up in the one store that won.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
+import os
 import sqlite3
+import urllib.parse
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from graph.errors import StoreError
 from graph.model import Entity, Figure, Relationship
 from graph.store import Progress, Store
 
-#: 1: entities and deals. 2: deal lineage (``supersedes``, ``expands``) and the
-#: ``current_relationships`` view, and the ``figures`` table; a version-1 store is
-#: migrated when opened.
+#: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
+APPLICATION_ID = 0x44475246
+#: ``PRAGMA user_version`` of the stores this code writes. 1: entities and deals. 2: deal
+#: lineage (``supersedes``, ``expands``), the ``current_relationships`` view, the
+#: ``figures`` table and the application id; an older store is read as it is and
+#: migrated when opened for writing.
 SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+
+#: How long a writer waits for another process's write to finish, by default (seconds).
+BUSY_TIMEOUT = 120.0
+
+_TABLES = ("entities", "relationships")
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -48,22 +73,11 @@ CREATE TABLE IF NOT EXISTS relationships (
 );
 CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
 CREATE INDEX IF NOT EXISTS relationships_target ON relationships(target);
-""" + """
 CREATE INDEX IF NOT EXISTS relationships_supersedes ON relationships(supersedes);
 -- The deals that count (graph/lineage.py): every deal no other deal supersedes.
 CREATE VIEW IF NOT EXISTS current_relationships AS
 SELECT * FROM relationships AS r
 WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
-"""
-
-# Version 1 -> 2: the lineage columns (NULL for every stored deal: none is superseded).
-_MIGRATE_1_TO_2 = """
-ALTER TABLE relationships ADD COLUMN supersedes TEXT;
-ALTER TABLE relationships ADD COLUMN expands TEXT;
-"""
-
-# Version 2 also holds entity figures.
-_DDL_FIGURES = """
 CREATE TABLE IF NOT EXISTS figures (
     id             TEXT PRIMARY KEY,
     entity         TEXT NOT NULL REFERENCES entities(id),
@@ -87,14 +101,26 @@ _FIGURE_FIELDS = (
 
 _UPSERT_FIGURE = f"""
 INSERT INTO figures ({", ".join(_FIGURE_FIELDS)})
-VALUES ({", ".join(":" + f for f in _FIGURE_FIELDS)})
+VALUES ({", ".join("?" for _ in _FIGURE_FIELDS)})
 ON CONFLICT(id) DO UPDATE SET
     {", ".join(f"{f} = excluded.{f}" for f in _FIGURE_FIELDS[1:])}
 """
 
+#: Schema changes from each version to the next, run inside the write transaction.
+_MIGRATIONS: dict[int, str] = {
+    # The lineage columns (NULL for every stored deal: none is superseded); the index and
+    # view come from _DDL, run after the migrations. The application id is set for all.
+    1: """
+        ALTER TABLE relationships ADD COLUMN supersedes TEXT;
+        ALTER TABLE relationships ADD COLUMN expands TEXT
+    """,
+}
+
+_ENTITY_FIELDS = ("id", "name", "kind", "ticker", "country", "aliases")
+
 _UPSERT_ENTITY = """
 INSERT INTO entities (id, name, kind, ticker, country, aliases)
-VALUES (:id, :name, :kind, :ticker, :country, :aliases)
+VALUES (?, ?, ?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET
     name = excluded.name, kind = excluded.kind, ticker = excluded.ticker,
     country = excluded.country, aliases = excluded.aliases
@@ -104,10 +130,12 @@ _RELATIONSHIP_FIELDS = (
     "id", "source", "kind", "target", "amount_usd", "amount_note",
     "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands",
 )
+#: The columns of each version's relationships table (a version-1 store has no lineage).
+_RELATIONSHIP_COLUMNS = {1: _RELATIONSHIP_FIELDS[:-2], 2: _RELATIONSHIP_FIELDS}
 
 _UPSERT_RELATIONSHIP = f"""
 INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
-VALUES ({", ".join(":" + f for f in _RELATIONSHIP_FIELDS)})
+VALUES ({", ".join("?" for _ in _RELATIONSHIP_FIELDS)})
 ON CONFLICT(id) DO UPDATE SET
     {", ".join(f"{f} = excluded.{f}" for f in _RELATIONSHIP_FIELDS[1:])}
 """
@@ -115,50 +143,196 @@ ON CONFLICT(id) DO UPDATE SET
 BATCH_SIZE = 5_000
 
 
-class SQLiteStore(Store):
-    """A dealgraph store in a SQLite file (created on first use unless ``create`` is false)."""
+def _reported(method):
+    """Turn any SQLite error escaping a store method into one clear :class:`StoreError`."""
 
-    def __init__(self, path: str | Path, create: bool = True):
-        self.path = Path(path)
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
         try:
-            if self.path.parent and not self.path.parent.exists():
-                raise StoreError(f"{self.path}: directory {self.path.parent} does not exist")
-            if not create and not self.path.exists():
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self._error(exc, writing=method.__name__.startswith("write")) from None
+
+    return wrapper
+
+
+class SQLiteStore(Store):
+    """A dealgraph store in a SQLite file.
+
+    With ``create`` (the default) the store is opened for writing and the file is created
+    by the first successful ``write``; reads of a store that does not exist yet are empty.
+    With ``create=False`` the store must exist and is opened read-only.
+    """
+
+    def __init__(self, path: str | Path, create: bool = True, busy_timeout: float = BUSY_TIMEOUT):
+        self.path = Path(path)
+        self.read_only = not create
+        self._busy_timeout = busy_timeout
+        self._conn: sqlite3.Connection | None = None
+        self._version: int | None = None  # None until a new or empty file's first write
+        if self.path.parent and not self.path.parent.is_dir():
+            raise StoreError(f"{self.path}: directory {self.path.parent} does not exist")
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not a store file")
+        if not self.path.exists():
+            if self.read_only:
                 raise StoreError(
                     f"{self.path}: no store here yet; load data first "
                     "(dealgraph load PATH..., or dealgraph demo), or pick one with --db"
                 )
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            if version not in (0, 1, SCHEMA_VERSION):
-                raise StoreError(
-                    f"{self.path}: store schema version {version} is not supported "
-                    f"(this dealgraph reads versions 1 to {SCHEMA_VERSION})"
-                )
-            if version != SCHEMA_VERSION:
-                # One transaction: a store is either still at its old version or fully migrated.
-                self._conn.execute("BEGIN IMMEDIATE")
-                try:
-                    if version == 1:
-                        for statement in _statements(_MIGRATE_1_TO_2):
-                            self._conn.execute(statement)
-                    for statement in _statements(_DDL + _DDL_FIGURES):
-                        self._conn.execute(statement)
-                    self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-                    self._conn.execute("COMMIT")
-                except BaseException:
-                    self._conn.execute("ROLLBACK")
-                    raise
-            elif not self._conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'figures'"
-            ).fetchone():
-                # A version-2 store written before figures were part of version 2.
-                self._conn.executescript(_DDL_FIGURES)
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"{self.path}: not a usable dealgraph store ({exc})") from None
+            return  # created by the first write
+        try:
+            self._conn = self._open_existing()
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
 
+    # ------------------------------------------------------------------ opening
+
+    def _connect(self, path: Path, mode: str, immutable: bool = False) -> sqlite3.Connection:
+        uri = f"file:{urllib.parse.quote(str(path.absolute()))}?mode={mode}"
+        if immutable:
+            uri += "&immutable=1"
+        return sqlite3.connect(uri, uri=True, isolation_level=None, timeout=self._busy_timeout)
+
+    def _open_existing(self) -> sqlite3.Connection:
+        # Look before doing anything: a file that is not ours must not be touched at all
+        # (only the identity check below runs before that is settled, and it only reads).
+        conn = self._connect_read_only() if self.read_only else self._connect(self.path, "rw")
+        try:
+            version = self._check_identity(conn)
+        except BaseException:
+            conn.close()
+            raise
+        self._version = version
+        if self.read_only:
+            return conn
+        conn.execute("PRAGMA foreign_keys = ON")
+        if version is None:  # an empty file the user gave us: make it a WAL store
+            conn.execute("PRAGMA journal_mode = WAL")
+        elif version < SCHEMA_VERSION or not _has_table(conn, "figures") or (
+            conn.execute("PRAGMA application_id").fetchone()[0] != APPLICATION_ID
+        ):
+            self._migrate(conn)  # (a version-2 store may predate figures and the application id)
+            self._version = SCHEMA_VERSION
+        return conn
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        conn = self._connect(self.path, "ro")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()
+            return conn
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if exc.sqlite_errorcode != sqlite3.SQLITE_CANTOPEN or not self.read_only:
+                raise
+        # A WAL store in a directory we cannot write: SQLite cannot create the -wal and
+        # -shm files there, so nothing can be writing it now; read the file as it is.
+        return self._connect(self.path, "ro", immutable=True)
+
+    def _check_identity(self, conn: sqlite3.Connection) -> int | None:
+        """The store's schema version (None for an empty file); refuse anything not ours."""
+        application_id = conn.execute("PRAGMA application_id").fetchone()[0]
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {
+            name
+            for (name,) in conn.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        }
+        if application_id in (0, APPLICATION_ID) and version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: store schema version {version} is not supported "
+                f"(this dealgraph reads versions 1 to {SCHEMA_VERSION}); use a newer dealgraph"
+            )
+        if application_id == APPLICATION_ID and version in READABLE_VERSIONS:
+            return version
+        if application_id == 0 and version == 0 and not tables:
+            if self.read_only:
+                raise StoreError(
+                    f"{self.path}: empty file, no store here yet; load data first "
+                    "(dealgraph load PATH...)"
+                )
+            return None  # an empty file: becomes a store on the first write
+        if application_id == 0 and version in READABLE_VERSIONS and self._has_tables_of(
+            version, conn, tables
+        ):
+            return version  # written before stores carried the application id
+        what = f"tables: {', '.join(sorted(tables))}" if tables else "no dealgraph tables"
+        raise StoreError(
+            f"{self.path}: not a dealgraph store (a SQLite database of another application; "
+            f"{what}); left untouched, pick another file with --db"
+        )
+
+    @staticmethod
+    def _has_tables_of(version: int, conn: sqlite3.Connection, tables: set[str]) -> bool:
+        if not set(_TABLES) <= tables:
+            return False
+        columns = {
+            table: tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+            for table in _TABLES
+        }
+        return columns == {"entities": _ENTITY_FIELDS,
+                           "relationships": _RELATIONSHIP_COLUMNS[version]}
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with self._transaction(conn):
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            self._upgrade(conn, version)
+
+    @staticmethod
+    def _upgrade(conn: sqlite3.Connection, version: int | None) -> None:
+        """Bring the schema to SCHEMA_VERSION; runs inside the caller's write transaction."""
+        if version is None or version == 0:
+            _run_script(conn, _DDL)
+        else:
+            while version < SCHEMA_VERSION:
+                _run_script(conn, _MIGRATIONS[version])
+                version += 1
+            _run_script(conn, _DDL)
+        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    @contextlib.contextmanager
+    def _transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """One write transaction; waits for other writers up to the busy timeout."""
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise StoreError(
+                    f"{self.path}: another process kept the store locked for "
+                    f"{self._busy_timeout:g} s; nothing was written, try again"
+                ) from None
+            raise
+        try:
+            yield
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _error(self, exc: sqlite3.Error, writing: bool = False) -> StoreError:
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+            return StoreError(
+                f"{self.path}: not a usable dealgraph store: the file is damaged or not a "
+                f"SQLite database ({exc})"
+            )
+        if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            return StoreError(
+                f"{self.path}: the store stayed locked by another process for "
+                f"{self._busy_timeout:g} s ({exc}); try again"
+            )
+        if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM):
+            return StoreError(f"{self.path}: cannot write the store here ({exc})")
+        if writing:
+            return StoreError(f"{self.path}: write failed, nothing was written ({exc})")
+        return StoreError(f"{self.path}: not a usable dealgraph store ({exc})")
+
+    # ------------------------------------------------------------------ writing
+
+    @_reported
     def write(
         self,
         entities: Sequence[Entity],
@@ -166,14 +340,24 @@ class SQLiteStore(Store):
         progress: Progress | None = None,
         figures: Sequence[Figure] = (),
     ) -> None:
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        if self._conn is None:
+            self._create_with(
+                lambda conn: self._write_rows(conn, entities, relationships, progress, figures)
+            )
+        else:
+            self._write_rows(self._conn, entities, relationships, progress, figures)
+        self._version = SCHEMA_VERSION
+
+    def _write_rows(self, conn, entities, relationships, progress, figures=()) -> None:
         total = len(entities) + len(relationships) + len(figures)
         done = 0
-        cur = self._conn.cursor()
-        try:
-            cur.execute("BEGIN IMMEDIATE")
+        with self._write_transaction(conn):
+            cur = conn.cursor()
             for sql, rows in (
                 (_UPSERT_ENTITY, [_entity_row(e) for e in entities]),
-                (_UPSERT_RELATIONSHIP, [r.to_dict() for r in relationships]),
+                (_UPSERT_RELATIONSHIP, [_relationship_row(r) for r in relationships]),
                 (_UPSERT_FIGURE, [_figure_row(f) for f in figures]),
             ):
                 for start in range(0, len(rows), BATCH_SIZE):
@@ -182,15 +366,48 @@ class SQLiteStore(Store):
                     done += len(batch)
                     if progress:
                         progress(done, total)
-            cur.execute("COMMIT")
-        except sqlite3.Error as exc:
-            cur.execute("ROLLBACK")
-            raise StoreError(f"{self.path}: write failed, nothing was written ({exc})") from None
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
 
+    @contextlib.contextmanager
+    def _write_transaction(self, conn: sqlite3.Connection) -> Iterator[None]:
+        """A data write: the schema made current under the lock, then all-or-nothing."""
+        try:
+            with self._transaction(conn):
+                version = self._check_identity(conn)
+                marked = conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+                if version != SCHEMA_VERSION or not marked:
+                    self._upgrade(conn, version)
+                yield
+        except sqlite3.IntegrityError as exc:
+            raise StoreError(f"{self.path}: write failed, nothing was written ({exc})") from None
+
+    def _create_with(self, write) -> None:
+        """Build a new store in a hidden file beside the target; link it into place on success.
+
+        If another process created the target meanwhile, write into that one instead.
+        """
+        temp = self.path.with_name(f".{self.path.name}.{os.getpid()}.new")
+        _remove_database(temp)
+        try:
+            conn = self._connect(temp, "rwc")
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA foreign_keys = ON")
+                write(conn)
+            finally:
+                conn.close()  # the last connection merges the -wal file into the store
+            created = _link_new(temp, self.path)
+        finally:
+            _remove_database(temp)
+        self._conn = self._open_existing()
+        if not created:
+            write(self._conn)
+
+    # ------------------------------------------------------------------ reading
+
+    @_reported
     def entities(self) -> list[Entity]:
+        if self._version is None:
+            return []
         rows = self._conn.execute(
             "SELECT id, name, kind, ticker, country, aliases FROM entities ORDER BY id"
         )
@@ -199,13 +416,20 @@ class SQLiteStore(Store):
             for i, n, k, t, c, a in rows
         ]
 
+    @_reported
     def relationships(self) -> list[Relationship]:
-        rows = self._conn.execute(
-            f"SELECT {', '.join(_RELATIONSHIP_FIELDS)} FROM relationships ORDER BY id"
-        )
+        if self._version is None:
+            return []
+        # A version-1 store opened read-only has no lineage columns: none is superseded.
+        columns = [c if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
+                   for c in _RELATIONSHIP_FIELDS]
+        rows = self._conn.execute(f"SELECT {', '.join(columns)} FROM relationships ORDER BY id")
         return [Relationship(*row) for row in rows]
 
+    @_reported
     def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:
+        if self._version is None or not _has_table(self._conn, "figures"):
+            return []  # (a store opened read-only may predate figures)
         rows = self._conn.execute(
             f"SELECT {', '.join(_FIGURE_FIELDS)} FROM figures "
             "WHERE (:entity IS NULL OR entity = :entity) AND (:kind IS NULL OR kind = :kind) "
@@ -229,23 +453,55 @@ class SQLiteStore(Store):
         return found
 
     def close(self) -> None:
-        self._conn.close()
+        if self._conn is not None:
+            self._conn.close()
 
 
-def _statements(script: str) -> list[str]:
-    """The statements of a DDL script (it holds no ';' inside a statement)."""
-    return [s.strip() for s in script.split(";") if s.strip()]
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute(
+        "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (name,)
+    ).fetchone() is not None
 
 
-def _figure_row(f: Figure) -> dict:
-    row = f.to_dict()
-    for name in ("amount_usd", "percent"):  # read back as floats, as Neo4j returns them
-        if row[name] is not None:
-            row[name] = float(row[name])
-    return row
+def _run_script(conn: sqlite3.Connection, script: str) -> None:
+    """Run ``;``-separated statements one by one (``executescript`` would COMMIT first)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
-def _entity_row(e: Entity) -> dict:
-    row = e.to_dict()
-    row["aliases"] = json.dumps(list(e.aliases), ensure_ascii=False)
-    return row
+def _link_new(source: Path, target: Path) -> bool:
+    """Give ``source`` the name ``target`` unless that exists (atomically); True if done."""
+    try:
+        os.link(source, target)
+        return True
+    except FileExistsError:
+        return False
+    except OSError:  # a file system without hard links: not atomic, but rarely raced
+        if target.exists():
+            return False
+        os.rename(source, target)
+        return True
+
+
+def _remove_database(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{path}{suffix}")
+
+
+def _figure_row(f: Figure) -> tuple:
+    # amounts read back as floats, as Neo4j returns them
+    return tuple(
+        float(v) if name in ("amount_usd", "percent") and v is not None else v
+        for name, v in zip(_FIGURE_FIELDS, (getattr(f, n) for n in _FIGURE_FIELDS))
+    )
+
+
+def _entity_row(e: Entity) -> tuple:
+    return (e.id, e.name, e.kind, e.ticker, e.country, json.dumps(list(e.aliases), ensure_ascii=False))
+
+
+def _relationship_row(r: Relationship) -> tuple:
+    return (r.id, r.source, r.kind, r.target, r.amount_usd, r.amount_note, r.date,
+            r.summary, r.evidence_url, r.evidence_title, r.supersedes, r.expands)

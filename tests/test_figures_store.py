@@ -72,9 +72,10 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
         """
     )
     conn.close()
-    with SQLiteStore(path, create=False) as store:
+    with SQLiteStore(path, create=False) as store:  # read-only: read as it is
         assert store.relationships() == DEALS
         assert store.figures() == []
+    with SQLiteStore(path) as store:  # opened for writing: migrated
         store.write([], [], figures=FIGURES)
         check_figures(store)
     conn = sqlite3.connect(path)

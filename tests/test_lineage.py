@@ -232,10 +232,11 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
     conn = sqlite3.connect(path)
     conn.executescript(_VERSION_1)
     conn.close()
-    with SQLiteStore(path, create=False) as store:
+    with SQLiteStore(path, create=False) as store:  # read-only: read as it is
         assert store.relationships() == [
             Relationship("loi", "nvidia", "invests_in", "openai", 1e11, "up to", "2025-09-22")
         ]
+    with SQLiteStore(path) as store:  # opened for writing: migrated
         store.write([], [Relationship("stake", "nvidia", "invests_in", "openai", 3e10, supersedes="loi")])
         assert [k for *_, k in store.money_flow_graph().edges(keys=True)] == ["stake"]
     conn = sqlite3.connect(path)

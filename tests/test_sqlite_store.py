@@ -6,7 +6,7 @@ import pytest
 
 from graph.errors import StoreError
 from graph.model import Entity, Relationship
-from graph.sqlite_store import SQLiteStore
+from graph.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
 from graph.store import UnknownEntityError
 
 ENTITIES = [
@@ -119,8 +119,11 @@ def test_missing_directory_is_one_clear_error(tmp_path):
 
 def test_newer_schema_version_is_refused(tmp_path):
     path = tmp_path / "v9.db"
-    sqlite3.connect(path).execute("PRAGMA user_version = 9").connection.close()
-    with pytest.raises(StoreError, match="schema version 9 is not supported"):
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 9")
+    conn.close()
+    with pytest.raises(StoreError, match=r"schema version 9 is not supported \(this dealgraph reads versions 1 to 2\)"):
         SQLiteStore(path)
 
 
@@ -128,3 +131,189 @@ def test_opening_without_create_needs_an_existing_store(tmp_path):
     with pytest.raises(StoreError, match="no store here yet"):
         SQLiteStore(tmp_path / "missing.db", create=False)
     assert not (tmp_path / "missing.db").exists()
+
+
+# --------------------------------------------------------------------------- files not ours
+
+
+def file_state(path):
+    """The bytes of a database and the names of its side files: what 'untouched' means."""
+    return path.read_bytes(), sorted(p.name for p in path.parent.iterdir())
+
+
+def foreign_database(path, ddl):
+    conn = sqlite3.connect(path)
+    conn.executescript(ddl)
+    conn.commit()
+    conn.close()
+    return path
+
+
+FOREIGN = {
+    "another application": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT);"
+                           "INSERT INTO notes (body) VALUES ('keep me');",
+    "a foreign entities table": "CREATE TABLE entities (id INTEGER PRIMARY KEY, label TEXT);"
+                                "INSERT INTO entities (label) VALUES ('theirs');",
+    "dealgraph-like tables, other application id":
+        "CREATE TABLE entities (id TEXT PRIMARY KEY, name TEXT, kind TEXT, ticker TEXT, "
+        "country TEXT, aliases TEXT); CREATE TABLE relationships (id TEXT PRIMARY KEY, "
+        "source TEXT, kind TEXT, target TEXT, amount_usd REAL, amount_note TEXT, date TEXT, "
+        "summary TEXT, evidence_url TEXT, evidence_title TEXT); PRAGMA application_id = 7;",
+}
+
+
+@pytest.mark.parametrize("create", [True, False], ids=["for writing", "for reading"])
+@pytest.mark.parametrize("ddl", FOREIGN.values(), ids=FOREIGN.keys())
+def test_another_applications_database_is_refused_untouched(tmp_path, ddl, create):
+    path = foreign_database(tmp_path / "theirs.db", ddl)
+    before = file_state(path)
+    with pytest.raises(StoreError, match=r"theirs.db: not a dealgraph store .*left untouched"):
+        SQLiteStore(path, create=create)
+    assert file_state(path) == before
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    conn.close()
+
+
+def test_corrupt_page_is_one_clear_error(tmp_path):
+    path = tmp_path / "c.db"
+    with SQLiteStore(path) as s:
+        s.write(ENTITIES, [Relationship(f"d{i}", "nvidia", "invests_in", "coreweave", float(i),
+                                        summary="x" * 200) for i in range(2_000)])
+    data = bytearray(path.read_bytes())
+    page = 4096
+    assert len(data) > 20 * page
+    data[10 * page : 12 * page] = b"\xa5" * (2 * page)  # two pages of a table's b-tree
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError, match=r"c.db: .*(damaged|malformed)"):
+        with SQLiteStore(path, create=False) as s:
+            s.relationships()
+
+
+def test_empty_file_becomes_a_store(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    with SQLiteStore(path) as s:
+        assert s.entities() == []
+        s.write(ENTITIES, DEALS)
+    with SQLiteStore(path, create=False) as s:
+        assert s.relationships() == DEALS
+
+
+# --------------------------------------------------------------------------- versions
+
+
+def version_1_store(path):
+    """A store as dealgraph wrote it before version 2: no application id."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.executescript(V1_DDL)
+    conn.execute("INSERT INTO entities VALUES ('nvidia', 'Nvidia', 'chipmaker', 'NVDA', 'US', '[]')")
+    conn.execute("INSERT INTO entities VALUES ('coreweave', 'CoreWeave', 'neocloud', NULL, NULL, '[]')")
+    conn.execute("INSERT INTO relationships (id, source, kind, target, amount_usd) "
+                 "VALUES ('d1', 'nvidia', 'invests_in', 'coreweave', 1e8)")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    return path
+
+
+V1_DDL = """
+CREATE TABLE entities (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, ticker TEXT,
+    country TEXT, aliases TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE relationships (id TEXT PRIMARY KEY, source TEXT NOT NULL REFERENCES entities(id),
+    kind TEXT NOT NULL, target TEXT NOT NULL REFERENCES entities(id), amount_usd REAL,
+    amount_note TEXT, date TEXT, summary TEXT, evidence_url TEXT, evidence_title TEXT);
+CREATE INDEX relationships_source ON relationships(source);
+CREATE INDEX relationships_target ON relationships(target);
+"""
+
+
+def test_version_1_store_is_read_as_is_and_upgraded_when_written(tmp_path):
+    path = version_1_store(tmp_path / "v1.db")
+    before = path.read_bytes()
+    with SQLiteStore(path, create=False) as s:
+        assert [r.id for r in s.relationships()] == ["d1"]
+    assert path.read_bytes() == before
+    with SQLiteStore(path) as s:
+        s.write([], DEALS[:1])
+        assert [r.id for r in s.relationships()] == ["d1"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+def test_new_store_is_marked_as_ours(tmp_path):
+    with SQLiteStore(tmp_path / "n.db") as s:
+        s.write(ENTITIES, DEALS)
+    conn = sqlite3.connect(tmp_path / "n.db")
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+
+
+# --------------------------------------------------------------------------- read-only use
+
+
+def test_reading_never_writes_the_file(tmp_path):
+    path = tmp_path / "r.db"
+    with SQLiteStore(path) as s:
+        s.write(ENTITIES, DEALS)
+    before = path.read_bytes()
+    path.chmod(0o444)
+    with SQLiteStore(path, create=False) as s:
+        assert s.relationships() == DEALS
+        assert s.stats()["entities"]
+        with pytest.raises(StoreError, match="read-only"):
+            s.write(ENTITIES, [])
+        # the connection itself is read-only (mode=ro), even for root
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            s._conn.execute("DELETE FROM relationships")
+    assert path.read_bytes() == before
+
+
+def test_store_in_a_directory_sqlite_cannot_write_is_still_read(tmp_path):
+    path = tmp_path / "ro.db"
+    with SQLiteStore(path) as s:
+        s.write(ENTITIES, DEALS)
+    before = path.read_bytes()
+    # As in a read-only directory, SQLite cannot create the store's -wal file here (a
+    # directory holds the name); this holds for root too, unlike chmod.
+    (tmp_path / "ro.db-wal").mkdir()
+    with SQLiteStore(path, create=False) as s:
+        assert s.relationships() == DEALS
+    assert path.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- writers
+
+
+def test_failed_first_write_leaves_no_file(tmp_path):
+    path = tmp_path / "new.db"
+    dangling = Relationship("d9", "nvidia", "invests_in", "nobody", 1.0)
+    with SQLiteStore(path) as s:
+        with pytest.raises(StoreError, match="nothing was written"):
+            s.write(ENTITIES, [dangling])
+        assert s.entities() == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writer_waits_for_another_writer_then_fails_cleanly(tmp_path):
+    path = tmp_path / "w.db"
+    with SQLiteStore(path) as s:
+        s.write(ENTITIES, DEALS)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with SQLiteStore(path, busy_timeout=0.2) as s:
+            with pytest.raises(StoreError, match="locked .* nothing was written"):
+                s.write(ENTITIES, [Relationship("d7", "nvidia", "invests_in", "google")])
+            assert len(s.relationships()) == 3  # reading is not blocked by the writer
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with SQLiteStore(path) as s:
+        s.write([], [Relationship("d7", "nvidia", "invests_in", "google")])
+        assert len(s.relationships()) == 4
