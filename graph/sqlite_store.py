@@ -438,8 +438,11 @@ class SQLiteStore(Store):
         )
         return [Figure(*row) for row in rows]
 
+    @_reported
     def stored_deal_endpoints(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
         found: dict[str, tuple[str, str, str]] = {}
+        if self._version is None:
+            return found  # no store yet
         unique = list(dict.fromkeys(ids))
         # Batches below SQLite's limit on bound variables (999 in old builds).
         for start in range(0, len(unique), 900):
