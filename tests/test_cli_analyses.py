@@ -58,18 +58,22 @@ def test_stress_paths_follow_exposures(shipped_db, shipped):
     assert rows_csv[0]["entity"] == "openai" and rows_csv[1]["path"].startswith("openai>")
 
 
-def test_stress_buffers_are_the_latest_equity_figures(tmp_path):
-    # bank lent 50 to neo and 50 to other; its latest equity figure is 200 (the 2023 one, 80,
-    # is older): loss 50/200 = 0.25. fund's 20 in bank has no equity figure: default buffer
-    # 20 (its total exposure), loss 0.25 * 20/20 = 0.25.
+def equity_files(tmp_path):
     (tmp_path / "entities.csv").write_text("id,name\nneo,Neo\nbank,Bank\nother,Other\nfund,Fund\n")
     (tmp_path / "deals.csv").write_text(
         "id,source,kind,target,amount_usd\nd1,bank,lends_to,neo,50\nd2,bank,lends_to,other,50\n"
         "d3,fund,invests_in,bank,20\n")
     (tmp_path / "figures.csv").write_text(
         "id,entity,kind,amount_usd,as_of\nf1,bank,equity,80,2023-12-31\nf2,bank,equity,200,2025-06-30\n")
+    return [tmp_path / "entities.csv", tmp_path / "deals.csv", tmp_path / "figures.csv"]
+
+
+def test_stress_buffers_are_the_latest_equity_figures(tmp_path):
+    # bank lent 50 to neo and 50 to other; its latest equity figure is 200 (the 2023 one, 80,
+    # is older): loss 50/200 = 0.25. fund's 20 in bank has no equity figure: default buffer
+    # 20 (its total exposure), loss 0.25 * 20/20 = 0.25.
     db = tmp_path / "s.db"
-    ok("load", tmp_path / "entities.csv", tmp_path / "deals.csv", tmp_path / "figures.csv", "--db", db)
+    ok("load", *equity_files(tmp_path), "--db", db)
     result = json.loads(ok("stress", "--db", db, "--fail", "neo", "--format", "json"))
     assert [(e["entity"], e["loss"], e["buffer_usd"], e["buffer_from"], e["path"]) for e in result["entities"]] == [
         ("neo", 1.0, None, "none", ["neo"]),
@@ -167,9 +171,23 @@ def test_bad_dates_are_one_line(shipped_db, command, bad, message):
 # --------------------------------------------------------------------------- the same on Neo4j
 
 
+def neo4j_env(server):
+    return {"NEO4J_URI": server.uri, "NEO4J_USERNAME": server.username or "",
+            "NEO4J_PASSWORD": server.password or "", "NEO4J_DATABASE": server.database or ""}
+
+
+def test_neo4j_uses_the_same_equity_figures(neo4j_db, neo4j_server, tmp_path):
+    env = neo4j_env(neo4j_server)
+    ok("load", *equity_files(tmp_path), env=env)
+    ok("load", *equity_files(tmp_path), "--db", tmp_path / "s.db", env={"NEO4J_URI": ""})
+    args = ["stress", "--fail", "neo", "--format", "json"]
+    through_neo4j = ok(*args, env=env)
+    assert '"buffer_from": "equity"' in through_neo4j
+    assert through_neo4j == ok(*args, "--db", tmp_path / "s.db", env={"NEO4J_URI": ""})
+
+
 def test_neo4j_gives_the_same_answers(neo4j_db, neo4j_server, shipped_db):
-    env = {"NEO4J_URI": neo4j_server.uri, "NEO4J_USERNAME": neo4j_server.username or "",
-           "NEO4J_PASSWORD": neo4j_server.password or "", "NEO4J_DATABASE": neo4j_server.database or ""}
+    env = neo4j_env(neo4j_server)
     ok("load", shipped_dataset_dir(), env=env)
     for args in (
         ["stress", "--fail", "openai", "--fail", "CoreWeave", "--format", "json"],
