@@ -71,22 +71,33 @@ def exposures(relationships: Iterable[Relationship]) -> Exposures:
     relationships = counting_deals(relationships)
     out = Exposures()
     at_stake, total = out.at_stake, out.total
-    sides: dict[str, tuple[str, str] | None] = {}
+    # kind -> True when the source is the creditor, False when the target is, None: no exposure
+    creditor_is_source: dict[str, bool | None] = {}
+    unknown = 0
     for r in relationships:
         kind = r.kind
-        if kind not in sides:
-            sides[kind] = exposure(kind, "source", "target")
-        side = sides[kind]
-        if side is None or r.source == r.target:
+        forward = creditor_is_source.get(kind, 0)
+        if forward == 0:
+            side = exposure(kind, "source", "target")
+            forward = creditor_is_source[kind] = None if side is None else side[0] == "source"
+        if forward is None:
             continue
-        creditor, obligor = (r.source, r.target) if side[0] == "source" else (r.target, r.source)
-        if r.amount_usd is None:
-            out.unknown += 1
+        source, target = r.source, r.target
+        if source == target:
             continue
-        amount = float(r.amount_usd)
-        row = at_stake.setdefault(obligor, {})
-        row[creditor] = row.get(creditor, 0.0) + amount
+        amount = r.amount_usd
+        if amount is None:
+            unknown += 1
+            continue
+        creditor, obligor = (source, target) if forward else (target, source)
+        amount = float(amount)
+        row = at_stake.get(obligor)
+        if row is None:
+            at_stake[obligor] = {creditor: amount}
+        else:
+            row[creditor] = row.get(creditor, 0.0) + amount
         total[creditor] = total.get(creditor, 0.0) + amount
+    out.unknown = unknown
     return out
 
 
@@ -163,24 +174,11 @@ def debtrank(
             return table.total[j] * default_buffer, "default"
         return None, "none"
 
-    # W[i][j] for every creditor j of i, worked out when i first passes distress on; a
-    # row's order does not change any sum (each j appears once per row, and the rows are
-    # visited in id order of i).
+    # W[i][j] = min(1, at_stake[i][j] / buffer[j]) is worked out as i passes distress on,
+    # which it does once. A row's order changes no sum (each j appears once per row, and
+    # the distressed entities are visited in id order).
     buffers = {j: buffer(j)[0] for j in table.total}
-    impact_cache: dict[str, list[tuple[str, float]]] = {}
-
-    def impact(i: str) -> list[tuple[str, float]]:
-        row = impact_cache.get(i)
-        if row is None:
-            row = []
-            for j, amount in table.at_stake.get(i, {}).items():
-                e = buffers[j]
-                w = 1.0 if e is None or e <= 0 else min(1.0, amount / e)
-                if w > 0:
-                    row.append((j, w))
-            impact_cache[i] = row
-        return row
-
+    at_stake = table.at_stake
     h: dict[str, float] = {f: float(shock) for f in failed}
     first_round = {f: 0 for f in failed}
     via: dict[str, str | None] = {f: None for f in failed}
@@ -192,9 +190,16 @@ def debtrank(
         gain: dict[str, float] = {}
         best: dict[str, tuple[float, str]] = {}  # the largest single hit, for the path
         for i in distressed:
+            row = at_stake.get(i)
+            if not row:
+                continue
             hi = h[i]
-            for j, w in impact(i):
-                hit = w * hi
+            for j, amount in row.items():
+                if amount <= 0:
+                    continue
+                e = buffers[j]
+                w = amount / e if e > 0 else 1.0
+                hit = (w if w < 1.0 else 1.0) * hi
                 g = gain.get(j)
                 if g is None:
                     gain[j] = hit
