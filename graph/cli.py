@@ -15,6 +15,7 @@ import click
 
 from graph import report
 from graph.errors import DealgraphError, ValidationError
+from graph.export import FORMATS as EXPORT_FORMATS
 from graph.stores import DEFAULT_DB, open_store
 
 VIEWS = ("overview", "cycles", "focus", "stress")
@@ -82,6 +83,22 @@ def store_options(command=None, *, lazy: bool = False, writes: bool = False):
 
     return wrapper
 
+
+class UsdAmount(click.ParamType):
+    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (graph.amounts)."""
+
+    name = "usd"
+
+    def convert(self, value, param, ctx):
+        from graph.amounts import AmountError, parse_usd
+
+        try:
+            return parse_usd(value)
+        except AmountError as exc:  # one line, not click's usage block
+            raise click.ClickException(f"{param.opts[0] if param else 'amount'}: {exc}") from None
+
+
+USD = UsdAmount()
 
 format_option = click.option(
     "--format",
@@ -179,8 +196,8 @@ def stats(fmt, since, until, store):
               help="Longest loop to look for, in hops.")
 @click.option("--through", "through", default=None, metavar="ENTITY",
               help="Only loops through this entity (id, name or alias).")
-@click.option("--min-amount", type=click.FloatRange(min=0), default=None, metavar="USD",
-              help="Only loops whose every hop has a known amount of at least USD.")
+@click.option("--min-amount", type=USD, default=None, metavar="USD",
+              help="Only loops whose every hop has a known amount of at least USD (1.5B, 500M, 2.5K or a number).")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many loops.")
 @click.option("--ordered", is_flag=True,
               help="Only loops whose deals can have happened in order around the loop (from any start).")
@@ -258,8 +275,8 @@ def query(name, list_, params, since, until, fmt, open_store):
 @click.option("--focus", default=None, metavar="ENTITY", help="Entity for the focus view (id, name or alias).")
 @click.option("--depth", type=click.IntRange(1, 6), default=2, show_default=True,
               help="Hops around --focus to include.")
-@click.option("--min-amount", type=click.FloatRange(min=0), default=None, metavar="USD",
-              help="Leave out deals below USD (and deals with no known amount).")
+@click.option("--min-amount", type=USD, default=None, metavar="USD",
+              help="Leave out deals below USD (1.5B, 500M, 2.5K or a number) and deals with no known amount.")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
               help="Only these relationship kinds (repeatable).")
 @click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
@@ -343,6 +360,23 @@ def funded_sales(vendor, since, until, fmt, store):
     names = {e.id: e.name for e in store.entities()}
     rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id)
     click.echo(report.format_rows(rows, fmt))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
+              help="graphml or gexf: the deal graph for Gephi; csv: entities.csv, relationships.csv and "
+              "figures.csv that `dealgraph load` reads back; ftm: FollowTheMoney JSON lines (Aleph, OpenSanctions).")
+@click.option("--out", type=click.Path(path_type=Path, allow_dash=True), default=None,
+              help="File to write (a folder for csv; - for standard output). "
+              "Default: dealgraph.graphml, dealgraph.gexf, dealgraph-csv/ or dealgraph.ftm.json.")
+@store_options
+def export(fmt, out, store):
+    """Export every entity and deal: GraphML/GEXF (Gephi), CSV, or FollowTheMoney."""
+    from graph.export import export_store
+
+    result = export_store(store, fmt, out, stdout=sys.stdout)
+    if result.paths:
+        click.echo(f"wrote {', '.join(map(str, result.paths))} ({result.counts()})")
 
 
 @main.command()

@@ -18,6 +18,7 @@ import networkx as nx
 
 from cypher import bind, get_query, load_queries
 from graph.cycles import find_cycles
+from graph.amounts import AmountError, parse_usd
 from graph.errors import QueryError
 from graph.store import Store
 
@@ -64,7 +65,7 @@ def run_query(store: Store, name: str, params: dict[str, Any] | None = None) -> 
     parameters that name an entity accept its id, exact name or alias.
     """
     query = get_query(name)
-    bound = _check(store, name, bind(query, params or {}))
+    bound = _check(store, name, bind(query, _usd_params(name, params or {})))
     if hasattr(store, "run_cypher"):
         return [_shape(name, row) for row in store.run_cypher(query.text, bound)]
     try:
@@ -72,6 +73,22 @@ def run_query(store: Store, name: str, params: dict[str, Any] | None = None) -> 
     except KeyError:
         raise QueryError(f"query {name!r} has no embedded-engine twin") from None
     return twin(store, **{_py(k): v for k, v in bound.items()})
+
+
+#: Parameters holding amounts of USD: typed as 1.5B, 500M, 2.5K or a plain number.
+USD_PARAMS = ("minAmount",)
+
+
+def _usd_params(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    out = dict(params)
+    for key in USD_PARAMS:
+        value = out.get(key)
+        if isinstance(value, str) and value.strip().lower() != "null":
+            try:
+                out[key] = parse_usd(value)
+            except AmountError as exc:
+                raise QueryError(f"query {name}: parameter {key}: {exc}") from None
+    return out
 
 
 def cycles(

@@ -31,6 +31,9 @@ Input formats
     One JSON object per line; one with ``source`` or ``target`` is a relationship,
     otherwise one with ``entity`` is a figure, otherwise an entity.
     Read one line at a time.
+``.ftm.json`` / ``.ftm.jsonl`` / ``.ftm.ndjson``
+    FollowTheMoney entities, one per line (:mod:`loaders.ftm_source`; the mapping is in
+    :mod:`graph.ftm`).
 A directory
     Its files with those extensions (not recursive, hidden files left out), by name.
 

@@ -40,7 +40,7 @@ class CsvSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open_bytes(self.path, limits.MAX_STREAM_FILE_BYTES, "CSV and JSON Lines files")
+            f = open_bytes(self.path, limits.MAX_STREAM_FILE_BYTES, limits.STREAM_FILES)
         except Unreadable as exc:
             yield Problem(Location(name), str(exc))
             return

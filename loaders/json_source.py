@@ -36,8 +36,6 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 #: Digits of the largest integer read as a number: 10**308 still fits a float.
 MAX_INTEGER_DIGITS = 308
 
-STREAM_FILES = "CSV and JSON Lines files"
-
 
 def too_deep() -> str:
     return f"lists or mappings nested more than {limits.MAX_NESTING} deep; records hold plain values"
@@ -110,7 +108,7 @@ class JsonLinesSource:
     def records(self) -> Iterator[Record | Problem]:
         name = str(self.path)
         try:
-            f = open_bytes(self.path, limits.MAX_STREAM_FILE_BYTES, STREAM_FILES)
+            f = open_bytes(self.path, limits.MAX_STREAM_FILE_BYTES, limits.STREAM_FILES)
         except Unreadable as exc:
             yield Problem(Location(name), str(exc))
             return
@@ -118,34 +116,37 @@ class JsonLinesSource:
             lines = BoundedLines(f, limits.MAX_RECORD_BYTES, limits.MAX_STREAM_FILE_BYTES, lines_are_records=True)
             try:
                 for raw in lines:
-                    yield from _line_records(name, lines.number, raw)
+                    yield from self._line_records(name, lines.number, raw)
             except TooLarge as exc:
                 yield Problem(Location(name, exc.line), str(exc))
 
+    def object_records(self, where: Location, value: dict) -> Iterator[Record | Problem]:
+        """The record(s) for one JSON object read at ``where``."""
+        yield Record(where, record_type(value), value)
 
-def _line_records(name: str, line_no: int, raw: bytes) -> Iterator[Record | Problem]:
-    where = Location(name, line_no)
-    try:
-        line = decode_line(raw, line_no)
-    except NotUtf8 as exc:
-        yield Problem(where, str(exc))
-        return
-    if not line.strip():
-        return
-    try:
-        value = DECODER.decode(line.rstrip("\r\n"))  # columns count on this line
-    except json.JSONDecodeError as exc:
-        yield Problem(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
-        return
-    except RecursionError:
-        yield Problem(where, too_deep())
-        return
-    if not isinstance(value, dict):
-        yield Problem(where, f"expected one JSON object per line, got {type_name(value)}")
-        return
-    for message in value_problems(value):
-        yield Problem(where, message)
-    yield Record(where, record_type(value), value)
+    def _line_records(self, name: str, line_no: int, raw: bytes) -> Iterator[Record | Problem]:
+        where = Location(name, line_no)
+        try:
+            line = decode_line(raw, line_no)
+        except NotUtf8 as exc:
+            yield Problem(where, str(exc))
+            return
+        if not line.strip():
+            return
+        try:
+            value = DECODER.decode(line.rstrip("\r\n"))  # columns count on this line
+        except json.JSONDecodeError as exc:
+            yield Problem(where, f"invalid JSON: {exc.msg} (column {exc.colno})")
+            return
+        except RecursionError:
+            yield Problem(where, too_deep())
+            return
+        if not isinstance(value, dict):
+            yield Problem(where, f"expected one JSON object per line, got {type_name(value)}")
+            return
+        for message in value_problems(value):
+            yield Problem(where, message)
+        yield from self.object_records(where, value)
 
 
 class JsonSource(DocumentSource):

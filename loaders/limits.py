@@ -14,6 +14,9 @@ MAX_RECORD_BYTES = 1 << 20  # 1 MiB
 #: Largest CSV or JSON Lines file (read one record at a time).
 MAX_STREAM_FILE_BYTES = 16 << 30  # 16 GiB
 
+#: How messages name the files :data:`MAX_STREAM_FILE_BYTES` applies to.
+STREAM_FILES = "CSV and JSON Lines files"
+
 #: Largest ``.json`` document (read whole; use JSON Lines or CSV for more).
 MAX_JSON_DOCUMENT_BYTES = 256 << 20  # 256 MiB
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
 from loaders.csv_source import CsvSource
+from loaders.ftm_source import FTM_SUFFIXES, FtmSource, is_ftm
 from loaders.json_source import JsonLinesSource, JsonSource
 from loaders.records import Location, Problem, Record
 from loaders.yaml_source import YamlSource
@@ -36,15 +37,19 @@ SOURCES_BY_EXTENSION: dict[str, type] = {
 }
 
 _EXTENSIONS_TEXT = ", ".join(SOURCES_BY_EXTENSION)
+__all__ = ["FTM_SUFFIXES", "SOURCES_BY_EXTENSION", "Source", "input_files", "open_source", "read_records"]
 
 
 def open_source(path: Path | str) -> Source:
-    """The source for ``path``, chosen by its extension.
+    """The source for ``path``, chosen by its extension (FollowTheMoney first: a name
+    ending in ``.ftm.json``, ``.ftm.jsonl`` or ``.ftm.ndjson``).
 
     Raises ``KeyError`` for an extension no source reads; :func:`input_files` reports
     those as problems instead, so most callers never see it.
     """
     path = Path(path)
+    if is_ftm(path.name):
+        return FtmSource(path)
     return SOURCES_BY_EXTENSION[path.suffix.lower()](path)
 
 
