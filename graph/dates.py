@@ -125,6 +125,10 @@ class PeriodStore(Store):
     def resolve(self, ref: str) -> str:
         return self.store.resolve(ref)
 
+    def stored_deal_endpoints(self, ids):
+        # Which deals are stored does not depend on the period looked at.
+        return self.store.stored_deal_endpoints(ids)
+
     def close(self) -> None:
         """The underlying store belongs to whoever opened it; nothing to release here."""
 
