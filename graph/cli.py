@@ -235,6 +235,47 @@ def cycles(max_length, through, min_amount, limit, ordered, window, economics, s
 
 
 @main.command()
+@click.argument("entity")
+@click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
+              help="Longest loop through the entity to list, in hops.")
+@format_option
+@store_options
+def show(entity, max_length, fmt, store):
+    """One entity's profile: its figures over time, its deals in and out by kind with amounts
+    and evidence, the money loops it is on, and its customer and lender concentration.
+
+    ENTITY is an id, a name or an alias (e.g. coreweave, CoreWeave).
+    """
+    from graph.entity_report import format_profile
+    from graph.profile import entity_profile
+
+    profile = entity_profile(store, entity, max_length=max_length)
+    names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
+    click.echo(format_profile(profile, fmt, names))
+
+
+@main.command()
+@click.option("--min-customers", type=click.IntRange(min=1), default=2, show_default=True,
+              help="On the contract basis, leave out entities with fewer known customers.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many entities.")
+@format_option
+@store_options
+def concentration(min_customers, limit, fmt, store):
+    """Rank entities by how much of their revenue hangs on their top customer.
+
+    Each row gives the top customer's share and the HHI (sum of squared percent shares,
+    0-10,000) and says its basis: the entity's stated revenue shares (customer_share
+    figures of their latest date) where it has any - these rank first - else its known
+    contract values (superseded deals left out).
+    """
+    from graph.entity_report import format_concentration
+    from graph.queries import run_query
+
+    rows = run_query(store, "concentration", {"minCustomers": min_customers})
+    click.echo(format_concentration(rows[:limit] if limit else rows, fmt))
+
+
+@main.command()
 @click.argument("name", required=False)
 @click.option("--list", "list_", is_flag=True, help="List the canned queries and their parameters.")
 @click.option("-p", "--param", "params", nargs=2, multiple=True, metavar="KEY VALUE",
@@ -389,17 +430,23 @@ def export(fmt, out, store):
               "(env NEO4J_URI; credentials from NEO4J_USERNAME / NEO4J_PASSWORD).")
 @click.option("--database", envvar="NEO4J_DATABASE", default=None, help="Neo4j database name (env NEO4J_DATABASE).")
 def demo(out, top, neo4j_uri, database):
-    """The main job: load the shipped AI-finance dataset, print its money loops, write HTML views."""
-    from graph.demo import run_demo
+    """The main job: load the shipped AI-finance dataset, print what stands out and its money
+    loops, write HTML views, and say how to keep asking the store it filled."""
+    from graph.demo import DEMO_DB_NAME, STORY_SUBJECT, next_commands, run_demo
+    from graph.entity_report import story_text
+    from graph.neo4j_store import safe_uri
 
     out.mkdir(parents=True, exist_ok=True)
-    with open_store(db=out / "dealgraph.db", neo4j_uri=neo4j_uri, database=database) as store:
+    with open_store(db=out / DEMO_DB_NAME, neo4j_uri=neo4j_uri, database=database) as store:
         result = run_demo(store, out, progress=progress_bar("loading the shipped dataset"))
         names = {e.id: e.name for e in store.entities()}
-    where = neo4j_uri or str(out / "dealgraph.db")
+    where = safe_uri(neo4j_uri) if neo4j_uri else str(out / DEMO_DB_NAME)
     focus = names.get(result.focus, result.focus)
-    click.echo(f"Loaded {result.entities} entities and {result.relationships} deals into {where} "
-               f"(data as of {result.as_of}).\n")
+    click.echo(f"Loaded {result.entities} entities, {result.relationships} deals and {result.figures} figures "
+               f"into {where} (data as of {result.as_of}).\n")
+    if result.story is not None:
+        click.echo("What stands out:\n")
+        click.echo(story_text(result.story, names) + "\n")
     click.echo(f"{len(result.cycles)} money-flow loops of up to {result.max_length} hops, ranked by the "
                f"money that can go all the way round:\n")
     click.echo(report.cycles_summary(result.cycles, names))
@@ -411,6 +458,10 @@ def demo(out, top, neo4j_uri, database):
     for view, path in result.views.items():
         click.echo(f"  {view:<9} {path}")
     click.echo(f"\nOpen {result.views['cycles']} in a browser to explore the loops.")
+    click.echo("\nKeep asking this store:")
+    subject = names.get(STORY_SUBJECT, "CoreWeave")
+    for line in next_commands(None if neo4j_uri else out / DEMO_DB_NAME, neo4j_uri, subject=subject):
+        click.echo(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""The main job: shipped dataset -> a store -> the loops -> HTML views."""
+"""The main job: shipped dataset -> a store -> what stands out, the loops -> HTML views."""
 
 from __future__ import annotations
 
@@ -10,6 +10,11 @@ from graph.store import Progress, Store
 
 DEMO_MAX_LENGTH = 6
 DEMO_FOCUS = "nvidia"
+#: The entity whose story the demo tells first (the numbers come from the store).
+STORY_SUBJECT = "coreweave"
+#: Where ``dealgraph demo`` puts its store and views unless told otherwise.
+DEMO_DIR = Path("dealgraph-demo")
+DEMO_DB_NAME = "dealgraph.db"
 
 
 @dataclass
@@ -21,6 +26,8 @@ class DemoResult:
     cycles: list[dict]
     views: dict[str, Path]
     focus: str = DEMO_FOCUS
+    figures: int = 0
+    story: dict | None = None
 
     @property
     def focus_two_way(self) -> list[dict]:
@@ -32,6 +39,7 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
     """Load the shipped dataset into ``store``, find its loops and write every view into ``out``."""
     from graph.queries import cycles
     from graph.render import render_view
+    from graph.story import what_stands_out
     from loaders import read_dataset
 
     dataset = read_dataset([shipped_dataset_dir()], known_entities=store.entities(),
@@ -44,11 +52,49 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
         result = render_view(store, view, out / f"{name}.html", focus=DEMO_FOCUS,
                              max_length=DEMO_MAX_LENGTH)
         views[view] = result.path
+    loops = cycles(store, max_length=DEMO_MAX_LENGTH)
+    has_subject = any(e.id == STORY_SUBJECT for e in store.entities())
     return DemoResult(
         entities=len(dataset.entities),
         relationships=len(dataset.relationships),
         as_of=store.as_of(),
         max_length=DEMO_MAX_LENGTH,
-        cycles=cycles(store, max_length=DEMO_MAX_LENGTH),
+        cycles=loops,
         views=views,
+        figures=len(dataset.figures),
+        story=what_stands_out(store, STORY_SUBJECT, loops) if has_subject else None,
     )
+
+
+def next_commands(db: Path | None = None, neo4j_uri: str | None = None, subject: str = "CoreWeave") -> list[str]:
+    """How to keep asking the store the demo just filled: the exact lines to type.
+
+    ``db`` is the demo's embedded store; ``neo4j_uri`` (shown without any password) when
+    the demo ran through Neo4j.
+    """
+    if neo4j_uri:
+        from graph.neo4j_store import safe_uri
+
+        setup = [f"export NEO4J_URI={safe_uri(neo4j_uri)}   # with NEO4J_USERNAME / NEO4J_PASSWORD set"]
+        per_command = f"--neo4j-uri {safe_uri(neo4j_uri)}"
+    else:
+        setup = [f"export DEALGRAPH_DB={db}"]
+        per_command = f"--db {db}"
+    return [
+        *setup,
+        f"dealgraph show {subject}",
+        "dealgraph concentration",
+        f"dealgraph cycles --through {subject} --limit 5",
+        "dealgraph query --list",
+        f"(or add {per_command} to each command instead of the export)",
+    ]
+
+
+def demo_store_hint(missing: Path) -> str | None:
+    """When the embedded store ``missing`` does not exist but a demo's store does in the
+    working directory, how to use it; else None."""
+    demo_db = DEMO_DIR / DEMO_DB_NAME
+    if missing.resolve() == demo_db.resolve() or not demo_db.is_file():
+        return None
+    return (f"the demo's store is {demo_db}: add --db {demo_db}, "
+            f"or run: export DEALGRAPH_DB={demo_db}")

@@ -234,6 +234,16 @@ class Figure:
         return figure_when(self.period, self.as_of)
 
     @property
+    def is_forecast(self) -> bool:
+        """Stated before its period was over (guidance, an expected run rate): ``as_of``
+        falls before the end of ``period``.
+
+        >>> Figure("g", "coreweave", "revenue", amount_usd=1.2e10, period="2026", as_of="2026-03").is_forecast
+        True
+        """
+        return bool(self.period and self.as_of and self.as_of < period_end(self.period))
+
+    @property
     def value(self) -> float | None:
         return self.percent if schema().figure_kind(self.kind).measure == "percent" else self.amount_usd
 

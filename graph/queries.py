@@ -17,6 +17,7 @@ from typing import Any, Callable
 import networkx as nx
 
 from cypher import bind, get_query, load_queries
+from graph import concentration as customer_concentration
 from graph.cycles import find_cycles
 from graph.amounts import AmountError, parse_usd
 from graph.errors import QueryError
@@ -47,6 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "lender", "lender_name", "borrower", "borrower_name", "deals", "total_usd", "lender_total_usd",
     ),
     "neighbourhood": ("distance", "id", "name", "kind", "via"),
+    "concentration": customer_concentration.COLUMNS,
 }
 
 
@@ -115,10 +117,10 @@ def _check(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any]:
     for key in ENTITY_PARAMS:
         if out.get(key) is not None:
             out[key] = store.resolve(str(out[key]))
-    for key in ("maxLength", "depth"):
+    for key in ("maxLength", "depth", "minCustomers"):
         if key in out:
             value = out[key]
-            low = 1 if key == "maxLength" else 0
+            low = 0 if key == "depth" else 1
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise QueryError(f"query {name}: {key} must be a whole number of at least {low}, got {value!r}")
     if out.get("minAmount") is not None:
@@ -342,9 +344,17 @@ def _neighbourhood(store: Store, entity: str, depth: int) -> list[dict]:
     return rows
 
 
+def _concentration(store: Store, entity: str | None, minCustomers: int) -> list[dict]:
+    return customer_concentration.concentration(
+        store.entities(), store.relationships(), store.figures(), entity=entity,
+        min_customers=minCustomers,
+    )
+
+
 TWINS: dict[str, Callable[..., list[dict]]] = {
     "circular-financing": _circular_financing,
     "circular-financing-graph": _circular_financing_graph,
+    "concentration": _concentration,
     "customer-concentration": _customer_concentration,
     "lender-web": _lender_web,
     "money-paths": _money_paths,

@@ -36,4 +36,12 @@ def open_store(
         )
     from graph.sqlite_store import SQLiteStore
 
-    return SQLiteStore(db or DEFAULT_DB, create=create)
+    path = Path(db or DEFAULT_DB)
+    if not create and not path.exists():
+        from graph.demo import demo_store_hint
+        from graph.errors import StoreError
+
+        hint = demo_store_hint(path)
+        if hint:  # the common case right after `dealgraph demo`
+            raise StoreError(f"{path}: no store here yet; {hint}")
+    return SQLiteStore(path, create=create)

@@ -174,7 +174,7 @@ def test_demo_is_the_main_job(runner, tmp_path):
     out = tmp_path / "demo"
     result = run(runner, "demo", "--out", out)
     assert result.exit_code == 0, result.output
-    assert "Loaded 80 entities and 143 deals" in result.output
+    assert "Loaded 80 entities, 139 deals and 34 figures" in result.output
     assert "data as of 2026-05-18" in result.output
     assert "CoreWeave → Nvidia → CoreWeave" in result.output
     assert "Nvidia → OpenAI → Oracle → Nvidia" in result.output
@@ -183,7 +183,7 @@ def test_demo_is_the_main_job(runner, tmp_path):
     assert f"Open {out / 'cycles.html'}" in result.output
     # running it again reuses the store and changes nothing
     assert run(runner, "demo", "--out", out).exit_code == 0
-    assert len(SQLiteStore(out / "dealgraph.db").relationships()) == 143
+    assert len(SQLiteStore(out / "dealgraph.db").relationships()) == 139
 
 
 def test_render_writes_the_requested_view(runner, shipped_db, tmp_path):

@@ -30,7 +30,7 @@ def invoke(*args, env=None):
 def test_demo_through_neo4j_matches_the_embedded_demo(neo4j_env, tmp_path):
     through_neo4j = invoke("demo", "--out", tmp_path / "neo")
     assert through_neo4j.exit_code == 0, through_neo4j.output
-    assert f"Loaded 80 entities and 143 deals into {neo4j_env.uri}" in through_neo4j.output
+    assert f"Loaded 80 entities, 139 deals and 34 figures into {neo4j_env.uri}" in through_neo4j.output
     assert "CoreWeave → Nvidia → CoreWeave" in through_neo4j.output
     assert not (tmp_path / "neo" / "dealgraph.db").exists()
     for name in ("overview.html", "cycles.html", "focus-nvidia.html"):
@@ -44,6 +44,13 @@ def test_demo_through_neo4j_matches_the_embedded_demo(neo4j_env, tmp_path):
 
     assert loops(through_neo4j.output) == loops(embedded.output)
 
+    def story(output):
+        return output[output.index("What stands out:"):output.index("money-flow loops")]
+
+    assert "Nvidia is CoreWeave's supplier, investor and customer" in story(through_neo4j.output)
+    assert story(through_neo4j.output) == story(embedded.output)
+    assert f"export NEO4J_URI={neo4j_env.uri}" in through_neo4j.output
+
 
 def test_cycles_and_queries_use_neo4j(neo4j_env, tmp_path):
     from graph.shipped import shipped_dataset_dir
@@ -51,7 +58,8 @@ def test_cycles_and_queries_use_neo4j(neo4j_env, tmp_path):
     assert invoke("load", shipped_dataset_dir()).exit_code == 0
     assert invoke("load", shipped_dataset_dir()).exit_code == 0  # idempotent
     stats = json.loads(invoke("stats", "--format", "json").output)
-    assert sum(stats["relationships"].values()) == 143
+    assert sum(stats["relationships"].values()) == 139
+    assert sum(stats["figures"].values()) == 34
     assert sum(stats["entities"].values()) == 80
 
     db = tmp_path / "embedded.db"
@@ -61,12 +69,19 @@ def test_cycles_and_queries_use_neo4j(neo4j_env, tmp_path):
         ["cycles", "--format", "json", "--min-amount", "1e9", "--max-length", "4"],
         ["query", "vendor-financing", "--format", "json"],
         ["query", "money-paths", "-p", "from", "nvidia", "-p", "to", "oracle", "--format", "json"],
+        ["concentration", "--format", "json"],
+        ["concentration", "--format", "json", "--min-customers", "1"],
+        ["show", "CoreWeave", "--format", "json"],
+        ["show", "microsoft", "--format", "json"],
     ):
         on_neo4j = invoke(*args)
         on_embedded = invoke(*args, "--db", db, env={"NEO4J_URI": ""})
         assert on_neo4j.exit_code == on_embedded.exit_code == 0, on_neo4j.output
         assert json.loads(on_neo4j.output) == json.loads(on_embedded.output)
         assert json.loads(on_neo4j.output), args
+    for args in (["concentration"], ["concentration", "--format", "csv"], ["show", "Nvidia"],
+                 ["show", "Nvidia", "--format", "csv"]):  # the tables and CSV too, byte for byte
+        assert invoke(*args).output == invoke(*args, "--db", db, env={"NEO4J_URI": ""}).output, args
 
 
 def test_bad_file_leaves_neo4j_untouched(neo4j_env, tmp_path, neo4j_db):

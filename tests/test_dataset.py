@@ -25,6 +25,10 @@ RELATIONSHIP_COLUMNS = [
     "id", "source", "kind", "target", "amount_usd", "amount_note", "date",
     "summary", "evidence_url", "evidence_title",
 ]
+FIGURE_COLUMNS = [
+    "id", "entity", "kind", "counterparty", "amount_usd", "percent", "period", "as_of",
+    "note", "evidence_url", "evidence_title",
+]
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 ISO_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
 
@@ -42,6 +46,11 @@ def entity_rows() -> list[dict[str, str]]:
 @pytest.fixture(scope="module")
 def relationship_rows() -> list[dict[str, str]]:
     return _rows("relationships.csv")
+
+
+@pytest.fixture(scope="module")
+def figure_rows() -> list[dict[str, str]]:
+    return _rows("figures.csv")
 
 
 def _records_from_csv() -> tuple[list[Entity], list[Relationship]]:
@@ -63,6 +72,12 @@ def _records_from_csv() -> tuple[list[Entity], list[Relationship]]:
     return entities, relationships
 
 
+def _dataset():
+    from loaders import read_dataset
+
+    return read_dataset([DATA])
+
+
 def _records() -> tuple[list[Entity], list[Relationship]]:
     """The dataset as model records: through the project's loader when it is available,
     otherwise straight from the CSV files."""
@@ -81,13 +96,45 @@ def money_graph() -> nx.DiGraph:
 
 
 def test_headers_are_the_documented_columns():
-    for name, columns in [("entities.csv", ENTITY_COLUMNS), ("relationships.csv", RELATIONSHIP_COLUMNS)]:
+    for name, columns in [("entities.csv", ENTITY_COLUMNS), ("relationships.csv", RELATIONSHIP_COLUMNS),
+                          ("figures.csv", FIGURE_COLUMNS)]:
         with open(DATA / name, newline="", encoding="utf-8") as f:
             assert next(csv.reader(f)) == columns, name
 
 
-def test_all_143_facts_are_kept_one_row_each(relationship_rows):
-    assert len(relationship_rows) == 143
+def test_all_143_facts_are_kept_one_row_each(relationship_rows, figure_rows):
+    # 139 deals; the 4 revenue-share facts are customer_share figures.
+    assert len(relationship_rows) == 139
+    shares = [f for f in figure_rows if f["kind"] == "customer_share" and f["counterparty"] == "microsoft"]
+    assert len(shares) == 4
+    assert len(figure_rows) == 34
+
+
+def test_figures_are_well_formed_and_sourced(figure_rows, entity_rows):
+    from graph.model import Figure
+
+    ids = {r["id"] for r in entity_rows}
+    assert [i for i, n in Counter(f["id"] for f in figure_rows).items() if n > 1] == []
+    for f in figure_rows:
+        assert SLUG.fullmatch(f["id"]) and f["entity"] in ids, f["id"]
+        assert f["kind"] in schema().figure_kinds, f["id"]
+        assert f["evidence_title"].strip(), f["id"]
+        if f["evidence_url"]:
+            url = urlparse(f["evidence_url"])
+            assert url.scheme in ("http", "https") and url.netloc, f["id"]
+        else:  # no page in the fact table: the title says which source the notes name
+            assert f["evidence_title"].startswith("[notes] "), f["id"]
+    dataset = _dataset()
+    assert len(dataset.figures) == len(figure_rows)
+    by_id = {f.id: f for f in dataset.figures}
+    # The story the filings tell: Microsoft's share of CoreWeave's revenue over time.
+    msft = sorted((f for f in dataset.figures if f.counterparty == "microsoft"), key=lambda f: f.when)
+    assert [(f.period, f.percent) for f in msft] == [("2023", 35.0), ("2024", 62.0), ("2025-Q2", 71.0), ("2025", 67.0)]
+    debt = sorted((f for f in dataset.figures if f.entity == "coreweave" and f.kind == "debt"), key=lambda f: f.when)
+    assert [f.amount_usd for f in debt] == [8.03e9, 8.8e9, 11.17e9, 14e9, 21.4e9]
+    assert by_id["coreweave-revenue-2026-guidance"].is_forecast
+    assert not by_id["coreweave-revenue-2025"].is_forecast
+    assert isinstance(by_id["coreweave-revenue-2025"], Figure)
 
 
 def test_ids_are_unique_slugs(entity_rows, relationship_rows):
@@ -158,9 +205,16 @@ def test_every_fact_row_is_represented(entity_rows, relationship_rows):
     carried = ("amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title")
     unnamed = sorted({f[end] for f in facts for end in ("source", "target")} - set(ref_to_id))
     assert unnamed == []
+    # Revenue-share facts (no amount, a percentage in the note) are customer_share figures:
+    # the same customer, entity and page.
+    figures = {(f["counterparty"], f["entity"], f["evidence_url"]) for f in _rows("figures.csv")
+               if f["kind"] == "customer_share"}
+    as_figures = [f for f in facts if f["relation"] == "customer_of" and not f["amount_usd"]
+                  and (ref_to_id[f["source"]], ref_to_id[f["target"]], f["evidence_url"]) in figures]
+    assert len(as_figures) == 4
     expected = Counter(
         (ref_to_id[f["source"]], f["relation"], ref_to_id[f["target"]], *(f[c] for c in carried))
-        for f in facts
+        for f in facts if f not in as_figures
     )
     shipped = Counter(
         (r["source"], r["kind"], r["target"], *(r[c] for c in carried)) for r in relationship_rows

@@ -1,0 +1,261 @@
+"""Text, JSON and CSV renderings of entity profiles (``show``) and concentration rankings.
+
+Like :mod:`graph.report`, everything takes plain data and returns a string.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Sequence
+
+from graph.model import schema
+from graph.report import format_rows, rows_json, usd
+
+
+def pct(value: float | None) -> str:
+    """``67%``, ``70.5%``; ``?`` when unknown.
+
+    >>> pct(67.0), pct(70.54), pct(None)
+    ('67%', '70.5%', '?')
+    """
+    if value is None:
+        return "?"
+    return f"{value:.1f}".removesuffix(".0") + "%"
+
+
+def figure_value(figure: dict) -> str:
+    """A figure's value as read: ``$1.9B`` or ``62%``."""
+    return pct(figure["percent"]) if figure["percent"] is not None else usd(figure["amount_usd"])
+
+
+def figure_time(figure: dict) -> str:
+    """``2025-Q2``, ``as of 2025-06-30``, or ``2026 (as of 2026-03)``."""
+    if figure["period"] and figure["as_of"]:
+        return f"{figure['period']} (as of {figure['as_of']})"
+    return figure["period"] or f"as of {figure['as_of']}"
+
+
+def evidence(item: dict) -> str:
+    """The evidence title and URL, whichever are known."""
+    return "  ".join(x for x in (item.get("evidence_title"), item.get("evidence_url")) if x)
+
+
+def figure_line(figure: dict, with_entity: bool = False) -> str:
+    label = schema().figure_kind(figure["kind"]).label
+    whom = f" ({figure['counterparty_name']})" if figure.get("counterparty_name") else ""
+    subject = f"{figure['entity_name']}: " if with_entity else ""
+    note = f" - {figure['note']}" if figure.get("note") else ""
+    return f"{subject}{label}{whom} {figure_time(figure)}: {figure_value(figure)}{note}"
+
+
+# --------------------------------------------------------------------------- concentration
+
+
+def concentration_table(rows: Sequence[dict]) -> str:
+    shown = [
+        {
+            "rank": n, "entity": r["name"], "top customer": r["top_customer_name"],
+            "top share": pct(r["top_share_pct"]), "HHI": f"{r['hhi']:,.0f}",
+            "customers": r["customers"], "basis": r["basis"], "period": r["period"] or "",
+        }
+        for n, r in enumerate(rows, 1)
+    ]
+    return format_rows(shown, "table")
+
+
+def format_concentration(rows: Sequence[dict], fmt: str) -> str:
+    if fmt == "table":
+        if not rows:
+            return "No entity has known customers."
+        return concentration_table(rows)
+    return format_rows(list(rows), fmt)
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int = 10) -> str:
+    """The profile for reading in a terminal, section by section."""
+    e = profile["entity"]
+    names = names or {}
+    extra = ", ".join(x for x in (e["kind"], e.get("ticker"), e.get("country")) if x)
+    lines = [f"{e['name']} ({e['id']}; {extra})"]
+    if e["aliases"]:
+        lines.append(f"also known as: {', '.join(e['aliases'])}")
+
+    lines += ["", "Figures over time:"]
+    if not profile["figures"]:
+        lines.append("  (none in the store)")
+    for f in profile["figures"]:
+        lines.append(f"  {figure_line(f)}")
+        if evidence(f):
+            lines.append(f"      {evidence(f)}")
+    if profile["figures_as_counterparty"]:
+        lines += ["", f"Figures of others about {e['name']}:"]
+        for f in profile["figures_as_counterparty"]:
+            lines.append(f"  {figure_line(f, with_entity=True)}")
+
+    for direction, title in (("out", "Deals it makes"), ("in", "Deals made with it")):
+        lines += ["", f"{title}:"]
+        by_kind = profile["deals"][direction]
+        if not by_kind:
+            lines.append("  (none)")
+        for kind, group in by_kind.items():
+            lines.append(f"  {kind} ({len(group['deals'])}, known total {usd(group['known_usd'])}):")
+            for d in group["deals"]:
+                when = f" {d['date']}" if d["date"] else ""
+                note = f" ({d['amount_note']})" if d.get("amount_note") else ""
+                replaced = f"  [superseded by {', '.join(d['superseded_by'])}]" if d["superseded_by"] else ""
+                lines.append(f"    {d['reads']}  {usd(d['amount_usd'])}{note}{when}{replaced}")
+                if evidence(d):
+                    lines.append(f"      {evidence(d)}")
+
+    lines += ["", f"Money loops through it ({len(profile['loops'])}):"]
+    if not profile["loops"]:
+        lines.append("  (none)")
+    for n, c in enumerate(profile["loops"][:loops], 1):
+        path = " → ".join(names.get(x, x) for x in [*c["nodes"], c["nodes"][0]])
+        lines.append(f"  {n}. {path}   {usd(c['min_amount_usd'])}")
+    if len(profile["loops"]) > loops:
+        lines.append(f"  ... and {len(profile['loops']) - loops} more (dealgraph cycles --through {e['id']})")
+
+    lines += ["", "Customer concentration:"]
+    c = profile["customer_concentration"]
+    if c is None:
+        lines.append("  (no known customers)")
+    else:
+        lines.append(
+            f"  top customer {c['top_customer_name']} {pct(c['top_share_pct'])}, HHI {c['hhi']:,.0f} "
+            f"({c['basis']}{', ' + c['period'] if c['period'] else ''}; {c['customers']} customer(s))"
+        )
+        if c["evidence_title"] or c["evidence_url"]:
+            lines.append(f"      {evidence(c)}")
+    if profile["customers"]:
+        lines.append("  known contract values by customer:")
+        for row in profile["customers"]:
+            share = f" = {pct(100 * row['share'])} of known" if row["share"] is not None else ""
+            lines.append(f"    {row['customer_name']}  {usd(row['contract_usd'])} in {row['deals']} deal(s){share}")
+
+    lines += ["", "Lender concentration:"]
+    lc = profile["lender_concentration"]
+    if lc is None:
+        lines.append("  (no known loan amounts)")
+    else:
+        lines.append(
+            f"  top lender {lc['top_lender_name']} {pct(lc['top_share_pct'])} of {usd(lc['known_usd'])} "
+            f"known, HHI {lc['hhi']:,.0f} ({lc['basis']}; {len(lc['lenders'])} lender(s))"
+        )
+        for row in lc["lenders"]:
+            lines.append(f"    {row['lender_name']}  {usd(row['total_usd'])} = {pct(row['share_pct'])}")
+    return "\n".join(lines)
+
+
+PROFILE_CSV_COLUMNS = (
+    "section", "kind", "counterparty", "amount_usd", "percent", "period", "date", "note",
+    "evidence_title", "evidence_url", "id",
+)
+
+
+def profile_csv(profile: dict) -> str:
+    """One row per figure, deal, loop and concentration measure, with a ``section`` column."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=PROFILE_CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+
+    def row(**values) -> None:
+        writer.writerow({k: ("" if values.get(k) is None else _cell(values.get(k))) for k in PROFILE_CSV_COLUMNS})
+
+    for section, figures in (("figure", profile["figures"]), ("figure_as_counterparty", profile["figures_as_counterparty"])):
+        for f in figures:
+            row(section=section, kind=f["kind"],
+                counterparty=f["counterparty"] if section == "figure" else f["entity"],
+                amount_usd=f["amount_usd"], percent=f["percent"], period=f["period"], date=f["as_of"],
+                note=f["note"], evidence_title=f["evidence_title"], evidence_url=f["evidence_url"], id=f["id"])
+    for direction in ("out", "in"):
+        for kind, group in profile["deals"][direction].items():
+            for d in group["deals"]:
+                row(section=f"deal_{direction}", kind=kind, counterparty=d["counterparty"],
+                    amount_usd=d["amount_usd"], date=d["date"], note=d["amount_note"],
+                    evidence_title=d["evidence_title"], evidence_url=d["evidence_url"], id=d["id"])
+    for c in profile["loops"]:
+        row(section="loop", kind=" → ".join([*c["nodes"], c["nodes"][0]]), amount_usd=c["min_amount_usd"])
+    c = profile["customer_concentration"]
+    if c is not None:
+        row(section="customer_concentration", kind=c["basis"], counterparty=c["top_customer"],
+            percent=c["top_share_pct"], period=c["period"], note=f"HHI {c['hhi']}",
+            evidence_title=c["evidence_title"], evidence_url=c["evidence_url"])
+    lc = profile["lender_concentration"]
+    if lc is not None:
+        row(section="lender_concentration", kind=lc["basis"], counterparty=lc["top_lender"],
+            amount_usd=lc["known_usd"], percent=lc["top_share_pct"], note=f"HHI {lc['hhi']}")
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def format_profile(profile: dict, fmt: str, names: dict[str, str] | None = None) -> str:
+    if fmt == "json":
+        return rows_json(profile)
+    if fmt == "csv":
+        return profile_csv(profile).rstrip("\n")
+    return profile_table(profile, names)
+
+
+# --------------------------------------------------------------------------- the demo's story
+
+
+def story_text(story: dict, names: dict[str, str] | None = None) -> str:
+    """The demo's "what stands out" section: short lines, every number from ``story``."""
+    names = names or {}
+    subject = story["subject_name"]
+    lines = []
+    for party in story["entangled"]:
+        roles = [r["role"] for r in party["roles"]]
+        joined = ", ".join(roles[:-1]) + f" and {roles[-1]}" if len(roles) > 1 else roles[0]
+        lines.append(f"- {party['name']} is {subject}'s {joined}:")
+        for r in party["roles"]:
+            amount = usd(r["known_usd"]) if r["known_usd"] is not None else "amount not reported"
+            lines.append(f"    as {r['role']}: {amount} in {len(r['deals'])} deal(s)")
+
+    share = story["customer_share"]
+    if share is not None:
+        trail = " → ".join(f"{pct(h['percent'])} ({h['period']})" for h in share["history"])
+        lines.append(f"- {share['customer_name']}'s share of {subject}'s revenue, as stated: {trail}.")
+        if share["share_by_known_contracts_pct"] is not None:
+            lines.append(
+                f"    Counting only the contracts on record it would look like "
+                f"{pct(share['share_by_known_contracts_pct'])}: headline contract values are not revenue."
+            )
+        last = share["history"][-1]
+        if evidence(last):
+            lines.append(f"    {evidence(last)}")
+
+    ob = story["obligations"]
+    if ob is not None:
+        rev = ob["revenue"]
+        lines.append(f"- Against {subject}'s {rev['period']} revenue of {usd(rev['amount_usd'])}:")
+        for f in ob["against_revenue"]:
+            label = schema().figure_kind(f["kind"]).label.lower()
+            times = f" = {f['times_revenue']:.1f}× revenue" if f["times_revenue"] is not None else ""
+            note = f" ({f['note']})" if f.get("note") else ""
+            lines.append(f"    {label} {usd(f['amount_usd'])} {figure_time(f)}{times}{note}")
+
+    if story["largest_loops"]:
+        lines.append("- The largest loops by the money that can go all the way round:")
+        for c in story["largest_loops"]:
+            path = " → ".join(names.get(n, n) for n in [*c["nodes"], c["nodes"][0]])
+            lines.append(f"    {usd(c['min_amount_usd'])}  {path}")
+    if story["most_concentrated"]:
+        lines.append("- The most concentrated customer bases:")
+        for r in story["most_concentrated"]:
+            period = f", {r['period']}" if r["period"] else ""
+            lines.append(
+                f"    {r['name']}: {r['top_customer_name']} {pct(r['top_share_pct'])}, "
+                f"HHI {r['hhi']:,.0f} ({r['basis']}{period})"
+            )
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The demo's story and the commands that keep asking: `show`, `concentration`, and a store
+that can be found right after the demo. Hand-computed expectations on the shipped data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from graph.cli import main
+from graph.model import Entity, Figure, Relationship
+from graph.sqlite_store import SQLiteStore
+from graph.story import what_stands_out
+
+
+def run(*args, env=None):
+    return CliRunner().invoke(main, [str(a) for a in args], env=env, catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("story") / "demo"
+    result = run("demo", "--out", out)
+    assert result.exit_code == 0, result.output
+    (out / "output.txt").write_text(result.output, encoding="utf-8")
+    return out
+
+
+def test_the_demo_tells_what_stands_out(demo_dir):
+    output = (demo_dir / "output.txt").read_text(encoding="utf-8")
+    story = output[output.index("What stands out:"):output.index("money-flow loops")]
+    assert "- Nvidia is CoreWeave's supplier, investor and customer:" in story
+    # $100M (2023) + $2B (2026) + the undisclosed pre-IPO stake row; $1.3B Osprey + $6.3B backstop.
+    assert "    as investor: $2.1B in 3 deal(s)" in story
+    assert "    as customer: $7.6B in 2 deal(s)" in story
+    assert "Microsoft's share of CoreWeave's revenue, as stated: 35% (2023) → 62% (2024) → 71% (2025-Q2) → 67% (2025)." in story
+    # By contracts alone: Microsoft's ~$10B of a $75.1B known contract book = 13.3%.
+    assert "it would look like 13.3%" in story
+    # $21.4B / $5.13B = 4.17; $25.1B / $5.13B = 4.89; $34B / $5.13B = 6.63.
+    assert "debt outstanding $21.4B as of 2025-12-31 = 4.2× revenue" in story
+    assert "lease obligations $25.1B as of 2025-03-31 = 4.9× revenue" in story
+    assert "lease obligations $34B 2025/2028 = 6.6× revenue" in story
+    assert "    $50B  Amazon → OpenAI → Amazon" in story
+    assert "    CoreWeave: Microsoft 67%, HHI 4,489 (stated revenue share, 2025)" in story
+
+
+def test_the_demo_ends_with_the_next_commands_and_they_work(demo_dir):
+    output = (demo_dir / "output.txt").read_text(encoding="utf-8")
+    db = demo_dir / "dealgraph.db"
+    assert f"  export DEALGRAPH_DB={db}\n" in output
+    assert f"(or add --db {db} to each command instead of the export)" in output
+    result = run("cycles", "--through", "CoreWeave", "--limit", "1", env={"DEALGRAPH_DB": str(db)})
+    assert result.exit_code == 0 and "CoreWeave" in result.output
+
+
+def test_right_after_the_demo_a_plain_command_finds_its_store(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DEALGRAPH_DB", raising=False)
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    assert run("demo").exit_code == 0
+    result = CliRunner().invoke(main, ["cycles"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        "Error: dealgraph.db: no store here yet; the demo's store is dealgraph-demo/dealgraph.db: "
+        "add --db dealgraph-demo/dealgraph.db, or run: export DEALGRAPH_DB=dealgraph-demo/dealgraph.db"
+    )
+    assert not (tmp_path / "dealgraph.db").exists()
+
+
+def test_concentration_on_the_shipped_data(demo_dir):
+    db = demo_dir / "dealgraph.db"
+    rows = json.loads(run("concentration", "--format", "json", "--db", db).output)
+    first = rows[0]
+    assert (first["entity"], first["top_customer"], first["top_share_pct"], first["hhi"], first["basis"]) == (
+        "coreweave", "microsoft", 67.0, 4489.0, "stated revenue share")  # 67² = 4489
+    assert all(r["basis"] == "known contract values" and r["customers"] >= 2 for r in rows[1:])
+    # Oracle: OpenAI $300B of $300B + Meta ~$20B = 93.75%; HHI 93.75² + 6.25² = 8789.06 + 39.06
+    oracle = next(r for r in rows if r["entity"] == "oracle")
+    assert oracle["top_customer"] == "openai"
+    assert oracle["top_share_pct"] == pytest.approx(93.75) and oracle["hhi"] == pytest.approx(8828.125)
+    table = run("concentration", "--db", db, "--limit", "2").output
+    assert table.splitlines()[2].split() == ["1", "CoreWeave", "Microsoft", "67%", "4,489", "1", "stated",
+                                             "revenue", "share", "2025"]
+    parsed = list(csv.DictReader(io.StringIO(run("concentration", "--format", "csv", "--db", db).output)))
+    assert parsed[0]["entity"] == "coreweave" and parsed[0]["top_share_pct"] == "67"
+
+
+def test_show_on_the_shipped_data(demo_dir):
+    db = demo_dir / "dealgraph.db"
+    profile = json.loads(run("show", "CoreWeave Inc.", "--format", "json", "--db", db).output)
+    assert profile["entity"]["id"] == "coreweave"
+    assert len(profile["figures"]) == 27
+    assert profile["customer_concentration"]["top_customer"] == "microsoft"
+    assert profile["deals"]["in"]["customer_of"]["deals"][0]["reads"].endswith("customer_of CoreWeave")
+    assert {tuple(c["nodes"]) for c in profile["loops"]} >= {("coreweave", "nvidia")}
+    lenders = profile["lender_concentration"]
+    assert lenders["basis"] == "known loan amounts" and lenders["top_share_pct"] == pytest.approx(
+        100 * max(l["total_usd"] for l in lenders["lenders"]) / lenders["known_usd"])
+    table = run("show", "coreweave", "--db", db).output
+    for heading in ("Figures over time:", "Deals it makes:", "Deals made with it:", "Money loops through it",
+                    "Customer concentration:", "Lender concentration:"):
+        assert heading in table
+    assert "One customer's share of revenue (Microsoft) 2025: 67%" in table
+    rows = list(csv.DictReader(io.StringIO(run("show", "coreweave", "--format", "csv", "--db", db).output)))
+    assert {r["section"] for r in rows} >= {"figure", "deal_in", "deal_out", "loop", "customer_concentration",
+                                            "lender_concentration"}
+    microsoft = json.loads(run("show", "microsoft", "--format", "json", "--db", db).output)
+    assert [f["percent"] for f in microsoft["figures_as_counterparty"]] == [35.0, 62.0, 71.0, 67.0]
+    bad = CliRunner().invoke(main, ["show", "nobody", "--db", str(db)])
+    assert bad.exit_code == 1 and bad.output.strip() == "Error: no entity with id, name or alias 'nobody'"
+
+
+def test_the_story_comes_from_the_store(tmp_path):
+    # Other numbers in, other numbers out: nothing in the story is written down in advance.
+    entities = [Entity("coreweave", "CW"), Entity("nvidia", "NV"), Entity("msft", "MS")]
+    deals = [
+        Relationship("a", "nvidia", "supplies", "coreweave", 5.0),
+        Relationship("b", "nvidia", "lends_to", "coreweave", 7.0),
+        Relationship("c", "msft", "customer_of", "coreweave", 1.0),
+    ]
+    figures = [
+        Figure("r", "coreweave", "revenue", amount_usd=10.0, period="2030"),
+        Figure("r2", "coreweave", "revenue", amount_usd=99.0, period="2031", as_of="2031-02"),  # a forecast
+        Figure("d", "coreweave", "debt", amount_usd=25.0, as_of="2030-12-31"),
+        Figure("s", "coreweave", "customer_share", "msft", percent=40.0, period="2030"),
+    ]
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.write(entities, deals, figures=figures)
+        story = what_stands_out(store, "coreweave", cycles=[])
+    assert story["entangled"] == [{"entity": "nvidia", "name": "NV", "roles": [
+        {"role": "supplier", "deals": ["a"], "known_usd": 5.0},
+        {"role": "lender", "deals": ["b"], "known_usd": 7.0}]}]
+    assert story["customer_share"]["history"][0]["percent"] == 40.0
+    assert story["customer_share"]["share_by_known_contracts_pct"] == 100.0
+    assert story["obligations"]["revenue"]["id"] == "r"
+    assert story["obligations"]["against_revenue"][0]["times_revenue"] == 2.5
