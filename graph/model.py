@@ -248,6 +248,10 @@ class Figure:
         return self.percent if schema().figure_kind(self.kind).measure == "percent" else self.amount_usd
 
 
+#: Neo4j relationship types that tie a figure to its entity and its counterparty:
+#: ``(:Entity)-[:HAS_FIGURE]->(:Figure)-[:COUNTERPARTY]->(:Entity)``.
+FIGURE_LINK_TYPES = ("HAS_FIGURE", "COUNTERPARTY")
+
 #: ``YYYY``, ``YYYY-QN``, ``YYYY-HN``, ``YYYY-MM``, or ``START/END`` of years or months.
 _PERIOD_PART = r"[0-9]{4}(?:-(?:Q[1-4]|H[12]|(?:0[1-9]|1[0-2])))?"
 PERIOD = re.compile(rf"(?P<start>{_PERIOD_PART})(?:/(?P<end>[0-9]{{4}}(?:-(?:0[1-9]|1[0-2]))?))?")

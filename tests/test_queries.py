@@ -12,7 +12,7 @@ import pytest
 import cypher
 from cypher import bind, load_queries, params_used, parse_query
 from graph.errors import QueryError
-from graph.model import Entity, Relationship, schema
+from graph.model import FIGURE_LINK_TYPES, Entity, Relationship, schema
 from graph.neo4j_store import Neo4jStore
 from graph.queries import COLUMNS, TWINS, cycles, list_queries, run_query
 from graph.shipped import shipped_dataset_dir
@@ -70,7 +70,7 @@ def test_browser_params_line_is_a_cypher_map_of_the_declared_defaults(name, neo4
 def test_relationship_types_in_queries_come_from_the_model(name):
     """The .cypher files spell out the money-flow table of schema.yaml; they must agree."""
     text = cypher._strip_comments_and_strings(QUERIES[name].text)
-    types = {k.neo4j_type for k in schema().relationship_kinds.values()}
+    types = {k.neo4j_type for k in schema().relationship_kinds.values()} | set(FIGURE_LINK_TYPES)
     used = set()
     for group in re.findall(r"\[\w*:([A-Z_|]+)", text):
         used |= set(group.split("|"))
