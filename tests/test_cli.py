@@ -174,7 +174,7 @@ def test_demo_is_the_main_job(runner, tmp_path):
     out = tmp_path / "demo"
     result = run(runner, "demo", "--out", out)
     assert result.exit_code == 0, result.output
-    assert "Loaded 80 entities, 139 deals and 34 figures" in result.output
+    assert "Loaded 80 entities, 139 deals and 32 figures" in result.output
     assert "data as of 2026-05-18" in result.output
     assert "CoreWeave → Nvidia → CoreWeave" in result.output
     assert "Nvidia → OpenAI → Oracle → Nvidia" in result.output

@@ -107,7 +107,7 @@ def test_all_143_facts_are_kept_one_row_each(relationship_rows, figure_rows):
     assert len(relationship_rows) == 139
     shares = [f for f in figure_rows if f["kind"] == "customer_share" and f["counterparty"] == "microsoft"]
     assert len(shares) == 4
-    assert len(figure_rows) == 34
+    assert len(figure_rows) == 32
 
 
 def test_figures_are_well_formed_and_sourced(figure_rows, entity_rows):
