@@ -238,9 +238,10 @@ def cycles(max_length, through, min_amount, limit, ordered, window, economics, s
 @click.argument("entity")
 @click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
               help="Longest loop through the entity to list, in hops.")
+@period_options
 @format_option
 @store_options
-def show(entity, max_length, fmt, store):
+def show(entity, max_length, since, until, fmt, store):
     """One entity's profile: its figures over time, its deals in and out by kind with amounts
     and evidence, the money loops it is on, and its customer and lender concentration.
 
@@ -249,7 +250,9 @@ def show(entity, max_length, fmt, store):
     from graph.entity_report import format_profile
     from graph.profile import entity_profile
 
-    profile = entity_profile(store, entity, max_length=max_length)
+    from graph.dates import deals_in_period
+
+    profile = entity_profile(deals_in_period(store, since, until), entity, max_length=max_length)
     names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
     click.echo(format_profile(profile, fmt, names))
 
@@ -258,9 +261,10 @@ def show(entity, max_length, fmt, store):
 @click.option("--min-customers", type=click.IntRange(min=1), default=2, show_default=True,
               help="On the contract basis, leave out entities with fewer known customers.")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many entities.")
+@period_options
 @format_option
 @store_options
-def concentration(min_customers, limit, fmt, store):
+def concentration(min_customers, limit, since, until, fmt, store):
     """Rank entities by how much of their revenue hangs on their top customer.
 
     Each row gives the top customer's share and the HHI (sum of squared percent shares,
@@ -271,7 +275,9 @@ def concentration(min_customers, limit, fmt, store):
     from graph.entity_report import format_concentration
     from graph.queries import run_query
 
-    rows = run_query(store, "concentration", {"minCustomers": min_customers})
+    from graph.dates import deals_in_period
+
+    rows = run_query(deals_in_period(store, since, until), "concentration", {"minCustomers": min_customers})
     click.echo(format_concentration(rows[:limit] if limit else rows, fmt))
 
 

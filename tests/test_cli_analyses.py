@@ -153,8 +153,13 @@ def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):
         {"entity": "microsoft", "loss": 1.0, "loss_usd": 1e9, "buffer_usd": 1e9, "buffer_from": "default",
          "round": 1, "path": ["openai", "microsoft"]},
     ]
-    for args in (["clusters"], ["funded-sales"], ["render", "--out", shipped_db.parent / "v.html"]):
+    for args in (["clusters"], ["funded-sales"], ["render", "--out", shipped_db.parent / "v.html"],
+                 ["show", "coreweave"], ["concentration"]):
         ok(*args, "--db", shipped_db, "--since", "2025")
+    # show counts only the period's deals: CoreWeave's deals before 2025 drop out
+    every = json.loads(ok("show", "coreweave", "--db", shipped_db, "--format", "json"))
+    recent = json.loads(ok("show", "coreweave", "--db", shipped_db, "--since", "2025", "--format", "json"))
+    assert len(json.dumps(recent)) < len(json.dumps(every))
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -162,7 +167,8 @@ def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):
     (["--since", "2026", "--until", "2025"], "Error: --since 2026 is after --until 2025: the period is empty"),
 ])
 @pytest.mark.parametrize("command", [["cycles"], ["stats"], ["clusters"], ["stress", "--fail", "openai"],
-                                     ["query", "lender-web"], ["funded-sales"]])
+                                     ["query", "lender-web"], ["funded-sales"], ["show", "coreweave"],
+                                     ["concentration"], ["render", "--out", "never.html"]])
 def test_bad_dates_are_one_line(shipped_db, command, bad, message):
     result = run(*command, "--db", shipped_db, *bad)
     assert result.exit_code == 1 and result.output.strip() == message
@@ -200,6 +206,8 @@ def test_neo4j_gives_the_same_answers(neo4j_db, neo4j_server, shipped_db):
         ["query", "vendor-financing", "--since", "2025-06", "--format", "json"],
         ["query", "customer-concentration", "--until", "2025", "--format", "json"],
         ["stats", "--since", "2024", "--format", "json"],
+        ["show", "coreweave", "--since", "2025-06", "--format", "json"],
+        ["concentration", "--until", "2025", "--format", "json"],
     ):
         through_neo4j = ok(*args, env=env)
         embedded = ok(*args, "--db", shipped_db, env={"NEO4J_URI": ""})
