@@ -25,6 +25,7 @@ from typing import Iterable
 
 from graph.lineage import counting_deals
 from graph.model import Relationship
+from graph.queries import _customer_pair  # the one definition of who pays whom as a customer
 
 __all__ = ["FUNDING_KINDS", "funded_sales", "loop_economics"]
 
@@ -45,17 +46,6 @@ def loop_economics(cycle: dict) -> list[dict]:
     return rows
 
 
-def _sale(r: Relationship) -> tuple[str, str] | None:
-    """(vendor, customer) when the deal has the customer paying the vendor."""
-    if r.source == r.target:
-        return None
-    if r.kind == "supplies":
-        return r.source, r.target
-    if r.kind in ("customer_of", "leases_from"):
-        return r.target, r.source
-    return None
-
-
 def funded_sales(relationships: Iterable[Relationship], names: dict[str, str] | None = None,
                  vendor: str | None = None) -> list[dict]:
     """One row per vendor that funds at least one of its customers: its known sales, the
@@ -70,7 +60,7 @@ def funded_sales(relationships: Iterable[Relationship], names: dict[str, str] | 
     sales: dict[str, dict[str, list[float | None]]] = {}
     funding: dict[tuple[str, str], list[float | None]] = {}
     for r in relationships:
-        pair = _sale(r)
+        pair = _customer_pair(r)
         if pair is not None:
             sales.setdefault(pair[0], {}).setdefault(pair[1], []).append(r.amount_usd)
         elif r.kind in FUNDING_KINDS and r.source != r.target:
