@@ -230,7 +230,7 @@ def cycles(max_length, through, min_amount, limit, ordered, window, economics, s
         found = found[:limit]
     if economics:
         found = [{**c, "economics": loop_economics(c)} for c in found]
-    names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
+    names = store.entity_names({n for c in found for n in c["nodes"]}) if fmt == "table" else None
     click.echo(report.format_cycles(found, fmt, names))
 
 

@@ -26,11 +26,11 @@ distance table keeps it from wandering away from ``s``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Hashable, Iterator
+from typing import Callable, Hashable, Iterable, Iterator
 
 from graph.errors import QueryError
 
-__all__ = ["Cycle", "Hop", "find_cycles", "simple_cycles_bounded"]
+__all__ = ["Cycle", "Hop", "find_cycles", "find_money_loops", "simple_cycles_bounded"]
 
 
 # --------------------------------------------------------------------------- enumeration
@@ -204,8 +204,50 @@ def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -
 def _simple_cycles(G, k: int, through) -> Iterator[list]:
     order = _index_nodes(G)
     succ, pred, loops = _compact(G, order)
+    return _enumerate(order, succ, pred, loops, k, through)
+
+
+def _compact_pairs(pairs) -> tuple[list, list[list[int]], list[list[int]], list[int]]:
+    """:func:`_index_nodes` and :func:`_compact` for a graph given only as ``(u, v)`` pairs
+    (parallel pairs allowed): the nodes are those the pairs name."""
+    adj: dict = {}
+    for u, v in pairs:
+        nbrs = adj.get(u)
+        if nbrs is None:
+            adj[u] = nbrs = set()
+        nbrs.add(v)
+    nodes = dict.fromkeys(adj)
+    for nbrs in adj.values():
+        nodes.update(dict.fromkeys(nbrs))
+    order = list(nodes)
+    try:
+        order.sort()
+    except TypeError:
+        pass
+    index = {v: i for i, v in enumerate(order)}
+    n = len(order)
+    succ: list[list[int]] = [[] for _ in range(n)]
+    pred: list[list[int]] = [[] for _ in range(n)]
+    loops: list[int] = []
+    for u, nbrs in adj.items():
+        iu = index[u]
+        out = succ[iu]
+        for v in nbrs:
+            iv = index[v]
+            if iv == iu:
+                loops.append(iu)
+            else:
+                out.append(iv)
+                pred[iv].append(iu)
+    return order, succ, pred, loops
+
+
+def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list]:
     if through is not None:
-        x = order.index(through)
+        try:
+            x = order.index(through)
+        except ValueError:  # a node on no edge is on no cycle
+            return
         if x in loops:
             yield [through]
         if k < 2:
@@ -291,25 +333,29 @@ class Cycle:
 
 
 def _hop(G, u, v) -> Hop:
-    deals = []
+    edges = G[u][v].items() if G.is_multigraph() else [(None, G[u][v])]
+    return _hop_of(u, v, (attrs if "id" in attrs else dict(attrs, id=key) for key, attrs in edges))
+
+
+def _hop_of(u, v, deals_fields: Iterable[dict]) -> Hop:
+    """The hop ``u -> v`` made of these deals (dicts of deal fields, ``id`` required)."""
+    deals = [
+        {
+            "id": attrs["id"],
+            "kind": attrs.get("kind"),
+            "amount_usd": None if attrs.get("amount_usd") is None else float(attrs["amount_usd"]),
+            "date": attrs.get("date"),
+            "evidence_url": attrs.get("evidence_url"),
+        }
+        for attrs in deals_fields
+    ]
+    deals.sort(key=lambda r: str(r["id"]))
     total = 0.0
     known = False
-    for key, attrs in G[u][v].items() if G.is_multigraph() else [(None, G[u][v])]:
-        amount = attrs.get("amount_usd")
-        if amount is not None:
-            amount = float(amount)
-            total += amount
+    for deal in deals:  # added in deal-id order, as the Cypher adds them
+        if deal["amount_usd"] is not None:
+            total += deal["amount_usd"]
             known = True
-        deals.append(
-            {
-                "id": attrs.get("id", key),
-                "kind": attrs.get("kind"),
-                "amount_usd": amount,
-                "date": attrs.get("date"),
-                "evidence_url": attrs.get("evidence_url"),
-            }
-        )
-    deals.sort(key=lambda r: str(r["id"]))
     return Hop(source=u, target=v, amount_usd=total if known else None, relationships=deals)
 
 
@@ -366,9 +412,7 @@ def find_cycles(
     k = _check_max_length(max_length)
     if through is not None:
         _check_node(G, through)
-    if min_amount is not None:
-        if isinstance(min_amount, bool) or not isinstance(min_amount, (int, float)) or not min_amount >= 0:
-            raise QueryError(f"min_amount must be a number of at least 0, got {min_amount!r}")
+    _check_min_amount(min_amount)
     search = G
     if min_amount is not None:
         # Hops below the threshold (or with no known amount) can be on no kept loop, so
@@ -381,12 +425,80 @@ def find_cycles(
             amount = _hop_amount(G, u, v)
             if amount is not None and amount >= min_amount:
                 search.add_edge(u, v)
-    cycles = []
-    for nodes in _simple_cycles(search, k, through):
-        n = len(nodes)
-        hops = [_hop(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
-        amounts = [h.amount_usd for h in hops]
-        least = None if None in amounts else min(amounts)
-        cycles.append(Cycle(nodes=list(nodes), hops=hops, min_amount_usd=least))
+    cycles = [
+        _cycle(nodes, lambda u, v: _hop(G, u, v)) for nodes in _simple_cycles(search, k, through)
+    ]
+    cycles.sort(key=_rank_key)
+    return cycles
+
+
+def _check_min_amount(min_amount) -> None:
+    if min_amount is not None:
+        if isinstance(min_amount, bool) or not isinstance(min_amount, (int, float)) or not min_amount >= 0:
+            raise QueryError(f"min_amount must be a number of at least 0, got {min_amount!r}")
+
+
+def _cycle(nodes: list, hop: Callable[[str, str], Hop]) -> Cycle:
+    n = len(nodes)
+    hops = [hop(nodes[i], nodes[(i + 1) % n]) for i in range(n)]
+    amounts = [h.amount_usd for h in hops]
+    least = None if None in amounts else min(amounts)
+    return Cycle(nodes=list(nodes), hops=hops, min_amount_usd=least)
+
+
+#: Relative slack when hop totals are compared with ``min_amount`` before enumerating: totals
+#: added in another order may differ in the last bits, so the search keeps hops a hair below
+#: the threshold and the loops are checked again on the exact hop amounts.
+_SLACK = 1e-9
+
+
+def find_money_loops(
+    flows: Iterable[tuple[str, str, float | None]],
+    deals_on: Callable[[set[tuple[str, str]]], dict[tuple[str, str], list[dict]]],
+    max_length: int = 6,
+    through: str | None = None,
+    min_amount: float | None = None,
+) -> list[Cycle]:
+    """:func:`find_cycles` without a graph of every deal: the same loops, hops and ranking.
+
+    ``flows`` gives ``(payer, payee, amount_usd)`` for every money-moving deal that counts
+    (only the ids and amounts: the search needs nothing else); ``deals_on(pairs)`` is then
+    asked once for the fields of the deals on the ``(payer, payee)`` hops of the loops
+    found, as ``{pair: [deal fields, ...]}``. An entity on no money-moving deal is on no
+    loop, so an unknown ``through`` gives no loops here (callers resolve it first).
+
+    >>> flows = [("coreweave", "nvidia", 7e8), ("nvidia", "coreweave", 1e8)]
+    >>> deals = {("coreweave", "nvidia"): [{"id": "r2", "kind": "customer_of", "amount_usd": 7e8}],
+    ...          ("nvidia", "coreweave"): [{"id": "r1", "kind": "invests_in", "amount_usd": 1e8}]}
+    >>> [c] = find_money_loops(flows, lambda pairs: {p: deals[p] for p in pairs})
+    >>> c.nodes, c.min_amount_usd
+    (['coreweave', 'nvidia'], 100000000.0)
+    """
+    k = _check_max_length(max_length)
+    _check_min_amount(min_amount)
+    if min_amount is None:
+        pairs = ((u, v) for u, v, _ in flows)
+    else:
+        totals: dict[tuple[str, str], float] = {}
+        for u, v, amount in flows:
+            if amount is not None:
+                totals[u, v] = totals.get((u, v), 0.0) + amount
+        floor = min_amount - abs(min_amount) * _SLACK
+        pairs = (pair for pair, total in totals.items() if total >= floor)
+    order, succ, pred, loops = _compact_pairs(pairs)
+    found = list(_enumerate(order, succ, pred, loops, k, through))
+    wanted = {(nodes[i], nodes[(i + 1) % len(nodes)]) for nodes in found for i in range(len(nodes))}
+    deals = deals_on(wanted) if wanted else {}
+    hops: dict[tuple[str, str], Hop] = {}
+
+    def hop(u: str, v: str) -> Hop:
+        h = hops.get((u, v))
+        if h is None:
+            h = hops[u, v] = _hop_of(u, v, deals.get((u, v), ()))
+        return h
+
+    cycles = [_cycle(nodes, hop) for nodes in found]
+    if min_amount is not None:
+        cycles = [c for c in cycles if c.min_amount_usd is not None and c.min_amount_usd >= min_amount]
     cycles.sort(key=_rank_key)
     return cycles

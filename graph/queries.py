@@ -18,8 +18,8 @@ import networkx as nx
 
 from cypher import bind, get_query, load_queries
 from graph import concentration as customer_concentration
-from graph.cycles import find_cycles
 from graph.amounts import AmountError, parse_usd
+from graph.cycles import find_money_loops
 from graph.errors import QueryError
 from graph.store import Store
 
@@ -180,7 +180,13 @@ def _shape(name: str, row: dict) -> dict:
 
 
 def _circular_financing(store: Store, maxLength: int, entity: str | None, minAmount: float | None) -> list[dict]:
-    return [c.to_dict() for c in find_cycles(store.money_flow_graph(), maxLength, entity, minAmount)]
+    # The search reads only payer, payee and amount of each deal; the other fields are
+    # read for the deals on the loops found (see graph.cycles.find_money_loops).
+    def deals_on(pairs):
+        return {pair: [r.to_dict() for r in deals] for pair, deals in store.money_flow_deals(pairs).items()}
+
+    loops = find_money_loops(store.money_flows(), deals_on, maxLength, entity, minAmount)
+    return [c.to_dict() for c in loops]
 
 
 def _circular_financing_graph(

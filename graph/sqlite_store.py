@@ -28,10 +28,10 @@ import os
 import sqlite3
 import urllib.parse
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from graph.errors import StoreError
-from graph.model import Entity, Figure, Relationship
+from graph.model import Entity, Figure, Relationship, schema
 from graph.store import Progress, Store
 
 #: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
@@ -455,6 +455,76 @@ class SQLiteStore(Store):
             found.update((i, (s, k, t)) for i, s, k, t in rows)
         return found
 
+    @_reported
+    def entity_names(self, ids: Iterable[str]) -> dict[str, str]:
+        if self._version is None:
+            return {}
+        rows = self._conn.execute(
+            "SELECT id, name FROM entities WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        return dict(rows.fetchall())
+
+    def money_flows(self) -> Iterator[tuple[str, str, float | None]]:
+        # One scan reading three columns, turned payer -> payee by the model's table; the
+        # superseded ids (few) are collected once rather than looked up per deal. Rows are
+        # streamed (a million deals would be ~100 MiB as a list), so errors are reported here.
+        if self._version is None:
+            return
+        forward, reverse = _flow_kinds()
+        marks = _marks(reverse)
+        try:
+            yield from self._conn.execute(
+                f"""SELECT CASE WHEN kind IN ({marks}) THEN target ELSE source END,
+                           CASE WHEN kind IN ({marks}) THEN source ELSE target END,
+                           amount_usd
+                    FROM relationships
+                    WHERE kind IN ({_marks(forward + reverse)}) AND {self._counts_sql()}""",
+                (*reverse, *reverse, *forward, *reverse),
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    @_reported
+    def money_flow_deals(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Relationship]]:
+        found: dict[tuple[str, str], list[Relationship]] = {}
+        if self._version is None:
+            return found
+        # The pairs go in as one JSON parameter and are joined on the source index, so only
+        # the deals on those hops are read.
+        pairs = json.dumps(sorted(set(pairs)))
+        forward, reverse = _flow_kinds()
+        columns = ", ".join(
+            f"r.{c}" if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
+            for c in _RELATIONSHIP_FIELDS
+        )
+        rows = self._conn.execute(
+            f"""WITH hop(payer, payee) AS (
+                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
+                SELECT hop.payer, hop.payee, {columns} FROM hop JOIN relationships AS r
+                  ON r.source = hop.payer AND r.target = hop.payee AND r.kind IN ({_marks(forward)})
+                  WHERE {self._counts_sql("r")}
+                UNION ALL
+                SELECT hop.payer, hop.payee, {columns} FROM hop JOIN relationships AS r
+                  ON r.source = hop.payee AND r.target = hop.payer AND r.kind IN ({_marks(reverse)})
+                  WHERE {self._counts_sql("r")}""",
+            (pairs, *forward, *reverse),
+        )
+        for payer, payee, *fields in rows:
+            found.setdefault((payer, payee), []).append(Relationship(*fields))
+        for deals in found.values():
+            deals.sort(key=lambda r: r.id)
+        return found
+
+    def _counts_sql(self, table: str = "relationships") -> str:
+        """SQL true for the deals that count (graph/lineage.py: no deal supersedes them); a
+        version-1 store has no lineage, so every deal counts."""
+        if self._version == 1:
+            return "1"
+        return (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
+                "WHERE supersedes IS NOT NULL)")
+        return found
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
@@ -464,6 +534,16 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     return conn.execute(
         "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", (name,)
     ).fetchone() is not None
+
+
+def _flow_kinds() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The relationship kinds whose money moves source -> target, and target -> source."""
+    return tuple(schema().kinds_flowing("forward")), tuple(schema().kinds_flowing("reverse"))
+
+
+def _marks(values) -> str:
+    """``?, ?, ...``: one parameter per value (kinds are parameters, never SQL text)."""
+    return ", ".join("?" * len(values)) or "NULL"
 
 
 def _run_script(conn: sqlite3.Connection, script: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from graph.errors import DealgraphError
 from graph.model import Entity, Figure, Relationship, deal_graph, money_flow_graph
@@ -71,6 +71,40 @@ class Store(ABC):
     def deal_lineage(self) -> dict[str, tuple[str | None, str | None]]:
         """``{deal id: (supersedes, expands)}`` for every stored deal: what a load may name."""
         return {r.id: (r.supersedes, r.expands) for r in self.relationships()}
+
+    def money_flows(self) -> Iterable[tuple[str, str, float | None]]:
+        """``(payer, payee, amount_usd)`` for every money-moving deal that counts (not
+        superseded, see :mod:`graph.lineage`): all a loop search needs, without the
+        deals' other fields. Engines override this with a lean read."""
+        from graph.lineage import superseded_by
+
+        relationships = self.relationships()
+        superseded = superseded_by(relationships)
+        for r in relationships:
+            flow = r.money_flow
+            if flow is not None and r.id not in superseded:
+                yield flow[0], flow[1], r.amount_usd
+
+    def money_flow_deals(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Relationship]]:
+        """The deals that count moving money along each ``(payer, payee)`` of ``pairs``,
+        in deal-id order; a pair with none is left out. Engines override this with a
+        read of just those deals."""
+        from graph.lineage import superseded_by
+
+        wanted = set(pairs)
+        relationships = self.relationships()
+        superseded = superseded_by(relationships)
+        found: dict[tuple[str, str], list[Relationship]] = {}
+        for r in relationships:  # in id order
+            flow = r.money_flow
+            if flow in wanted and r.id not in superseded:
+                found.setdefault(flow, []).append(r)
+        return found
+
+    def entity_names(self, ids: Iterable[str]) -> dict[str, str]:
+        """``{id: name}`` for the entities of ``ids`` that exist (to label a few rows)."""
+        wanted = set(ids)
+        return {e.id: e.name for e in self.entities() if e.id in wanted}
 
     def money_flow_graph(self) -> nx.MultiDiGraph:
         """The money-flow view (payer -> payee), see :func:`graph.model.money_flow_graph`."""
