@@ -30,7 +30,7 @@ from typing import Callable, Hashable, Iterable, Iterator
 
 from graph.errors import QueryError
 
-__all__ = ["Cycle", "Hop", "find_cycles", "find_money_loops", "simple_cycles_bounded"]
+__all__ = ["Cycle", "Hop", "find_cycles", "find_money_loops", "simple_cycles_bounded", "simple_cycles_of_pairs"]
 
 
 # --------------------------------------------------------------------------- enumeration
@@ -53,8 +53,12 @@ def _compact(G, order: list) -> tuple[list[list[int]], list[list[int]], list[int
     succ: list[list[int]] = [[] for _ in range(n)]
     pred: list[list[int]] = [[] for _ in range(n)]
     loops: list[int] = []
-    # G.adj gives each neighbour once, however many parallel edges join the pair.
-    for u, nbrs in G.adj.items():
+    # G.adj gives each neighbour once, however many parallel edges join the pair; its
+    # plain-dict form (networkx keeps it in G._adj) is several times quicker to walk.
+    adj = getattr(G, "_adj", None)
+    if not isinstance(adj, dict):
+        adj = G.adj
+    for u, nbrs in adj.items():
         iu = index[u]
         out = succ[iu]
         for v in nbrs:
@@ -126,51 +130,57 @@ def _prune_to_components(succ, pred) -> None:
             pred[v] = [u for u in pred[v] if comp[u] == c]
 
 
-def _cycles_from(s: int, lo: int, succ, pred, k: int, h: int, out: list) -> None:
+def _cycles_from(s: int, lo: int, succ, succ_sets, pred, k: int, h: int, out: list) -> None:
     """Append to ``out`` every simple cycle of 2..k nodes through ``s`` whose other nodes
     are all greater than ``lo``, as index lists starting at ``s``.
 
     ``h`` bounds the reverse BFS: nodes within ``h`` steps of ``s`` get their exact
     distance back to ``s``; any other node is known to be more than ``h`` steps away
     (or unable to reach ``s`` at all, when the BFS ran out of nodes before depth ``h``).
+    ``succ_sets`` are the successor lists as sets: deep in the search, where only nodes
+    close to ``s`` may follow, the next nodes are one set intersection (in C) instead of
+    a test per successor.
     """
-    dist = {s: 0}
+    seen = {s}
     frontier = [s]
-    depth = 0
-    while frontier and depth < h:
-        depth += 1
+    layers: list[list[int]] = []  # layers[j - 1]: the nodes exactly j steps back from s
+    while frontier and len(layers) < h:
         nxt = []
         for v in frontier:
             for u in pred[v]:
-                if u > lo and u not in dist:
-                    dist[u] = depth
+                if u > lo and u not in seen:
+                    seen.add(u)
                     nxt.append(u)
         frontier = nxt
-    if len(dist) == 1:
+        if nxt:
+            layers.append(nxt)
+    if not layers:
         return
-    # A node the BFS did not reach may still be extended onto a path of d nodes only if
-    # its true distance (> h) could fit: d + dist <= k. When the BFS was exhausted, every
-    # unreached node is unable to get back to s and no unknown node is ever allowed.
-    free = k - h if frontier else 0
-    get = dist.get
+    # within[j]: the nodes that may stand where j more steps must lead back to s, i.e.
+    # those at most j steps from s. Beyond the BFS depth that is every node (their true
+    # distance is unknown but may fit: None) -- unless the BFS ran out of nodes, in which
+    # case every node that can reach s at all has been seen.
+    within: list = [None] * (k + 1)
+    reached: set[int] = set()
+    for j, layer in enumerate(layers, 1):
+        reached.update(layer)
+        within[j] = frozenset(reached)
+    for j in range(len(layers) + 1, k + 1):
+        within[j] = None if frontier else within[len(layers)]
+    back = within[1]
     path = [s]
-    stack = [iter(succ[s])]
+    stack = [iter(succ[s] if within[k - 1] is None else succ_sets[s] & within[k - 1])]
     while stack:
         d = len(path)
         for w in stack[-1]:
             if w <= lo or w in path:
                 continue
-            dw = get(w)
-            if dw is None:
-                if d >= free:
-                    continue
-            elif dw > k - d:
-                continue
-            elif dw == 1:
+            if w in back:
                 out.append(path + [w])
             if d + 1 < k:
+                allowed = within[k - d - 1]
                 path.append(w)
-                stack.append(iter(succ[w]))
+                stack.append(iter(succ[w] if allowed is None else succ_sets[w] & allowed))
                 break
         else:
             stack.pop()
@@ -242,6 +252,30 @@ def _compact_pairs(pairs) -> tuple[list, list[list[int]], list[list[int]], list[
     return order, succ, pred, loops
 
 
+class _LazySets(dict):
+    """``succ`` as sets, made when first used: a search from one node touches few nodes."""
+
+    def __init__(self, succ):
+        super().__init__()
+        self.succ = succ
+
+    def __missing__(self, v):
+        made = self[v] = set(self.succ[v])
+        return made
+
+
+def simple_cycles_of_pairs(pairs: Iterable[tuple], max_length: int, through: Hashable | None = None) -> Iterator[list]:
+    """:func:`simple_cycles_bounded` for a graph given as ``(u, v)`` edge pairs (parallel
+    pairs allowed), with no graph object to build: the search behind ``dealgraph cycles``.
+
+    >>> sorted(simple_cycles_of_pairs([("b", "a"), ("a", "b"), ("a", "b"), ("c", "c")], 2))
+    [['a', 'b'], ['c']]
+    """
+    k = _check_max_length(max_length)
+    order, succ, pred, loops = _compact_pairs(pairs)
+    return _enumerate(order, succ, pred, loops, k, through)
+
+
 def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list]:
     if through is not None:
         try:
@@ -255,7 +289,7 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
         # One search from the given node: no component pruning, which would cost a pass
         # over the whole graph; the distance table already keeps the search local.
         found: list[list[int]] = []
-        _cycles_from(x, -1, succ, pred, k, k // 2, found)
+        _cycles_from(x, -1, succ, _LazySets(succ), pred, k, k // 2, found)
         for c in found:
             i = c.index(min(c))
             yield [order[j] for j in c[i:] + c[:i]]
@@ -266,11 +300,13 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
         return
     _prune_to_components(succ, pred)
     h = k // 2
+    succ_sets = [set(o) for o in succ]
     found = []
     for s in range(len(order)):
-        if not pred[s]:
+        # s starts a cycle only if it has a successor and a predecessor above it
+        if not pred[s] or not succ[s] or max(pred[s]) < s or max(succ[s]) < s:
             continue
-        _cycles_from(s, s, succ, pred, k, h, found)
+        _cycles_from(s, s, succ, succ_sets, pred, k, h, found)
         if found:
             for c in found:
                 yield [order[j] for j in c]
@@ -485,8 +521,7 @@ def find_money_loops(
                 totals[u, v] = totals.get((u, v), 0.0) + amount
         floor = min_amount - abs(min_amount) * _SLACK
         pairs = (pair for pair, total in totals.items() if total >= floor)
-    order, succ, pred, loops = _compact_pairs(pairs)
-    found = list(_enumerate(order, succ, pred, loops, k, through))
+    found = list(simple_cycles_of_pairs(pairs, k, through))
     wanted = {(nodes[i], nodes[(i + 1) % len(nodes)]) for nodes in found for i in range(len(nodes))}
     deals = deals_on(wanted) if wanted else {}
     hops: dict[tuple[str, str], Hop] = {}
