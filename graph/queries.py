@@ -183,7 +183,11 @@ def _circular_financing(store: Store, maxLength: int, entity: str | None, minAmo
     # The search reads only payer, payee and amount of each deal; the other fields are
     # read for the deals on the loops found (see graph.cycles.find_money_loops).
     def deals_on(pairs):
-        return {pair: [r.to_dict() for r in deals] for pair, deals in store.money_flow_deals(pairs).items()}
+        # Only the fields a hop shows (dataclasses.asdict would cost more than the search).
+        return {
+            pair: [{key: getattr(r, key) for key in DEAL_KEYS} for r in deals]
+            for pair, deals in store.money_flow_deals(pairs).items()
+        }
 
     loops = find_money_loops(store.money_flows(), deals_on, maxLength, entity, minAmount)
     return [c.to_dict() for c in loops]

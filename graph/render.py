@@ -54,7 +54,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 from pyvis.network import Network
 
-from graph.cycles import find_cycles
+from graph.cycles import find_cycles, find_money_loops
 from graph.errors import DealgraphError, ModelError, RenderError
 from graph.model import Entity, Relationship, money_flow_graph, schema
 from graph.store import Store
@@ -136,18 +136,20 @@ def render_view(
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise RenderError(f"max_length must be a whole number of at least 1, got {max_length!r}")
 
-    entities = store.entities()
-    deals = [r for r in store.relationships() if kinds is None or r.kind in kinds]
+    if view == "overview":
+        _refuse_from_counts(store, kinds, min_amount)
     focus_id = None
     cycles: list = []
     cycles_total = 0
     stress = None
 
     if view == "cycles":
-        entity_ids, deals, cycles, cycles_total = _cycles_view(
-            entities, deals, max_length, min_amount
-        )
+        # Only the loops' entities and deals are read, whatever the size of the store.
+        entity_ids, deals, cycles, cycles_total = _cycles_view(store, kinds, max_length, min_amount)
+        entities = store.entities_of(entity_ids)
     else:
+        entities = store.entities()
+        deals = [r for r in store.relationships() if kinds is None or r.kind in kinds]
         deals = _at_least(deals, min_amount)
         if view == "focus":
             if not focus:
@@ -241,17 +243,27 @@ def _neighbourhood(start: str, deals: Iterable[Relationship], depth: int) -> set
     return seen
 
 
-def _cycles_view(entities, deals, max_length, min_amount):
+#: The deal fields a loop's hop shows (graph.cycles.Hop).
+_HOP_FIELDS = ("id", "kind", "amount_usd", "date", "evidence_url")
+
+
+def _cycles_view(store: Store, kinds, max_length, min_amount):
+    fetched: list[Relationship] = []
+
+    def deals_on(pairs):
+        found = store.money_flow_deals(pairs, kinds)
+        fetched.extend(r for deals in found.values() for r in deals)
+        return {pair: [{key: getattr(r, key) for key in _HOP_FIELDS} for r in deals] for pair, deals in found.items()}
+
     try:
-        ranked = find_cycles(
-            money_flow_graph(entities, deals), max_length=max_length, min_amount=min_amount
-        )
+        ranked = find_money_loops(store.money_flows(kinds), deals_on, max_length, min_amount=min_amount)
     except DealgraphError as exc:
         raise RenderError(f"cannot find loops: {exc}") from None
     listed = ranked[:MAX_PANEL_CYCLES]
     entity_ids = {n for c in listed for n in c.nodes}
     deal_ids = {rel["id"] for c in listed for h in c.hops for rel in h.relationships}
-    return entity_ids, [r for r in deals if r.id in deal_ids], listed, len(ranked)
+    deals = sorted((r for r in fetched if r.id in deal_ids), key=lambda r: r.id)
+    return entity_ids, deals, listed, len(ranked)
 
 
 def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, shock: float) -> dict:
@@ -265,10 +277,21 @@ def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, s
         raise RenderError(f"cannot run the stress test: {exc}") from None
 
 
-def _check_size(nodes: int, edges: int) -> None:
+def _refuse_from_counts(store: Store, kinds, min_amount) -> None:
+    """Refuse a view too big to draw from the store's counts, before reading any deal."""
+    deals = store.count_deals(kinds, min_amount)
+    entities = store.count_entities() if kinds is None and min_amount is None else None
+    if deals > MAX_EDGES or (entities or 0) > MAX_NODES:
+        # Without filters every entity is shown; with them, at most the deals' ends are.
+        _check_size(entities if entities is not None else min(2 * deals, store.count_entities()), deals,
+                    exact=entities is not None)
+
+
+def _check_size(nodes: int, edges: int, exact: bool = True) -> None:
     if nodes > MAX_NODES or edges > MAX_EDGES:
+        entities = f"{nodes} entities" if exact else f"up to {nodes} entities"
         raise RenderError(
-            f"the view has {nodes} entities and {edges} deals, more than a browser can show "
+            f"the view has {entities} and {edges} deals, more than a browser can show "
             f"(limits: {MAX_NODES} entities, {MAX_EDGES} deals); narrow it with "
             "--view focus --focus ENTITY [--depth N], --min-amount USD or --kind KIND"
         )

@@ -28,7 +28,7 @@ import os
 import sqlite3
 import urllib.parse
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Collection, Iterable, Iterator, Sequence
 
 from graph.errors import StoreError
 from graph.model import Entity, Figure, Relationship, schema
@@ -465,13 +465,55 @@ class SQLiteStore(Store):
         )
         return dict(rows.fetchall())
 
-    def money_flows(self) -> Iterator[tuple[str, str, float | None]]:
+    @_reported
+    def count_entities(self) -> int:
+        if self._version is None:
+            return 0
+        return self._conn.execute("SELECT COUNT(*) FROM entities").fetchone()[0]
+
+    @_reported
+    def count_deals(self, kinds: Collection[str] | None = None, min_amount: float | None = None) -> int:
+        if self._version is None:
+            return 0
+        where, params = ["1"], []
+        if kinds is not None:
+            where.append(f"kind IN ({_marks(kinds)})")
+            params.extend(kinds)
+        if min_amount is not None:
+            where.append("amount_usd >= ?")
+            params.append(min_amount)
+        sql = f"SELECT COUNT(*) FROM relationships WHERE {' AND '.join(where)}"
+        return self._conn.execute(sql, params).fetchone()[0]
+
+    @_reported
+    def entities_of(self, ids: Iterable[str]) -> list[Entity]:
+        if self._version is None:
+            return []
+        rows = self._conn.execute(
+            "SELECT id, name, kind, ticker, country, aliases FROM entities"
+            " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
+            (json.dumps(sorted(set(ids))),),
+        )
+        return [
+            Entity(id=i, name=n, kind=k, ticker=t, country=c, aliases=tuple(json.loads(a)))
+            for i, n, k, t, c, a in rows
+        ]
+
+    @_reported
+    def as_of(self) -> str | None:
+        if self._version is None:
+            return None
+        return self._conn.execute(
+            "SELECT MAX(date) FROM relationships WHERE date IS NOT NULL AND date != ''"
+        ).fetchone()[0]
+
+    def money_flows(self, kinds: Collection[str] | None = None) -> Iterator[tuple[str, str, float | None]]:
         # One scan reading three columns, turned payer -> payee by the model's table; the
         # superseded ids (few) are collected once rather than looked up per deal. Rows are
         # streamed (a million deals would be ~100 MiB as a list), so errors are reported here.
         if self._version is None:
             return
-        forward, reverse = _flow_kinds()
+        forward, reverse = _flow_kinds(kinds)
         marks = _marks(reverse)
         try:
             yield from self._conn.execute(
@@ -486,14 +528,16 @@ class SQLiteStore(Store):
             raise self._error(exc) from None
 
     @_reported
-    def money_flow_deals(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Relationship]]:
+    def money_flow_deals(
+        self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
+    ) -> dict[tuple[str, str], list[Relationship]]:
         found: dict[tuple[str, str], list[Relationship]] = {}
         if self._version is None:
             return found
         # The pairs go in as one JSON parameter and are joined on the source index, so only
         # the deals on those hops are read.
         pairs = json.dumps(sorted(set(pairs)))
-        forward, reverse = _flow_kinds()
+        forward, reverse = _flow_kinds(kinds)
         columns = ", ".join(
             f"r.{c}" if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
             for c in _RELATIONSHIP_FIELDS
@@ -536,9 +580,13 @@ def _has_table(conn: sqlite3.Connection, name: str) -> bool:
     ).fetchone() is not None
 
 
-def _flow_kinds() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The relationship kinds whose money moves source -> target, and target -> source."""
-    return tuple(schema().kinds_flowing("forward")), tuple(schema().kinds_flowing("reverse"))
+def _flow_kinds(kinds: Collection[str] | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The relationship kinds (of ``kinds`` if given) whose money moves source -> target,
+    and those whose money moves target -> source."""
+    return tuple(
+        tuple(k for k in schema().kinds_flowing(flow) if kinds is None or k in kinds)
+        for flow in ("forward", "reverse")
+    )
 
 
 def _marks(values) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Callable, Collection, Iterable, Sequence
 
 from graph.errors import DealgraphError
 from graph.model import Entity, Figure, Relationship, deal_graph, money_flow_graph
@@ -72,23 +72,25 @@ class Store(ABC):
         """``{deal id: (supersedes, expands)}`` for every stored deal: what a load may name."""
         return {r.id: (r.supersedes, r.expands) for r in self.relationships()}
 
-    def money_flows(self) -> Iterable[tuple[str, str, float | None]]:
+    def money_flows(self, kinds: Collection[str] | None = None) -> Iterable[tuple[str, str, float | None]]:
         """``(payer, payee, amount_usd)`` for every money-moving deal that counts (not
-        superseded, see :mod:`graph.lineage`): all a loop search needs, without the
-        deals' other fields. Engines override this with a lean read."""
+        superseded, see :mod:`graph.lineage`), of ``kinds`` if given: all a loop search
+        needs, without the deals' other fields. Engines override this with a lean read."""
         from graph.lineage import superseded_by
 
         relationships = self.relationships()
         superseded = superseded_by(relationships)
         for r in relationships:
             flow = r.money_flow
-            if flow is not None and r.id not in superseded:
+            if flow is not None and r.id not in superseded and (kinds is None or r.kind in kinds):
                 yield flow[0], flow[1], r.amount_usd
 
-    def money_flow_deals(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], list[Relationship]]:
-        """The deals that count moving money along each ``(payer, payee)`` of ``pairs``,
-        in deal-id order; a pair with none is left out. Engines override this with a
-        read of just those deals."""
+    def money_flow_deals(
+        self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
+    ) -> dict[tuple[str, str], list[Relationship]]:
+        """The deals that count moving money along each ``(payer, payee)`` of ``pairs``
+        (of ``kinds`` if given), in deal-id order; a pair with none is left out. Engines
+        override this with a read of just those deals."""
         from graph.lineage import superseded_by
 
         wanted = set(pairs)
@@ -97,9 +99,27 @@ class Store(ABC):
         found: dict[tuple[str, str], list[Relationship]] = {}
         for r in relationships:  # in id order
             flow = r.money_flow
-            if flow in wanted and r.id not in superseded:
+            if flow in wanted and r.id not in superseded and (kinds is None or r.kind in kinds):
                 found.setdefault(flow, []).append(r)
         return found
+
+    def count_entities(self) -> int:
+        """How many entities there are (engines answer without reading them)."""
+        return len(self.entities())
+
+    def count_deals(self, kinds: Collection[str] | None = None, min_amount: float | None = None) -> int:
+        """How many deals there are, of ``kinds`` and of at least ``min_amount`` USD if given
+        (superseded deals included: they are still deals on record)."""
+        return sum(
+            1 for r in self.relationships()
+            if (kinds is None or r.kind in kinds)
+            and (min_amount is None or (r.amount_usd is not None and r.amount_usd >= min_amount))
+        )
+
+    def entities_of(self, ids: Iterable[str]) -> list[Entity]:
+        """The entities of ``ids`` that exist, ordered by id."""
+        wanted = set(ids)
+        return [e for e in self.entities() if e.id in wanted]
 
     def entity_names(self, ids: Iterable[str]) -> dict[str, str]:
         """``{id: name}`` for the entities of ``ids`` that exist (to label a few rows)."""

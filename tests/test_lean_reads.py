@@ -1,6 +1,7 @@
-"""The lean reads behind `dealgraph cycles`: each engine's answer equals the generic one.
+"""The lean reads behind `dealgraph cycles` and `render`: each engine's answer equals the generic one.
 
-``money_flows`` / ``money_flow_deals`` / ``entity_names`` have a generic implementation in
+``money_flows`` / ``money_flow_deals`` / ``entity_names`` / ``entities_of`` / ``count_deals``
+/ ``count_entities`` / ``as_of`` have a generic implementation in
 :class:`graph.store.Store` (from ``relationships()``, which Neo4j and period views use) and
 an SQL one in the embedded store; both must give the same answers, superseded deals
 excluded, and the loops built on them must equal those of the full money-flow graph.
@@ -46,7 +47,13 @@ def _answers(store: Store, reads) -> tuple:
     some = set(random.Random(len(pairs)).sample(sorted(pairs), min(6, len(pairs)))) | {("nobody", "x")}
     deals = reads.money_flow_deals(store, some)
     ids = [e.id for e in store.entities()][::2] + ["nobody"]
-    return flows, deals, reads.entity_names(store, ids)
+    kinds = {"invests_in", "supplies", "partner_of"}
+    return (
+        flows, deals, reads.entity_names(store, ids), reads.entities_of(store, ids),
+        sorted(reads.money_flows(store, kinds), key=repr), reads.money_flow_deals(store, some, kinds),
+        reads.count_entities(store), reads.count_deals(store), reads.count_deals(store, kinds, 0.2),
+        reads.count_deals(store, None, 0.0), reads.as_of(store),
+    )
 
 
 @pytest.mark.parametrize("seed", range(12))

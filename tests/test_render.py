@@ -12,6 +12,7 @@ from graph.errors import RenderError
 from graph.model import Entity, Relationship, deal_graph, money_flow_graph
 from graph.render import embed_json, evidence_href, render_view
 from graph.sqlite_store import SQLiteStore
+from graph.store import Store
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",
@@ -248,3 +249,50 @@ def test_nothing_is_written_to_the_working_directory(store, tmp_path, monkeypatc
     monkeypatch.chdir(cwd)
     render_view(store, "overview", tmp_path / "o.html")
     assert list(cwd.iterdir()) == []  # no pyvis lib/ folder copied
+
+
+class CountingOnlyStore(SQLiteStore):
+    """A store that fails if a view reads every entity or deal."""
+
+    def entities(self):
+        raise AssertionError("read every entity")
+
+    def relationships(self):
+        raise AssertionError("read every deal")
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"kinds": ["invests_in", "supplies"]}, {"min_amount": 0.0}])
+def test_overview_is_refused_from_counts(store, tmp_path, monkeypatch, kwargs):
+    monkeypatch.setattr(render, "MAX_EDGES", 1)
+    with CountingOnlyStore(store.path, create=False) as lean, pytest.raises(RenderError) as err:
+        render_view(lean, "overview", tmp_path / "x.html", **kwargs)
+    assert "--focus" in str(err.value) and "--kind" in str(err.value)
+    assert not (tmp_path / "x.html").exists()
+
+
+def test_overview_entity_limit_is_checked_from_counts(store, tmp_path, monkeypatch):
+    monkeypatch.setattr(render, "MAX_NODES", 2)
+    with CountingOnlyStore(store.path, create=False) as lean, pytest.raises(RenderError, match="entities"):
+        render_view(lean, "overview", tmp_path / "x.html")
+
+
+class GenericReadsStore(SQLiteStore):
+    """The embedded store answering with the generic reads (from every entity and deal)."""
+
+    money_flows = Store.money_flows
+    money_flow_deals = Store.money_flow_deals
+    entities_of = Store.entities_of
+    count_deals = Store.count_deals
+    count_entities = Store.count_entities
+    as_of = Store.as_of
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"min_amount": 1e9}, {"kinds": ["invests_in", "customer_of", "supplies"]},
+                                    {"max_length": 2}])
+def test_cycles_view_reads_only_the_loops(store, tmp_path, kwargs):
+    with CountingOnlyStore(store.path, create=False) as lean:
+        lean_html = render_view(lean, "cycles", tmp_path / "lean.html", **kwargs)
+    with GenericReadsStore(store.path, create=False) as generic:
+        full = render_view(generic, "cycles", tmp_path / "full.html", **kwargs)
+    assert (lean_html.nodes, lean_html.edges) == (full.nodes, full.edges)
+    assert (tmp_path / "lean.html").read_text("utf-8") == (tmp_path / "full.html").read_text("utf-8")
