@@ -46,18 +46,19 @@ import os
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import TYPE_CHECKING, Iterable, Sequence
 from urllib.parse import urlsplit
 
-import pyvis
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
-from pyvis.network import Network
 
 from graph.cycles import find_cycles, find_money_loops
 from graph.errors import DealgraphError, ModelError, RenderError
 from graph.model import Entity, Relationship, money_flow_graph, schema
 from graph.store import Store
+
+if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view
+    from pyvis.network import Network
 
 __all__ = [
     "LAYOUT_THRESHOLD",
@@ -81,7 +82,6 @@ MAX_EDGES = 100_000
 MAX_PANEL_CYCLES = 300
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
-_PYVIS_TEMPLATE_DIR = Path(pyvis.__file__).resolve().parent / "templates"
 
 _FALLBACK_COLOR = "#9e9e9e"
 _VIEW_TITLES = {"overview": "Overview", "cycles": "Money loops", "focus": "Focus", "stress": "Stress test"}
@@ -368,6 +368,8 @@ class _IdList(list):
 def _network(
     entities: list[Entity], deals: list[Relationship], on_loop: set[str], focus_id: str | None
 ) -> Network:
+    from pyvis.network import Network
+
     model = schema()
     large = len(entities) > LAYOUT_THRESHOLD
     net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
@@ -650,10 +652,13 @@ def embed_json(value) -> str:
 
 
 def _environment() -> Environment:
+    import pyvis
+
     # Our template first; pyvis's folder second, for the vis-network files it inlines.
+    pyvis_templates = Path(pyvis.__file__).resolve().parent / "templates"
     return Environment(
         loader=ChoiceLoader(
-            [FileSystemLoader(str(TEMPLATE_DIR)), FileSystemLoader(str(_PYVIS_TEMPLATE_DIR))]
+            [FileSystemLoader(str(TEMPLATE_DIR)), FileSystemLoader(str(pyvis_templates))]
         ),
         autoescape=True,
     )

@@ -33,3 +33,10 @@ def test_probe_sees_a_heavy_import():
         "from graph.cli import main", "from graph.cli import main\nimport graph.queries")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "networkx" in done.stdout.splitlines()[-1].removeprefix("HEAVY=").split(",")
+
+
+def test_render_module_loads_pyvis_only_to_draw():
+    """`render` refuses an oversized view from counts without loading pyvis (and networkx)."""
+    probe = "import sys, graph.render\nprint('HEAVY=' + ','.join(m for m in ('pyvis', 'networkx') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines()[-1] == "HEAVY="
