@@ -41,6 +41,20 @@ def evidence(item: dict) -> str:
     return "  ".join(x for x in (item.get("evidence_title"), item.get("evidence_url")) if x)
 
 
+def loop_money(cycle: dict) -> str:
+    """The money that can go round a loop, or what is known when a hop's size is not.
+
+    >>> loop_money({"min_amount_usd": None, "hops": [{"amount_usd": 2e9}, {"amount_usd": None}]})
+    'smallest known hop $2B, 1 hop of unknown size'
+    """
+    if cycle["min_amount_usd"] is not None:
+        return usd(cycle["min_amount_usd"])
+    known = [h["amount_usd"] for h in cycle["hops"] if h["amount_usd"] is not None]
+    unknown = len(cycle["hops"]) - len(known)
+    sizes = f"{unknown} hop{'s' if unknown != 1 else ''} of unknown size"
+    return f"smallest known hop {usd(min(known))}, {sizes}" if known else f"{sizes} (no hop amount known)"
+
+
 def figure_line(figure: dict, with_entity: bool = False) -> str:
     label = schema().figure_kind(figure["kind"]).label
     whom = f" ({figure['counterparty_name']})" if figure.get("counterparty_name") else ""
@@ -116,7 +130,7 @@ def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int
         lines.append("  (none)")
     for n, c in enumerate(profile["loops"][:loops], 1):
         path = " → ".join(names.get(x, x) for x in [*c["nodes"], c["nodes"][0]])
-        lines.append(f"  {n}. {path}   {usd(c['min_amount_usd'])}")
+        lines.append(f"  {n}. {path}   {loop_money(c)}")
     if len(profile["loops"]) > loops:
         lines.append(f"  ... and {len(profile['loops']) - loops} more (dealgraph cycles --through {e['id']})")
 
