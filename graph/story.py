@@ -11,6 +11,7 @@ engines tell the same story.
 
 from __future__ import annotations
 
+from graph.lineage import superseded_by
 from graph.model import Figure
 from graph.queries import run_query
 from graph.store import Store
@@ -49,9 +50,11 @@ def what_stands_out(store: Store, subject: str, cycles: list[dict], top: int = 3
 
 def entangled(store: Store, subject: str, names: dict[str, str]) -> list[dict]:
     """Counterparties playing two or more roles toward ``subject``, most roles first,
-    with the deals and known amount behind each role."""
+    with the deals and the known amount of those that count behind each role."""
     by_party: dict[str, dict[str, list]] = {}
-    for r in store.relationships():
+    relationships = store.relationships()
+    superseded = superseded_by(relationships)
+    for r in relationships:
         if r.source == r.target or subject not in (r.source, r.target):
             continue
         other_is_source = r.target == subject
@@ -68,7 +71,9 @@ def entangled(store: Store, subject: str, names: dict[str, str]) -> list[dict]:
             "name": names[party],
             "roles": [
                 {"role": role, "deals": [r.id for r in roles[role]],
-                 "known_usd": _known_sum(r.amount_usd for r in sorted(roles[role], key=lambda r: r.id))}
+                 # a superseded deal is named but adds nothing (graph/lineage.py)
+                 "known_usd": _known_sum(r.amount_usd for r in sorted(roles[role], key=lambda r: r.id)
+                                         if r.id not in superseded)}
                 for role in ROLE_ORDER if role in roles
             ],
         })

@@ -121,6 +121,8 @@ def test_the_story_comes_from_the_store(tmp_path):
         Relationship("a", "nvidia", "supplies", "coreweave", 5.0),
         Relationship("b", "nvidia", "lends_to", "coreweave", 7.0),
         Relationship("c", "msft", "customer_of", "coreweave", 1.0),
+        Relationship("old", "nvidia", "lends_to", "coreweave", 70.0),  # replaced by b: adds nothing
+        Relationship("b2", "nvidia", "lends_to", "coreweave", None, supersedes="old"),
     ]
     figures = [
         Figure("r", "coreweave", "revenue", amount_usd=10.0, period="2030"),
@@ -133,7 +135,7 @@ def test_the_story_comes_from_the_store(tmp_path):
         story = what_stands_out(store, "coreweave", cycles=[])
     assert story["entangled"] == [{"entity": "nvidia", "name": "NV", "roles": [
         {"role": "supplier", "deals": ["a"], "known_usd": 5.0},
-        {"role": "lender", "deals": ["b"], "known_usd": 7.0}]}]
+        {"role": "lender", "deals": ["b", "b2", "old"], "known_usd": 7.0}]}]
     assert story["customer_share"]["history"][0]["percent"] == 40.0
     assert story["customer_share"]["share_by_known_contracts_pct"] == 100.0
     assert story["obligations"]["revenue"]["id"] == "r"
