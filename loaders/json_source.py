@@ -47,6 +47,10 @@ class _ObjectWithRepeats(dict):
     repeated: list[str]
 
 
+#: The types a decoded JSON container can have.
+_CONTAINERS = frozenset({dict, list, _ObjectWithRepeats})
+
+
 def _object(pairs: list[tuple[str, object]]) -> dict:
     obj = dict(pairs)
     if len(obj) != len(pairs):
@@ -87,7 +91,11 @@ DECODER = json.JSONDecoder(
 
 def value_problems(value: dict) -> list[str]:
     """Messages about one decoded record: repeated keys, nesting deeper than the limit."""
-    messages = [f"duplicate field {k!r}" for k in getattr(value, "repeated", ())]
+    # A type test, not getattr: a failed attribute lookup raises inside, once per record.
+    repeated = value.repeated if type(value) is _ObjectWithRepeats else ()
+    messages = [f"duplicate field {k!r}" for k in repeated]
+    if _CONTAINERS.isdisjoint(map(type, value.values())):  # the usual flat record, checked in C
+        return messages
     stack = [(v, 2) for v in value.values() if isinstance(v, (dict, list))]
     while stack:
         item, depth = stack.pop()
