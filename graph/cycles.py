@@ -221,7 +221,9 @@ def _compact_pairs(pairs) -> tuple[list, list[list[int]], list[list[int]], list[
     """:func:`_index_nodes` and :func:`_compact` for a graph given only as ``(u, v)`` pairs
     (parallel pairs allowed): the nodes are those the pairs name."""
     adj: dict = {}
-    for u, v in pairs:
+    for edge in pairs:  # indexed, not unpacked: (payer, payee, amount) rows work as they are
+        u = edge[0]
+        v = edge[1]
         nbrs = adj.get(u)
         if nbrs is None:
             adj[u] = nbrs = set()
@@ -513,7 +515,7 @@ def find_money_loops(
     k = _check_max_length(max_length)
     _check_min_amount(min_amount)
     if min_amount is None:
-        pairs = ((u, v) for u, v, _ in flows)
+        pairs = flows  # the search reads only the first two fields of each row
     else:
         totals: dict[tuple[str, str], float] = {}
         for u, v, amount in flows:
