@@ -13,13 +13,21 @@ twice leaves the same graph. Entities MERGE on their id. Deals are written on th
 id without ``MERGE (a)-[r:T {id}]->(b)``: the plan Neo4j picks for that lookup (an index
 seek, or a scan of the whole index for every row) follows index statistics that lag behind
 a load, and both were seen, the scan taking hundreds of seconds for one batch. Instead a
-write first reads which deal ids are stored, and where (one pass over each relationship type
-that holds deals, none on a first load); stored deals are then updated or removed by their
-element id and new ones are CREATEd. Every lookup a write makes is a unique-constraint or
-element-id seek, whose plan does not depend on statistics. A batch of new deals also
-records a marker node, ``(:DealgraphBatch {id})``, in its transaction: if the driver runs
-the batch again because the commit's acknowledgement was lost, the marker says it is done.
-Markers are removed when the write ends.
+write first looks up the ids it writes, and where they are stored (in each relationship type
+that holds deals, none on a first load; ``USING INDEX SEEK`` on the per-type uniqueness
+constraint, so one seek per id whatever the statistics); stored deals are then updated or
+removed by their element id and new ones are CREATEd. Every lookup a write makes is a
+unique seek or an element-id seek. A batch of new deals also records a marker node,
+``(:DealgraphBatch {id: "<load token>-<n>"})``, in its transaction: if the driver runs the
+batch again because the commit's acknowledgement was lost, the marker says it is done. A
+load deletes its own markers when it ends, never another's.
+
+Loads may run side by side. The uniqueness constraints stop two loads creating the same deal
+in one type: the batch that fails is written again by :func:`_reconcile_deals`, which looks
+its ids up afresh; an update whose deal another load moved is written again the same way.
+The constraints cannot stop two loads creating one id under two kinds: each load records
+itself with a marker while it runs, learns whether another ran at the same time, and if so
+ends by deleting the :func:`_extra_copies` of its ids.
 
 Entity figures are ``(:Figure {id, kind, amount_usd, percent, period, as_of, when, note,
 evidence_url, evidence_title})`` nodes, linked ``(:Entity)-[:HAS_FIGURE]->(:Figure)`` and,
@@ -52,7 +60,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 from neo4j import GraphDatabase
 from neo4j import graph as neo4j_graph
-from neo4j.exceptions import AuthError, DriverError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import (
+    AuthError, ConstraintError, DriverError, Neo4jError, ServiceUnavailable, TransientError,
+)
 
 from graph.errors import StoreError
 from graph.model import Entity, Figure, Relationship, schema
@@ -66,6 +76,12 @@ WRITE_WORKERS = 2
 
 #: Entity buckets per worker: more buckets, more batches that can run side by side.
 BUCKETS_PER_WORKER = 4
+
+#: Deal ids looked up per read statement.
+LOOKUP_SIZE = 10_000
+
+#: Times a batch that lost a race with another load is written again before giving up.
+RACE_RETRIES = 5
 
 # The driver logs each retried transaction (a deadlock between parallel writers, a leader
 # switch) as a warning; errors that end a write reach the user as one line from this module.
@@ -264,14 +280,52 @@ class Neo4jStore(Store):
             f"CREATE CONSTRAINT dealgraph_batch_id IF NOT EXISTS FOR (m:{_MARKER}) REQUIRE m.id IS UNIQUE",
             "CREATE CONSTRAINT figure_id IF NOT EXISTS FOR (f:Figure) REQUIRE f.id IS UNIQUE",
         ]
+        # A deal id is unique within each relationship type: loads running at the same time
+        # cannot both create a deal (one fails and writes its batch again as updates), and a
+        # lookup by deal id is a unique seek whatever the statistics say. (Uniqueness across
+        # types is kept by the write, see _extra_copies.)
         for kind, rel_type in self._types.items():
             statements.append(
-                f"CREATE INDEX deal_id_{kind} IF NOT EXISTS FOR ()-[r:{rel_type}]-() ON (r.id)"
+                f"CREATE CONSTRAINT deal_id_unique_{kind} IF NOT EXISTS "
+                f"FOR ()-[r:{rel_type}]-() REQUIRE r.id IS UNIQUE"
             )
         with self._session() as session:
+            # Stores written before the constraints had a plain index on the same property;
+            # it has to go before the constraint's own index can be made.
+            old = [
+                record["name"]
+                for record in session.run(
+                    "SHOW INDEXES YIELD name, owningConstraint WHERE owningConstraint IS NULL "
+                    "AND name STARTS WITH 'deal_id_' RETURN name"
+                )
+            ]
+            for name in old:
+                if name in {f"deal_id_{kind}" for kind in self._types}:  # names we made, never a user's
+                    session.run(f"DROP INDEX {name} IF EXISTS").consume()
             for statement in statements:
-                session.run(statement).consume()
+                self._create_schema_rule(session, statement)
             session.run("CALL db.awaitIndexes(300)").consume()
+
+    def _create_schema_rule(self, session, statement: str) -> None:
+        for attempt in range(3):
+            try:
+                session.run(statement).consume()
+                return
+            except Neo4jError as exc:
+                code = exc.code or ""
+                if code.endswith(("EquivalentSchemaRuleAlreadyExists", "ConstraintAlreadyExists")):
+                    return  # another load made it at the same moment
+                if "ConstraintCreationFailed" in code or "ConstraintValidationFailed" in code:
+                    raise StoreError(
+                        self._message(
+                            f"Neo4j at {self._shown_uri}: cannot make deal ids unique, the database "
+                            "already holds a deal id twice (delete the extra copies, or reload into "
+                            "an empty database)",
+                            exc, hint=False,
+                        )
+                    ) from None
+                if attempt == 2 or not isinstance(exc, TransientError):
+                    raise
 
     # ------------------------------------------------------------------ writes
 
@@ -305,12 +359,7 @@ class Neo4jStore(Store):
                 ]
                 self._run_tasks(tasks, tracker)
             if deals:
-                load = uuid.uuid4().hex
-                deletes, writes = self._deal_tasks(deals, load)
-                self._run_tasks(deletes, tracker)
-                self._run_tasks(writes, tracker)
-                with self._session() as session:
-                    session.execute_write(_forget_batches)
+                self._write_deals(deals, tracker)
             if figure_rows:
                 with self._session() as session:
                     for batch in _chunks(figure_rows, BATCH_SIZE):
@@ -331,6 +380,31 @@ class Neo4jStore(Store):
                     exc,
                 )
             ) from None
+
+    def _write_deals(self, deals: list[Relationship], tracker: "_Tracker") -> None:
+        """Remove moved copies, then update or create every deal; with markers that belong
+        to this load only (a token), and, when another load ran at the same time, a last
+        pass that leaves one copy of each deal id across relationship types."""
+        load = uuid.uuid4().hex
+        with self._session() as session:
+            session.execute_write(_begin_load, load)
+        try:
+            deletes, writes = self._deal_tasks(deals, load)
+            self._run_tasks(deletes, tracker)
+            self._run_tasks(writes, tracker)
+            with self._session() as session:
+                overlapped = session.execute_read(_load_overlapped, load)
+            if overlapped:
+                extra = _extra_copies(self._stored_copies(sorted({r.id for r in deals})))
+                with self._session() as session:
+                    for batch in _chunks(extra, BATCH_SIZE):
+                        session.execute_write(_run_write, _DELETE_DEALS, batch)
+        finally:
+            try:
+                with self._session() as session:
+                    session.execute_write(_forget_load, load)
+            except (DriverError, Neo4jError, OSError):
+                pass  # the write's own error says more; the markers go with the next load
 
     def _check_entities_exist(
         self, deals: list[Relationship], written: set[str], figure_rows: Sequence[dict] = ()
@@ -359,11 +433,7 @@ class Neo4jStore(Store):
         """Batches removing stored copies of deals that moved (changed kind or entities), and
         batches updating or creating the deals; each batch within one cell of two entity
         buckets, biggest cells first."""
-        with self._session() as session:
-            # Types that held deals before this write; counts come from Neo4j's count store,
-            # not a scan. On a first load there is nothing to read.
-            stored_types = [t for t in self._types.values() if session.execute_read(_count_deals, t)]
-            stored = session.execute_read(_stored_deals, stored_types, {r.id for r in deals}) if stored_types else {}
+        stored = self._stored_copies(sorted({r.id for r in deals}))
         # About one batch per cell: with small cells, per-statement costs would outweigh what
         # running side by side gains. k buckets make k(k+1)/2 cells.
         n_buckets = 1
@@ -411,14 +481,35 @@ class Neo4jStore(Store):
 
         for key in sorted(created.keys() | updated.keys(), key=size, reverse=True):
             for batch in _chunks(updated.get(key, []), BATCH_SIZE):
-                writes.append(_Task(frozenset(key), len(batch), _update_deals, (batch,)))
+                again = (_reconcile_deals, (self._types, [r for _, r in batch]))
+                writes.append(_Task(frozenset(key), len(batch), _update_deals, (batch,), again))
             new = sorted(created.get(key, []), key=lambda r: r.kind)  # few types per batch: few statements
             for batch in _chunks(new, BATCH_SIZE):
                 # Rows are built by the worker that runs the batch, while the other one waits
                 # on the server.
                 marker = f"{load}-{len(writes)}"
-                writes.append(_Task(frozenset(key), len(batch), _create_deals, (self._types, batch, marker)))
+                again = (_reconcile_deals, (self._types, batch))
+                writes.append(_Task(frozenset(key), len(batch), _create_deals, (self._types, batch, marker), again))
         return deletes, writes
+
+    def _stored_copies(self, ids: list[str]) -> dict[str, list[tuple]]:
+        """``{deal id: [(type, source, target, element id), ...]}`` for the stored deals
+        among ``ids``, in the types that hold deals (Neo4j's count store says which; none on
+        a first load): by unique seeks, one per id, in a type holding more deals than there
+        are ids (a small load into a big graph reads only its own ids); otherwise one pass
+        over the type reads less."""
+        with self._session() as session:
+            counts = {t: session.execute_read(_count_deals, t) for t in self._types.values()}
+            seek = [t for t, n in counts.items() if n and len(ids) <= n]
+            scan = [t for t, n in counts.items() if n and len(ids) > n]
+            stored: dict[str, list[tuple]] = {}
+            if seek:
+                for chunk in _chunks(ids, LOOKUP_SIZE):
+                    stored.update(session.execute_read(_stored_deals, seek, chunk))
+            if scan:
+                for deal_id, copies in session.execute_read(_scan_deals, scan, set(ids)).items():
+                    stored.setdefault(deal_id, []).extend(copies)
+        return stored
 
     def _run_tasks(self, tasks: list["_Task"], tracker: "_Tracker") -> None:
         """Run each task in a managed write transaction, up to ``self.workers`` at a time and
@@ -427,7 +518,7 @@ class Neo4jStore(Store):
         if workers <= 1:
             with self._session() as session:
                 for task in tasks:
-                    session.execute_write(task.function, *task.args)
+                    _run_task(session, task)
                     tracker.add(task.size)
             return
         scheduler = _Scheduler(tasks)
@@ -438,7 +529,7 @@ class Neo4jStore(Store):
                 with self._session() as session:
                     while (task := scheduler.take()) is not None:
                         try:
-                            session.execute_write(task.function, *task.args)
+                            _run_task(session, task)
                         finally:
                             scheduler.release(task)
                         events.put(task.size)
@@ -613,18 +704,44 @@ def _chunks(items: list, size: int):
         yield items[start : start + size]
 
 
-def _stored_deals(tx, types: list[str], wanted: set[str]) -> dict[str, list[tuple]]:
+@functools.lru_cache(maxsize=None)
+def _find_deals_statement(rel_type: str) -> str:
+    """The stored deals of one model type among ``$ids``: a unique seek per id. The hint is
+    needed: planned while the index statistics still say the type is (nearly) empty, Neo4j
+    otherwise picks a scan of the whole index for every id, and keeps that plan cached as
+    the type grows (seen: every lookup reading all deals of six types). ``USING INDEX SEEK``
+    allows only the seek."""
+    return (
+        f"UNWIND $ids AS id MATCH (a:Entity)-[r:{rel_type} {{id: id}}]->(b:Entity) "
+        f"USING INDEX SEEK r:{rel_type}(id) RETURN r.id, a.id, b.id, elementId(r)"
+    )
+
+
+def _stored_deals(tx, types: list[str], ids: list[str]) -> dict[str, list[tuple]]:
     """``{deal id: [(type, source, target, element id), ...]}`` for the stored deals among
-    ``wanted``: one pass over each type (more than one copy only in a graph written by hand)."""
+    ``ids``, looked up by id in each of ``types`` (one copy per type at most; more than one
+    type only after loads that ran at the same time, until the load deletes its _extra_copies)."""
     found: dict[str, list[tuple]] = {}
     for rel_type in types:
-        result = tx.run(
-            f"MATCH (a:Entity)-[r:{rel_type}]->(b:Entity) RETURN r.id, a.id, b.id, elementId(r)"
-        )
+        for deal_id, source, target, element_id in tx.run(_find_deals_statement(rel_type), ids=ids):
+            found.setdefault(deal_id, []).append((rel_type, source, target, element_id))
+    return found
+
+
+def _scan_deals(tx, types: list[str], wanted: set[str]) -> dict[str, list[tuple]]:
+    """Like :func:`_stored_deals`, reading each of ``types`` once: for a write of more ids
+    than those types hold."""
+    found: dict[str, list[tuple]] = {}
+    for rel_type in types:
+        result = tx.run(f"MATCH (a:Entity)-[r:{rel_type}]->(b:Entity) RETURN r.id, a.id, b.id, elementId(r)")
         for deal_id, source, target, element_id in result:
             if deal_id in wanted:
                 found.setdefault(deal_id, []).append((rel_type, source, target, element_id))
     return found
+
+
+def _stored_types(tx, types) -> list[str]:
+    return [t for t in types if tx.run(f"MATCH ()-[r:{t}]->() RETURN count(r) AS n").single()["n"]]
 
 
 def _create_deals(tx, types: dict[str, str], deals: list[Relationship], marker: str) -> None:
@@ -644,13 +761,114 @@ def _create_deals(tx, types: dict[str, str], deals: list[Relationship], marker: 
 
 
 def _update_deals(tx, deals: list[tuple[str, Relationship]]) -> None:
-    """SET the fields of stored deals, found by element id. Safe to run twice."""
-    tx.run(_UPDATE_DEALS, rows=[[element_id, *_deal_row(r)] for element_id, r in deals]).consume()
+    """SET the fields of stored deals, found by element id. Safe to run twice. If a deal is
+    no longer where it was read (another load moved it), the batch is written again by
+    _reconcile_deals."""
+    rows = [[element_id, *_deal_row(r)] for element_id, r in deals]
+    updated = tx.run(_UPDATE_DEALS + " RETURN count(r) AS n", rows=rows).single()["n"]
+    if updated != len(rows):
+        raise _Moved()
 
 
-def _forget_batches(tx) -> None:
-    # Markers of this write, and any left by a write that stopped part-way.
-    tx.run(f"MATCH (m:{_MARKER}) DELETE m").consume()
+def _reconcile_deals(tx, types: dict[str, str], deals: list[Relationship]) -> None:
+    """Write one batch of deals whatever is stored now, in one transaction: look each id up
+    (unique seeks), delete copies elsewhere, update the copy in place, create the rest. For
+    a batch that lost a race with another load. Safe to run twice."""
+    stored = _stored_deals(tx, _stored_types(tx, types.values()), [r.id for r in deals])
+    gone, kept, new = [], [], []
+    for r in deals:
+        place = (types[r.kind], r.source, r.target)
+        found = None
+        for copy in stored.get(r.id, ()):
+            if found is None and copy[:3] == place:
+                found = copy
+            else:
+                gone.append([copy[3], r.id])
+        if found is None:
+            new.append(r)
+        else:
+            kept.append([found[3], *_deal_row(r)])
+    if gone:
+        tx.run(_DELETE_DEALS, rows=gone).consume()
+    if kept:
+        tx.run(_UPDATE_DEALS, rows=kept).consume()
+    by_type: dict[str, list[list]] = {}
+    for r in new:
+        by_type.setdefault(types[r.kind], []).append(_deal_row(r))
+    for rel_type, rows in by_type.items():
+        written = tx.run(_create_deals_statement(rel_type), rows=rows).single()["written"]
+        if written != len(rows):
+            raise _MissingEntities(len(rows) - written)
+
+
+def _extra_copies(stored: dict[str, list[tuple]]) -> list[list]:
+    """``[element id, deal id]`` rows deleting all but one stored copy of each deal id.
+    Per-type constraints keep an id unique within a type; two loads writing the same id
+    under two kinds at the same time can leave one copy in each. Every load that overlapped
+    another deletes these for its ids, and all keep the same copy (the least by type, then
+    entities), so doing it twice or side by side agrees; a delete checks the deal id too."""
+    return [[copy[3], deal_id] for deal_id, copies in stored.items() for copy in sorted(copies)[1:]]
+
+
+# Markers: a load marker (:DealgraphBatch {id: token, started}) for each running load, and a
+# batch marker {id: "token-n"} for each committed batch of new deals. Markers of loads that
+# started more than a day ago (a write that stopped part-way) are removed by the next load.
+_STALE_MS = 24 * 3600 * 1000
+
+
+def _begin_load(tx, load: str) -> None:
+    """Record this load as running, and mark it and every other running load as overlapping
+    when there is one. The lock node makes loads begin one at a time, so two loads starting
+    together still see each other."""
+    tx.run(f"MERGE (lock:{_MARKER} {{id: 'begin-lock'}}) SET lock.at = timestamp()").consume()
+    tx.run(
+        f"MATCH (old:{_MARKER}) WHERE old.started < timestamp() - $stale "
+        f"OPTIONAL MATCH (batch:{_MARKER}) WHERE batch.id STARTS WITH old.id + '-' "
+        "DETACH DELETE batch, old",
+        stale=_STALE_MS,
+    ).consume()
+    tx.run(
+        f"CREATE (self:{_MARKER} {{id: $load, started: timestamp(), overlapped: false}}) "
+        f"WITH self MATCH (other:{_MARKER}) WHERE other.started IS NOT NULL AND other <> self "
+        "SET other.overlapped = true, self.overlapped = true",
+        load=load,
+    ).consume()
+    tx.run(f"MATCH (lock:{_MARKER} {{id: 'begin-lock'}}) DELETE lock").consume()
+
+
+def _load_overlapped(tx, load: str) -> bool:
+    record = tx.run(f"MATCH (m:{_MARKER} {{id: $load}}) RETURN m.overlapped AS o", load=load).single()
+    return record is None or bool(record["o"])  # no marker: treat as overlapped, to be safe
+
+
+def _forget_load(tx, load: str) -> None:
+    """Delete this load's markers only: another load may be running and need its own."""
+    tx.run(
+        f"MATCH (m:{_MARKER}) WHERE m.id = $load OR m.id STARTS WITH $prefix DELETE m",
+        load=load, prefix=load + "-",
+    ).consume()
+
+
+def _run_task(session, task: "_Task") -> None:
+    """Run a task's transaction; if it lost a race with another load (a deal id it creates
+    was just created, or a deal it updates was moved), write its batch again as it stands."""
+    try:
+        session.execute_write(task.function, *task.args)
+        return
+    except (ConstraintError, _Moved):
+        if task.again is None:
+            raise
+    for attempt in range(RACE_RETRIES):
+        try:
+            session.execute_write(task.again[0], *task.again[1])
+            return
+        except ConstraintError:
+            if attempt == RACE_RETRIES - 1:
+                raise
+
+
+class _Moved(Exception):
+    """A deal to update is no longer where the load read it."""
 
 
 class _MissingEntities(Exception):
@@ -660,12 +878,14 @@ class _MissingEntities(Exception):
 
 
 class _Task:
-    """One write transaction: ``function(tx, *args)``, touching the entity buckets ``keys``."""
+    """One write transaction: ``function(tx, *args)``, touching the entity buckets ``keys``;
+    ``again`` is ``(function, args)`` writing the same records whatever is stored, run if
+    the first lost a race with another load."""
 
-    __slots__ = ("keys", "size", "function", "args")
+    __slots__ = ("keys", "size", "function", "args", "again")
 
-    def __init__(self, keys, size: int, function: Callable, args: tuple):
-        self.keys, self.size, self.function, self.args = keys, size, function, args
+    def __init__(self, keys, size: int, function: Callable, args: tuple, again: tuple | None = None):
+        self.keys, self.size, self.function, self.args, self.again = keys, size, function, args, again
 
 
 class _Scheduler:

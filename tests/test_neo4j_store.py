@@ -248,13 +248,14 @@ def _plan_operators(plan) -> list[str]:
 
 def _write_statements() -> dict[str, str]:
     statements = {
-        "update": neo4j_store._UPDATE_DEALS,
+        "update": neo4j_store._UPDATE_DEALS + " RETURN count(r) AS n",
         "delete": neo4j_store._DELETE_DEALS,
         "marker": f"MATCH (m:{neo4j_store._MARKER} {{id: $id}}) RETURN count(m) AS n",
         "entities": neo4j_store._MERGE_ENTITIES,
     }
     for rel_type in neo4j_store.relationship_types().values():
         statements[f"create {rel_type}"] = neo4j_store._create_deals_statement(rel_type)
+        statements[f"find {rel_type}"] = neo4j_store._find_deals_statement(rel_type)
     return statements
 
 
@@ -269,7 +270,8 @@ def test_every_write_lookup_is_a_seek_whatever_the_statistics(store, neo4j_db):
     for _ in range(2):
         for name, text in _write_statements().items():
             with neo4j_db.session() as session:
-                params = {"rows": entity_rows if name == "entities" else rows, "id": "m"}
+                params = {"rows": entity_rows if name == "entities" else rows, "id": "m",
+                          "ids": [row[0] for row in rows]}
                 plan = session.run("EXPLAIN " + text, params).consume().plan
             operators = [op.split("@")[0] for op in _plan_operators(plan)]
             assert not [op for op in operators if "Scan" in op], (name, operators)
