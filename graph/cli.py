@@ -156,13 +156,8 @@ def load(paths, store):
     Every file is checked first; if any record is bad, every problem is listed as
     FILE:LINE: message and nothing is written. Loading the same files again changes nothing.
     """
-    from loaders import read_dataset
-
-    dataset = read_dataset(list(paths), known_entities=store.entities(), known_deals=store.deal_lineage(),
-                           stored_deal_endpoints=store.stored_deal_endpoints)
-    store.write(dataset.entities, dataset.relationships, progress=progress_bar("writing"),
-                figures=dataset.figures)
-    click.echo(f"loaded {report.dataset_counts(dataset)}")
+    loaded = store.load(list(paths), progress=progress_bar("loading"))
+    click.echo(f"loaded {report.load_counts(loaded.entities, loaded.relationships, loaded.figures)}")
 
 
 @main.command()

@@ -40,12 +40,8 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
     from graph.queries import cycles
     from graph.render import render_view
     from graph.story import what_stands_out
-    from loaders import read_dataset
 
-    dataset = read_dataset([shipped_dataset_dir()], known_entities=store.entities(),
-                           known_deals=store.deal_lineage(),
-                           stored_deal_endpoints=store.stored_deal_endpoints)
-    store.write(dataset.entities, dataset.relationships, progress=progress, figures=dataset.figures)
+    loaded = store.load([shipped_dataset_dir()], progress=progress)
     views = {}
     for view in ("overview", "cycles", "focus"):
         name = f"focus-{DEMO_FOCUS}" if view == "focus" else view
@@ -55,13 +51,13 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
     loops = cycles(store, max_length=DEMO_MAX_LENGTH)
     has_subject = any(e.id == STORY_SUBJECT for e in store.entities())
     return DemoResult(
-        entities=len(dataset.entities),
-        relationships=len(dataset.relationships),
+        entities=loaded.entities,
+        relationships=loaded.relationships,
         as_of=store.as_of(),
         max_length=DEMO_MAX_LENGTH,
         cycles=loops,
         views=views,
-        figures=len(dataset.figures),
+        figures=loaded.figures,
         story=what_stands_out(store, STORY_SUBJECT, loops) if has_subject else None,
     )
 

@@ -168,10 +168,15 @@ def format_cycles(cycles: Sequence[dict], fmt: str, names: dict[str, str] | None
 def dataset_counts(dataset) -> str:
     """``80 entities, 139 relationships and 34 figures`` (``2 entities and 2 relationships``
     when there are no figures)."""
-    counts = f"{len(dataset.entities)} entities"
-    if dataset.figures:
-        return f"{counts}, {len(dataset.relationships)} relationships and {len(dataset.figures)} figures"
-    return f"{counts} and {len(dataset.relationships)} relationships"
+    return load_counts(len(dataset.entities), len(dataset.relationships), len(dataset.figures))
+
+
+def load_counts(entities: int, relationships: int, figures: int = 0) -> str:
+    """The counts of :func:`dataset_counts`, given as numbers (what a load returns)."""
+    counts = f"{entities} entities"
+    if figures:
+        return f"{counts}, {relationships} relationships and {figures} figures"
+    return f"{counts} and {relationships} relationships"
 
 
 def stats_table(stats: dict[str, dict[str, int]]) -> str:

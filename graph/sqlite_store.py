@@ -32,7 +32,7 @@ from typing import Collection, Iterable, Iterator, Sequence
 
 from graph.errors import StoreError
 from graph.model import Entity, Figure, Relationship, schema
-from graph.store import Progress, Store
+from graph.store import LoadCounts, Progress, Store
 
 #: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
 APPLICATION_ID = 0x44475246
@@ -141,6 +141,8 @@ ON CONFLICT(id) DO UPDATE SET
 """
 
 BATCH_SIZE = 5_000
+#: Page cache during a load, KiB.
+LOAD_CACHE_KIB = 32 * 1024
 
 
 def _reported(method):
@@ -349,6 +351,66 @@ class SQLiteStore(Store):
         else:
             self._write_rows(self._conn, entities, relationships, progress, figures)
         self._version = SCHEMA_VERSION
+
+    @_reported
+    def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
+        """Validate and write input files in one streaming transaction, all or nothing.
+
+        Entities are read first (pass 1); deals are then checked, resolved and written
+        batch by batch inside the same transaction (pass 2, see
+        :mod:`loaders.streaming`), so memory does not grow with the number of deals. Any
+        problem rolls the whole load back, after every problem has been listed. What
+        needs every deal at once is asked of SQLite inside the transaction: deal ids
+        given twice with different fields (a trigger), deals moved to other entities
+        under a stored id, lineage naming no deal or going round in a loop.
+        """
+        from loaders.streaming import StreamingDataset
+
+        if self.read_only:
+            raise StoreError(f"{self.path}: opened read-only")
+        data = StreamingDataset(paths, known_entities=self.entities())
+        entities = data.read_entities()
+        figures = data.figures
+        loaded: list[int] = []
+
+        def write(conn: sqlite3.Connection) -> None:
+            loaded.clear()
+            with _load_settings(conn), self._write_transaction(conn), _LoadLedger(conn) as ledger:
+                loaded.append(self._stream_rows(conn, data, entities, figures, ledger, progress))
+                data.raise_problems()
+
+        if self._conn is None:
+            self._create_with(write)
+        else:
+            write(self._conn)
+        self._version = SCHEMA_VERSION
+        return LoadCounts(len(entities), loaded[0], len(figures))
+
+    def _stream_rows(self, conn, data, entities, figures, ledger: "_LoadLedger", progress) -> int:
+        """Write the entities, the deals as they stream, then the figures; the number of
+        distinct deals."""
+        total = len(entities) + data.deal_estimate + len(figures)
+
+        def report(done: int) -> None:
+            # Only while all is well: a load that fails prints its problems, not a bar.
+            if progress and not data.has_problems:
+                progress(min(done, total), total)
+
+        cur = conn.cursor()
+        for start in range(0, len(entities), BATCH_SIZE):
+            batch = entities[start : start + BATCH_SIZE]
+            cur.executemany(_UPSERT_ENTITY, [_entity_row(e) for e in batch])
+        done = len(entities)
+        for batch in data.relationship_batches(BATCH_SIZE):
+            cur.executemany(_UPSERT_RELATIONSHIP, batch)
+            done += len(batch)
+            report(done)
+        cur.executemany(_UPSERT_FIGURE, [_figure_row(f) for f in figures])
+        data.report_conflicts(ledger.conflicting_ids())
+        data.report_moved(ledger.moved())
+        data.report_lineage(*ledger.lineage())
+        report(total)
+        return ledger.distinct_deals()
 
     def _write_rows(self, conn, entities, relationships, progress, figures=()) -> None:
         total = len(entities) + len(relationships) + len(figures)
@@ -572,6 +634,111 @@ class SQLiteStore(Store):
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
+
+
+class _LoadLedger:
+    """What SQLite notes about the deals of one load, inside its transaction.
+
+    Rows this load inserts get rowids above the largest one before it; stored rows it
+    replaces are noted in ``temp.load_replaced`` with their endpoints as they were. A
+    temporary trigger on every replaced row notes a deal id given twice in this load with
+    different fields. Nothing is noted for a plain insert, so a first load pays nothing.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self._conn = conn
+
+    def __enter__(self) -> "_LoadLedger":
+        conn = self._conn
+        self.before = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM relationships").fetchone()[0])
+        changed = " OR ".join(f"OLD.{f} IS NOT NEW.{f}" for f in _RELATIONSHIP_FIELDS[1:])
+        conn.execute("CREATE TEMP TABLE load_replaced (id TEXT PRIMARY KEY, source TEXT, "
+                     "kind TEXT, target TEXT) WITHOUT ROWID")
+        conn.execute("CREATE TEMP TABLE load_conflicting (id TEXT PRIMARY KEY) WITHOUT ROWID")
+        conn.execute(f"""
+            CREATE TEMP TRIGGER load_replacing BEFORE UPDATE ON main.relationships
+            BEGIN
+                INSERT INTO load_conflicting (id) SELECT NEW.id
+                WHERE (OLD.rowid > {self.before}
+                       OR EXISTS (SELECT 1 FROM load_replaced WHERE id = OLD.id))
+                  AND ({changed})
+                  AND NOT EXISTS (SELECT 1 FROM load_conflicting WHERE id = NEW.id);
+                -- (no OR IGNORE: inside a trigger the upsert's conflict handling would win)
+                INSERT INTO load_replaced (id, source, kind, target)
+                SELECT OLD.id, OLD.source, OLD.kind, OLD.target WHERE OLD.rowid <= {self.before}
+                  AND NOT EXISTS (SELECT 1 FROM load_replaced WHERE id = OLD.id);
+            END
+        """)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        # Temporary objects are the connection's, not the file's: drop them either way.
+        if self._conn.in_transaction:
+            for statement in ("DROP TRIGGER IF EXISTS temp.load_replacing",
+                              "DROP TABLE IF EXISTS temp.load_replaced",
+                              "DROP TABLE IF EXISTS temp.load_conflicting"):
+                self._conn.execute(statement)
+
+    def conflicting_ids(self) -> list[str]:
+        return [i for (i,) in self._conn.execute("SELECT id FROM load_conflicting")]
+
+    def moved(self) -> dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]]:
+        """``{id: (stored endpoints, new endpoints)}`` of stored deals this load moves."""
+        rows = self._conn.execute("""
+            SELECT p.id, p.source, p.kind, p.target, r.source, r.kind, r.target
+            FROM load_replaced AS p JOIN relationships AS r ON r.id = p.id
+            WHERE p.source IS NOT r.source OR p.kind IS NOT r.kind OR p.target IS NOT r.target
+        """)
+        return {row[0]: (tuple(row[1:4]), tuple(row[4:7])) for row in rows}
+
+    def lineage(self):
+        """``(links, loaded, missing)``: every deal's lineage links, the ids of this load
+        among them, and ``(id, field, named id)`` of links of this load naming no deal."""
+        links = {
+            i: (s, e) for i, s, e in self._conn.execute(
+                "SELECT id, supersedes, expands FROM relationships "
+                "WHERE supersedes IS NOT NULL OR expands IS NOT NULL")
+        }
+        loaded = {
+            i for (i,) in self._conn.execute(
+                "SELECT id FROM relationships WHERE (supersedes IS NOT NULL OR expands IS NOT NULL) "
+                "AND (rowid > ? OR id IN (SELECT id FROM load_replaced))", (self.before,))
+        }
+        missing = [
+            (i, field, other) for i in sorted(loaded)
+            for field, other in zip(("supersedes", "expands"), links[i])
+            if other is not None and other not in links and not self._conn.execute(
+                "SELECT 1 FROM relationships WHERE id = ?", (other,)).fetchone()
+        ]
+        return links, loaded, missing
+
+    def distinct_deals(self) -> int:
+        """Deals this load wrote, each once: new rows plus stored rows it replaced."""
+        return self._conn.execute(
+            "SELECT (SELECT count(*) FROM relationships WHERE rowid > ?)"
+            " + (SELECT count(*) FROM load_replaced)", (self.before,)
+        ).fetchone()[0]
+
+
+@contextlib.contextmanager
+def _load_settings(conn: sqlite3.Connection) -> Iterator[None]:
+    """Connection settings for a streaming load (set outside its transaction, as SQLite
+    requires for foreign keys).
+
+    A larger page cache keeps the id and endpoint indexes in memory. Foreign-key checks
+    are off: every deal's ``source``/``target`` was resolved against the entities in the
+    store and in the files (entities are never deleted), so the checks could only cost,
+    two index lookups per deal.
+    """
+    cache = conn.execute("PRAGMA cache_size").fetchone()[0]
+    foreign_keys = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute(f"PRAGMA cache_size = {-LOAD_CACHE_KIB}")
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        conn.execute(f"PRAGMA cache_size = {int(cache)}")
+        conn.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Sequence
 
 from graph.errors import DealgraphError
@@ -24,6 +25,15 @@ class UnknownEntityError(DealgraphError):
     """An entity reference (id, name or alias) names nothing in the store."""
 
 
+@dataclass(frozen=True)
+class LoadCounts:
+    """What a load wrote: entities, distinct deals and figures."""
+
+    entities: int
+    relationships: int
+    figures: int = 0
+
+
 class Store(ABC):
     """A place that holds entities, deals and entity figures; writes are idempotent upserts."""
 
@@ -36,6 +46,22 @@ class Store(ABC):
         figures: Sequence[Figure] = (),
     ) -> None:
         """Upsert entities (by id), relationships (by deal id) and figures (by figure id)."""
+
+    def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
+        """Validate input files (see :mod:`loaders`) and write them, all or nothing.
+
+        Raises :class:`graph.errors.ValidationError` listing every problem; then nothing
+        is written. This reads every file into memory first; a store that can check while
+        it writes (the embedded store) streams instead.
+        """
+        from loaders import read_dataset
+
+        dataset = read_dataset(list(paths), known_entities=self.entities(),
+                               known_deals=self.deal_lineage(),
+                               stored_deal_endpoints=self.stored_deal_endpoints)
+        self.write(dataset.entities, dataset.relationships, progress=progress,
+                   figures=dataset.figures)
+        return LoadCounts(len(dataset.entities), len(dataset.relationships), len(dataset.figures))
 
     @abstractmethod
     def entities(self) -> list[Entity]:

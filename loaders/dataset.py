@@ -144,6 +144,13 @@ class DatasetBuilder:
         self._check_lineage(relationships)
         if self._stored_deal_endpoints is not None and relationships:
             self._check_stored_endpoints(relationships)
+        figures = self._resolve_figures(index)
+        if self._problems:
+            raise ValidationError(str(p) for p in self._sorted_problems())
+        return Dataset(defined, [r for _, r in relationships.values()], figures)
+
+    def _resolve_figures(self, index: EntityIndex) -> list[Figure]:
+        """The figures, resolved and with repeats merged (conflicting repeats noted)."""
         figures: dict[str, tuple[Location, Figure]] = {}
         for draft in self._figure_drafts:
             figure = self._resolve_figure(index, draft)
@@ -160,11 +167,7 @@ class DatasetBuilder:
                         f"{first[0]} (differs in {_differences(first[1], figure)})",
                     )
                 )
-        if self._problems:
-            raise ValidationError(str(p) for p in self._sorted_problems())
-        return Dataset(
-            defined, [r for _, r in relationships.values()], [f for _, f in figures.values()]
-        )
+        return [f for _, f in figures.values()]
 
     def _resolve_figure(
         self, index: EntityIndex, draft: FigureDraft | RejectedFigure

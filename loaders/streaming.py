@@ -1,0 +1,334 @@
+"""Validated input for a store that writes deals while they stream in (the embedded store).
+
+:func:`loaders.read_dataset` holds every deal in memory until all are checked. A load of
+a million deals does not need to: entities are few and deals many, so the files are read
+in two passes.
+
+1. :meth:`StreamingDataset.read_entities` reads every entity and entity figure (and
+   every problem that is not about a deal). A CSV file of deals is recognised by its first row and left for
+   pass 2; deals inside JSON, JSON Lines and YAML files are skipped for now.
+2. :meth:`StreamingDataset.relationship_batches` reads the deals, checks and resolves
+   them against all entities (so file order does not matter) and hands them on in
+   batches to be written inside the caller's transaction.
+
+Problems are collected on the way, exactly as :func:`loaders.read_dataset` reports them;
+the caller rolls the whole transaction back at the end if there is any
+(:meth:`StreamingDataset.raise_problems`). Deals repeated with different fields are found
+by the store (it has them all, Python does not); :meth:`StreamingDataset.report_conflicts`
+then reads the deals a third time to say where each one was defined.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import astuple, dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping
+
+from graph.errors import ValidationError
+from graph.lineage import LINEAGE_FIELDS, lineage_cycles
+from graph.model import Entity, Relationship, relationship_id, schema
+from loaders.csv_source import CsvSource
+from loaders.dataset import DatasetBuilder, _differences
+from loaders.records import ALLOWED_FIELDS, Location, Problem
+from loaders.resolution import EntityIndex
+from loaders.sources import input_files, open_source
+from loaders.validation import _date, validate_records
+
+
+@dataclass
+class _InputFile:
+    path: Path
+    deals_only: bool = False  # a CSV of deals: read whole in pass 2, skipped in pass 1
+    has_deals: bool = False  # a document holding deals too: pass 2 reads just those
+    deal_estimate: int = 0
+
+
+class StreamingDataset(DatasetBuilder):
+    """Input files, validated in passes so deals can be written batch by batch.
+
+    ``known_entities`` (those already in the store) may be named by deals, as in
+    :func:`loaders.read_dataset`.
+    """
+
+    def __init__(self, paths: Iterable[Path | str], known_entities: Iterable[Entity] = ()):
+        super().__init__(known_entities)
+        self._paths = list(paths)
+        self._files: list[_InputFile] = []
+        self._index: EntityIndex | None = None
+
+    # ------------------------------------------------------------------ pass 1
+
+    def read_entities(self) -> list[Entity]:
+        """Pass 1: every entity defined in the files (problems are noted, not raised);
+        their figures are then in :attr:`figures`."""
+        for item in input_files(self._paths):
+            if isinstance(item, Problem):
+                self.add(item)
+            else:
+                self._files.append(self._read_entities_of(item))
+        defined = [located.entity for located in self._entities.values()]
+        self._index = EntityIndex(
+            [e for e in self._known if e.id not in self._entities] + defined,
+            self._rejected_references,
+        )
+        self.figures = self._resolve_figures(self._index)
+        return defined
+
+    def _read_entities_of(self, path: Path) -> _InputFile:
+        file = _InputFile(path)
+        self._file_order.setdefault(str(path), len(self._file_order))
+        found: list[Problem] = []
+        source = open_source(path)
+        records = source.records()
+        for item in records:
+            if isinstance(item, Problem):
+                found.append(item)
+            elif item.type != "relationship":  # entities and figures
+                for validated in validate_records([item]):
+                    if isinstance(validated, Problem):
+                        found.append(validated)
+                    else:
+                        self.add(validated)
+            elif isinstance(source, CsvSource):
+                # A CSV file holds one type: pass 2 reads it whole, problems and all.
+                records.close()
+                file.deals_only = True
+                file.deal_estimate = _count_lines(path)
+                return file
+            else:
+                file.has_deals = True
+                file.deal_estimate += 1
+        for problem in found:
+            self.add(problem)
+        return file
+
+    @property
+    def deal_estimate(self) -> int:
+        """About how many deal records pass 2 will read (lines of CSV files of deals)."""
+        return sum(f.deal_estimate for f in self._files)
+
+    # ------------------------------------------------------------------ pass 2
+
+    def relationship_batches(self, size: int) -> Iterator[list[tuple]]:
+        """Pass 2: the valid, resolved deals in batches of ``size``, in file order.
+
+        Each deal is a tuple of the fields of :class:`~graph.model.Relationship`, in
+        their order (what a store writes; no object per deal).
+
+        Batches keep coming after a problem is found: nothing will be kept, but the
+        store still has to see every deal to find the repeats that conflict, so that
+        every problem is listed in one run.
+        """
+        batch: list[tuple] = []
+        for _, row in self._deals(record_problems=True):
+            batch.append(row)
+            if len(batch) >= size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def _deals(self, record_problems: bool) -> Iterator[tuple[Location, tuple]]:
+        if self._index is None:
+            raise RuntimeError("read_entities() comes first")
+        plain_row = _PlainDealRows(self._index).row
+        for file in self._files:
+            if not (file.deals_only or file.has_deals):
+                continue
+            for item in open_source(file.path).records():
+                if isinstance(item, Problem):
+                    if file.deals_only and record_problems:
+                        self.add(item)  # problems of documents were noted in pass 1
+                    continue
+                if item.type != "relationship":
+                    continue
+                row = plain_row(item.fields)
+                if row is not None:
+                    yield item.where, row
+                    continue
+                for validated in validate_records([item]):
+                    if isinstance(validated, Problem):
+                        if record_problems:
+                            self.add(validated)
+                        continue
+                    problems_before = len(self._problems)
+                    relationship = self._resolve(self._index, validated)
+                    if not record_problems:
+                        del self._problems[problems_before:]
+                    if relationship is not None:
+                        yield validated.where, astuple(relationship)
+
+    # ------------------------------------------------------------------ the end
+
+    def report_conflicts(self, ids: Iterable[str]) -> None:
+        """Note a problem for each later definition of these deal ids that differs from the first.
+
+        The store found that these ids were written twice with different fields; a third
+        reading of the deals tells where (only ever run on this failure path).
+        """
+        wanted = set(ids)
+        if not wanted:
+            return
+        first: dict[str, tuple[Location, Relationship]] = {}
+        for where, row in self._deals(record_problems=False):
+            if row[0] not in wanted:
+                continue
+            relationship = Relationship(*row)
+            seen = first.get(relationship.id)
+            if seen is None:
+                first[relationship.id] = (where, relationship)
+            elif seen[1] != relationship:
+                self.add(
+                    Problem(
+                        where,
+                        f"relationship {relationship.id!r} conflicts with its definition at "
+                        f"{seen[0]} (differs in {_differences(seen[1], relationship)})",
+                    )
+                )
+
+    def report_moved(self, moved: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]]) -> None:
+        """Note a problem for each stored deal id this load gives other endpoints or kind.
+
+        ``moved`` is ``{id: (stored (source, kind, target), new (source, kind, target))}``.
+        """
+        where = self._locate(moved)
+        for rid, (stored, new) in moved.items():
+            self.add(
+                Problem(
+                    where[rid],
+                    f"relationship {rid!r} is already stored as {' '.join(stored)}; here it is "
+                    f"{' '.join(new)} (give this deal its own id)",
+                )
+            )
+
+    def report_lineage(
+        self,
+        links: Mapping[str, tuple[str | None, str | None]],
+        loaded: set[str],
+        missing: Iterable[tuple[str, str, str]],
+    ) -> None:
+        """Note the lineage problems :func:`loaders.read_dataset` would list.
+
+        ``links`` holds every deal's ``(supersedes, expands)`` (those of the store and of
+        this load), ``loaded`` the ids written by this load, ``missing`` the ``(id, field,
+        named id)`` of this load's links to deals that do not exist.
+        """
+        missing = list(missing)
+        without_self = {k: tuple(None if x == k else x for x in v) for k, v in links.items()}
+        loops = [
+            loop for loop in lineage_cycles(without_self)
+            if any(deal in loaded for deal, _, _ in loop)  # one already stored is not ours
+        ]
+        selves = [(k, f) for k in loaded for f, x in zip(LINEAGE_FIELDS, links[k]) if x == k]
+        if not (missing or loops or selves):
+            return
+        where = self._locate({i for i, *_ in missing} | {k for k, _ in selves}
+                             | {deal for loop in loops for deal, _, _ in loop if deal in loaded})
+        for rid, field in selves:
+            self.add(Problem(where[rid], f"deal {rid!r} {field} itself"))
+        for rid, field, other in missing:
+            self.add(Problem(
+                where[rid],
+                f"{field} {other!r} names no deal (no deal with that id in the files or the store)",
+            ))
+        for loop in loops:
+            located = [where[deal] for deal, _, _ in loop if deal in where]
+            steps = ", ".join(f"{deal} {field} {other}" for deal, field, other in loop)
+            self.add(Problem(
+                min(located, key=lambda w: (self._file_order.get(w.path, 0), w.line or 0)),
+                f"lineage loop: {steps} (a deal cannot end up replacing or extending itself)",
+            ))
+
+    def _locate(self, ids: Iterable[str]) -> dict[str, Location]:
+        """Where each of these deal ids is first defined in the files (a third reading)."""
+        wanted = set(ids)
+        found: dict[str, Location] = {}
+        if wanted:
+            for where, row in self._deals(record_problems=False):
+                if row[0] in wanted and row[0] not in found:
+                    found[row[0]] = where
+        return found
+
+    @property
+    def has_problems(self) -> bool:
+        return bool(self._problems)
+
+    def raise_problems(self) -> None:
+        """Raise :class:`ValidationError` listing every problem, if there is any."""
+        if self._problems:
+            raise ValidationError(str(p) for p in self._sorted_problems())
+
+
+_DEAL_FIELDS = frozenset(ALLOWED_FIELDS["relationship"])
+_TEXT_FIELDS = ("amount_note", "date", "summary", "evidence_url", "evidence_title", *LINEAGE_FIELDS)
+#: Amounts the plain path takes: digits, a decimal part, a short exponent. Anything else
+#: (signs, "nan", "1_000", huge exponents) goes through the full validator.
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE]\+?[0-9]{1,2})?")
+
+
+class _PlainDealRows:
+    """The fast path of pass 2, for deals as most files write them.
+
+    A record of text cells, every field known, kind known, amount and date plainly
+    valid, lineage not naming itself, source and target given by entity id, is turned
+    straight into a row. It gets exactly the values the full path
+    (:func:`loaders.validation.validate_records`, then resolution) would give it; any
+    record that is not that plain returns ``None`` and goes the full way, so every
+    problem is still worded by the validator.
+    """
+
+    def __init__(self, index: EntityIndex):
+        self._ids = index.ids
+        self._kinds = frozenset(schema().relationship_kinds)
+        self._dates: set[str] = set()
+
+    def row(self, fields: dict) -> tuple | None:
+        if not fields.keys() <= _DEAL_FIELDS:
+            return None
+        try:
+            source = fields["source"].strip()
+            kind = fields["kind"].strip()
+            target = fields["target"].strip()
+            rid = fields.get("id", "").strip() or None
+            amount_text = fields.get("amount_usd", "").strip()
+            text = [fields.get(name, "").strip() or None for name in _TEXT_FIELDS]
+        except (KeyError, AttributeError):  # a field missing, or not text
+            return None
+        if source not in self._ids or target not in self._ids or source == target:
+            return None
+        if kind not in self._kinds:
+            return None
+        note, date, summary, url, title, supersedes, expands = text
+        if date is not None and date not in self._dates:
+            if _date(date, []) != date:
+                return None
+            self._dates.add(date)
+        if amount_text:
+            if not _PLAIN_AMOUNT.fullmatch(amount_text):
+                return None
+            amount = float(amount_text)
+            if not math.isfinite(amount):
+                return None
+        else:
+            amount = None
+        if rid is not None and rid in (supersedes, expands):
+            return None
+        if rid is None:
+            rid = relationship_id(source, kind, target, amount, note, date, summary, url, title,
+                                  supersedes, expands)
+        return (rid, source, kind, target, amount, note, date, summary, url, title,
+                supersedes, expands)
+
+
+def _count_lines(path: Path) -> int:
+    """Lines after the header: a cheap upper bound of a CSV file's rows, for progress."""
+    lines = 0
+    if not path.is_file():
+        return 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return max(lines - 1, 0)
+
