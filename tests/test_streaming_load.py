@@ -204,11 +204,11 @@ def test_deals_are_written_in_batches_inside_one_transaction(tmp_path, monkeypat
 
 def test_nothing_is_left_in_the_store_connection_after_a_load(tmp_path):
     with SQLiteStore(tmp_path / "s.db") as store:
-        store.load([shipped_dataset_dir()])
-        store.load([shipped_dataset_dir()])
+        loaded = store.load([shipped_dataset_dir()])
+        assert store.load([shipped_dataset_dir()]) == loaded
         temp = store._conn.execute("SELECT name FROM temp.sqlite_schema").fetchall()
         assert temp == []
         assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == -2000  # SQLite's default
     conn = sqlite3.connect(tmp_path / "s.db")
-    assert conn.execute("SELECT count(*) FROM relationships").fetchone()[0] == 143
+    assert conn.execute("SELECT count(*) FROM relationships").fetchone()[0] == loaded.relationships > 100
     conn.close()
