@@ -183,7 +183,7 @@ def damaged_db(tmp_path_factory, synthetic_dir):
                          ids=["stats", "cycles", "render"])
 def test_damaged_store_is_one_clear_line(tmp_path, damaged_db, args):
     line = one_clear_line(dealgraph(*args, "--db", damaged_db, cwd=tmp_path))
-    assert line.startswith(f"Error: {damaged_db}: ")
+    assert line.startswith("Error: ") and f"{damaged_db}: " in line
     assert "damaged" in line or "malformed" in line
 
 
