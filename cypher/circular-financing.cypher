@@ -16,6 +16,7 @@
 // * pruned: a node joins a path only if it can still get back to the start within the hops left
 //   (checked exactly for the last two hops), and with $minAmount a step whose deals sum to less
 //   than $minAmount is never taken;
+// * superseded deals (see below) make no step, so a loop exists only through deals that count;
 // * bounded by $maxLength (a parameter: the search runs level by level, no fixed pattern length).
 // $entity names an entity by id, or else by its name or an alias in any case, as in the CLI
 // (a name that fits no entity, or several, matches nothing)
@@ -26,22 +27,33 @@ WITH COLLECT {
   RETURN e ORDER BY e.id = $entity DESC, e.id
 } AS named
 WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS through
+// Which deals count (graph/lineage.py): a deal that another deal supersedes adds nothing to
+// any total and makes no step, pair or row of its own; it is still listed beside the deals
+// that count, with superseded_by naming the deals that replace it.
+CALL () {
+  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL
+  WITH s ORDER BY s.id
+  RETURN collect([s.supersedes, s.id]) AS supersession
+}
+WITH *, [link IN supersession | link[0]] AS superseded
 MATCH (s:Entity)
 WHERE ($entity IS NULL OR s = through)
   AND EXISTS {
     MATCH (s)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(:Entity)
-    WHERE (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND startNode(r) = s)
-       OR (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND endNode(r) = s)
+    WHERE ((type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND startNode(r) = s)
+           OR (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND endNode(r) = s))
+      AND NOT r.id IN superseded
   }
-WITH s, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
+WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
   // paths of i entities whose last entity pays s: loops of i entities
   loops: search.loops + COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
     WHERE EXISTS {
       MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
-      WHERE (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
-         OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x)
+      WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
+             OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+        AND NOT r.id IN superseded
     }
     RETURN path
   },
@@ -52,19 +64,22 @@ WITH s, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
     MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
     WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
            OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+      AND NOT r.id IN superseded
       AND ($entity IS NOT NULL OR y.id > s.id)
       AND NOT y IN path
     WITH DISTINCT path, x, y
     WHERE ($maxLength - i > 2
            OR EXISTS {
              MATCH (y)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
-             WHERE (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = y)
-                OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = y)
+             WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = y)
+                    OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = y))
+               AND NOT r.id IN superseded
            }
            OR ($maxLength - i = 2 AND EXISTS {
              MATCH (y)-[r1:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(z:Entity)
                    -[r2:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
              WHERE ($entity IS NOT NULL OR z.id > s.id) AND NOT z IN path
+               AND NOT r1.id IN superseded AND NOT r2.id IN superseded
                AND ((type(r1) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r1) = y)
                     OR (type(r1) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r1) = y))
                AND ((type(r2) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r2) = z)
@@ -74,7 +89,7 @@ WITH s, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
              MATCH (x)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y)
              WHERE ((type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = x)
                     OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = x))
-               AND d.amount_usd IS NOT NULL
+               AND d.amount_usd IS NOT NULL AND NOT d.id IN superseded
              RETURN d.amount_usd ORDER BY d.id
            } | coalesce(total, 0.0) + amount) >= $minAmount)
     RETURN path + [y]
@@ -82,9 +97,9 @@ WITH s, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
 }) AS search
 UNWIND search.loops AS found
 // start every loop at its smallest id (only needed when it was grown from $entity)
-WITH found, reduce(least = 0, j IN range(0, size(found) - 1) |
+WITH supersession, found, reduce(least = 0, j IN range(0, size(found) - 1) |
        CASE WHEN found[j].id < found[least].id THEN j ELSE least END) AS first
-WITH found[first..] + found[..first] AS loop
+WITH supersession, found[first..] + found[..first] AS loop
 WITH loop, [j IN range(0, size(loop) - 1) | {
   source: loop[j].id,
   target: loop[(j + 1) % size(loop)].id,
@@ -93,15 +108,20 @@ WITH loop, [j IN range(0, size(loop) - 1) | {
     MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(b)
     WHERE (type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = a)
        OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = a)
-    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url} AS deal
+    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
+            source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
+            evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,
+            superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
     ORDER BY d.id
   }
 }] AS steps
 WITH [n IN loop | n.id] AS nodes, [h IN steps | {
   source: h.source,
   target: h.target,
+  // the deals that count, their known amounts added in deal-id order
   amount_usd: reduce(total = null, deal IN h.relationships |
-                CASE WHEN deal.amount_usd IS NULL THEN total ELSE coalesce(total, 0.0) + deal.amount_usd END),
+                CASE WHEN deal.amount_usd IS NULL OR size(deal.superseded_by) > 0 THEN total
+                     ELSE coalesce(total, 0.0) + deal.amount_usd END),
   relationships: h.relationships
 }] AS hops
 WITH nodes, hops, [h IN hops WHERE h.amount_usd IS NOT NULL | h.amount_usd] AS known

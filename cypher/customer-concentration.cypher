@@ -1,5 +1,5 @@
 // name: customer-concentration
-// description: Customer concentration: for $vendor (or every vendor when null), each customer's known contract value and its share of the vendor's known total. Customers are the entities that pay the vendor: C customer_of V, C leases_from V, or V supplies C.
+// description: Customer concentration: for $vendor (or every vendor when null), each customer's known contract value and its share of the vendor's known total. Customers are the entities that pay the vendor: C customer_of V, C leases_from V, or V supplies C. Superseded deals are listed but not counted.
 // params: vendor=null
 // Paste into Neo4j Browser first (one line):
 // :params {vendor: null}
@@ -12,25 +12,43 @@ WITH COLLECT {
   RETURN e ORDER BY e.id = $vendor DESC, e.id
 } AS named
 WITH CASE WHEN named[0].id = $vendor OR size(named) = 1 THEN named[0] END AS vendor
-MATCH (v:Entity)-[:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c:Entity)
+// Which deals count (graph/lineage.py): a deal that another deal supersedes adds nothing to
+// any total and makes no step, pair or row of its own; it is still listed beside the deals
+// that count, with superseded_by naming the deals that replace it.
+CALL () {
+  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL
+  WITH s ORDER BY s.id
+  RETURN collect([s.supersedes, s.id]) AS supersession
+}
+WITH *, [link IN supersession | link[0]] AS superseded
+MATCH (v:Entity)-[r:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c:Entity)
 WHERE v <> c AND ($vendor IS NULL OR v = vendor)
-WITH DISTINCT v, c
-WITH v, c, COLLECT {
+  AND ((type(r) = 'SUPPLIES' AND startNode(r) = v) OR (type(r) <> 'SUPPLIES' AND startNode(r) = c))
+  AND NOT r.id IN superseded
+WITH supersession, superseded, collect(DISTINCT [v, c]) AS pairs
+UNWIND pairs AS pair
+WITH supersession, superseded, pair[0] AS v, pair[1] AS c
+WITH v, c, superseded, COLLECT {
     MATCH (v)-[d:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c)
     WHERE (type(d) = 'SUPPLIES' AND startNode(d) = v) OR (type(d) <> 'SUPPLIES' AND startNode(d) = c)
-    RETURN d.amount_usd AS amount ORDER BY d.id
-  } AS amounts
-WHERE size(amounts) > 0
-WITH v, c, size(amounts) AS deals,
-  reduce(t = null, a IN amounts | CASE WHEN a IS NULL THEN t ELSE coalesce(t, 0.0) + a END) AS contract_usd,
-  // the vendor's known total: every customer deal's amount, added in deal-id order
+    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
+            source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
+            evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,
+            superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
+    ORDER BY d.id
+  } AS relationships
+WITH v, c, relationships, size([d IN relationships WHERE size(d.superseded_by) = 0]) AS deals,
+  reduce(t = null, d IN relationships | CASE WHEN d.amount_usd IS NULL OR size(d.superseded_by) > 0 THEN t
+                                             ELSE coalesce(t, 0.0) + d.amount_usd END) AS contract_usd,
+  // the vendor's known total: every customer deal that counts, added in deal-id order
   reduce(t = null, a IN COLLECT {
       MATCH (v)-[d:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(o:Entity)
       WHERE o <> v AND ((type(d) = 'SUPPLIES' AND startNode(d) = v) OR (type(d) <> 'SUPPLIES' AND startNode(d) = o))
+        AND NOT d.id IN superseded
       RETURN d.amount_usd AS amount ORDER BY d.id
     } | CASE WHEN a IS NULL THEN t ELSE coalesce(t, 0.0) + a END) AS vendor_total_usd
 RETURN v.id AS vendor, c.id AS customer, c.name AS customer_name, deals, contract_usd,
        CASE WHEN contract_usd IS NULL OR vendor_total_usd IS NULL OR vendor_total_usd = 0 THEN null
             ELSE contract_usd / vendor_total_usd END AS share,
-       vendor_total_usd
+       vendor_total_usd, relationships
 ORDER BY vendor, contract_usd IS NULL, contract_usd DESC, customer

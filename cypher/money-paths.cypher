@@ -8,7 +8,7 @@
 // Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
 // from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN from the end node to the start.
 // The search extends paths of entities level by level (parallel deals collapsed), stops a path
-// when it reaches $to, and takes the last hop only into $to.
+// when it reaches $to, and takes the last hop only into $to. Superseded deals make no step.
 // $from names an entity by id, or else by its name or an alias in any case, as in the CLI
 // (a name that fits no entity, or several, matches nothing)
 WITH COLLECT {
@@ -28,12 +28,22 @@ WITH s, COLLECT {
 } AS named
 WITH s, CASE WHEN named[0].id = $to OR size(named) = 1 THEN named[0] END AS t
 WITH s, t WHERE s IS NOT NULL AND t IS NOT NULL
-WITH s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) | [next IN [COLLECT {
+// Which deals count (graph/lineage.py): a deal that another deal supersedes adds nothing to
+// any total and makes no step, pair or row of its own; it is still listed beside the deals
+// that count, with superseded_by naming the deals that replace it.
+CALL () {
+  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL
+  WITH s ORDER BY s.id
+  RETURN collect([s.supersedes, s.id]) AS supersession
+}
+WITH *, [link IN supersession | link[0]] AS superseded
+WITH supersession, superseded, s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) | [next IN [COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
     MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
     WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
            OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+      AND NOT r.id IN superseded
       AND NOT y IN path
       AND (y = t OR i < $maxLength)
     RETURN DISTINCT path + [y] AS extended
@@ -42,7 +52,7 @@ WITH s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) 
     found: search.found + [p IN next WHERE p[-1] = t]
   }][0]) AS search
 UNWIND search.found AS path
-WITH path, [j IN range(0, size(path) - 2) | {
+WITH supersession, path, [j IN range(0, size(path) - 2) | {
   source: path[j].id,
   target: path[j + 1].id,
   relationships: COLLECT {
@@ -50,15 +60,20 @@ WITH path, [j IN range(0, size(path) - 2) | {
     MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(b)
     WHERE (type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = a)
        OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = a)
-    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url} AS deal
+    RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
+            source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
+            evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,
+            superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
     ORDER BY d.id
   }
 }] AS steps
 WITH [n IN path | n.id] AS nodes, [h IN steps | {
   source: h.source,
   target: h.target,
+  // the deals that count, their known amounts added in deal-id order
   amount_usd: reduce(total = null, deal IN h.relationships |
-                CASE WHEN deal.amount_usd IS NULL THEN total ELSE coalesce(total, 0.0) + deal.amount_usd END),
+                CASE WHEN deal.amount_usd IS NULL OR size(deal.superseded_by) > 0 THEN total
+                     ELSE coalesce(total, 0.0) + deal.amount_usd END),
   relationships: h.relationships
 }] AS hops
 WITH nodes, hops, [h IN hops WHERE h.amount_usd IS NOT NULL | h.amount_usd] AS known

@@ -30,7 +30,10 @@ from typing import Callable, Hashable, Iterable, Iterator
 
 from graph.errors import QueryError
 
-__all__ = ["Cycle", "Hop", "find_cycles", "find_money_loops", "simple_cycles_bounded", "simple_cycles_of_pairs"]
+__all__ = [
+    "DEAL_KEYS", "Cycle", "Hop", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",
+    "simple_cycles_bounded", "simple_cycles_of_pairs",
+]
 
 
 # --------------------------------------------------------------------------- enumeration
@@ -335,14 +338,52 @@ def _check_node(G, node) -> None:
 # --------------------------------------------------------------------------- money loops
 
 
+#: The keys of a deal as loops, paths and queries list it, in this order: the DESIGN.md
+#: contract's five, then how the deal reads (``source kind target``), its caveats and its
+#: lineage (``superseded_by``: the deals replacing it, empty when it counts).
+DEAL_KEYS = (
+    "id", "kind", "amount_usd", "date", "evidence_url",
+    "source", "target", "amount_note", "evidence_title", "supersedes", "expands", "superseded_by",
+)
+
+
+def deal_summary(fields, superseded_by=()) -> dict:
+    """A deal's listing (:data:`DEAL_KEYS`) from its fields (a mapping with the model's names)."""
+    amount = fields.get("amount_usd")
+    return {
+        "id": fields["id"],
+        "kind": fields.get("kind"),
+        "amount_usd": None if amount is None else float(amount),
+        "date": fields.get("date"),
+        "evidence_url": fields.get("evidence_url"),
+        "source": fields.get("source"),
+        "target": fields.get("target"),
+        "amount_note": fields.get("amount_note"),
+        "evidence_title": fields.get("evidence_title"),
+        "supersedes": fields.get("supersedes"),
+        "expands": fields.get("expands"),
+        "superseded_by": list(superseded_by),
+    }
+
+
+def known_sum(deals: list[dict]) -> float | None:
+    """The known amounts of the listed deals that count (not superseded), added in list
+    order (deal-id order, as the Cypher adds them); None when none is known."""
+    total = None
+    for d in deals:
+        if d["amount_usd"] is not None and not d["superseded_by"]:
+            total = (0.0 if total is None else total) + d["amount_usd"]
+    return total
+
+
 @dataclass(frozen=True)
 class Hop:
     """One step of a loop: every deal that moves money from ``source`` to ``target``."""
 
     source: str
     target: str
-    amount_usd: float | None  # sum of the known amounts; None when no deal has one
-    relationships: list[dict]  # {id, kind, amount_usd, date, evidence_url}, sorted by id
+    amount_usd: float | None  # sum of the known amounts of the deals that count; None if none known
+    relationships: list[dict]  # deal listings (DEAL_KEYS), superseded ones too, sorted by id
 
     def to_dict(self) -> dict:
         return {
@@ -370,31 +411,30 @@ class Cycle:
         }
 
 
+def hop_deals(G, u, v) -> list[dict]:
+    """Every deal moving money from ``u`` to ``v`` in a money-flow graph, listed and sorted
+    by id: the edges (the deals that count) and the superseded deals the graph keeps aside."""
+    deals = []
+    if G.has_edge(u, v):
+        edges = G[u][v].items() if G.is_multigraph() else [(None, G[u][v])]
+        deals = [deal_summary({"id": key, **attrs}) for key, attrs in edges]
+    for fields in G.graph.get("superseded", {}).get((u, v), ()):
+        deals.append(deal_summary(fields, fields["superseded_by"]))
+    deals.sort(key=lambda r: str(r["id"]))
+    return deals
+
+
 def _hop(G, u, v) -> Hop:
-    edges = G[u][v].items() if G.is_multigraph() else [(None, G[u][v])]
-    return _hop_of(u, v, (attrs if "id" in attrs else dict(attrs, id=key) for key, attrs in edges))
+    deals = hop_deals(G, u, v)
+    return Hop(source=u, target=v, amount_usd=known_sum(deals), relationships=deals)
 
 
 def _hop_of(u, v, deals_fields: Iterable[dict]) -> Hop:
-    """The hop ``u -> v`` made of these deals (dicts of deal fields, ``id`` required)."""
-    deals = [
-        {
-            "id": attrs["id"],
-            "kind": attrs.get("kind"),
-            "amount_usd": None if attrs.get("amount_usd") is None else float(attrs["amount_usd"]),
-            "date": attrs.get("date"),
-            "evidence_url": attrs.get("evidence_url"),
-        }
-        for attrs in deals_fields
-    ]
+    """The hop ``u -> v`` made of these deals (dicts of deal fields, ``id`` required; a
+    superseded one carries its ``superseded_by``, and is listed but not added)."""
+    deals = [deal_summary(fields, fields.get("superseded_by") or ()) for fields in deals_fields]
     deals.sort(key=lambda r: str(r["id"]))
-    total = 0.0
-    known = False
-    for deal in deals:  # added in deal-id order, as the Cypher adds them
-        if deal["amount_usd"] is not None:
-            total += deal["amount_usd"]
-            known = True
-    return Hop(source=u, target=v, amount_usd=total if known else None, relationships=deals)
+    return Hop(source=u, target=v, amount_usd=known_sum(deals), relationships=deals)
 
 
 def _hop_amount(G, u, v) -> float | None:
@@ -502,7 +542,8 @@ def find_money_loops(
     ``flows`` gives ``(payer, payee, amount_usd)`` for every money-moving deal that counts
     (only the ids and amounts: the search needs nothing else); ``deals_on(pairs)`` is then
     asked once for the fields of the deals on the ``(payer, payee)`` hops of the loops
-    found, as ``{pair: [deal fields, ...]}``. An entity on no money-moving deal is on no
+    found, as ``{pair: [deal fields, ...]}`` (superseded deals too, each with its
+    ``superseded_by``: a hop lists them but does not add them). An entity on no money-moving deal is on no
     loop, so an unknown ``through`` gives no loops here (callers resolve it first).
 
     >>> flows = [("coreweave", "nvidia", 7e8), ("nvidia", "coreweave", 1e8)]

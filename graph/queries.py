@@ -19,7 +19,8 @@ import networkx as nx
 from cypher import bind, get_query, load_queries
 from graph import concentration as customer_concentration
 from graph.amounts import AmountError, parse_usd
-from graph.cycles import find_money_loops
+from graph.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
+from graph.lineage import superseded_by
 from graph.errors import QueryError
 from graph.store import Store
 
@@ -28,7 +29,6 @@ __all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]
 #: Parameters that name an entity: resolved (id, name or alias) before either engine runs.
 ENTITY_PARAMS = ("entity", "vendor", "from", "to")
 
-DEAL_KEYS = ("id", "kind", "amount_usd", "date", "evidence_url")
 HOP_KEYS = ("source", "target", "amount_usd", "relationships")
 GRAPH_DEAL_KEYS = ("id", "kind", "source", "target")  # a deal in its stored direction
 
@@ -43,9 +43,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "customer-concentration": (
         "vendor", "customer", "customer_name", "deals", "contract_usd", "share", "vendor_total_usd",
+        "relationships",
     ),
     "lender-web": (
         "lender", "lender_name", "borrower", "borrower_name", "deals", "total_usd", "lender_total_usd",
+        "relationships",
     ),
     "neighbourhood": ("distance", "id", "name", "kind", "via"),
     "concentration": customer_concentration.COLUMNS,
@@ -137,24 +139,9 @@ def _check(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _deal(attrs: dict) -> dict:
-    amount = attrs.get("amount_usd")
-    return {
-        "id": attrs["id"],
-        "kind": attrs["kind"],
-        "amount_usd": None if amount is None else float(amount),
-        "date": attrs.get("date"),
-        "evidence_url": attrs.get("evidence_url"),
-    }
-
-
-def _known_sum(deals: list[dict]) -> float | None:
-    """Sum of the known amounts, added in deal-id order (as the Cypher does), None if none known."""
-    total = None
-    for d in deals:
-        if d["amount_usd"] is not None:
-            total = (0.0 if total is None else total) + d["amount_usd"]
-    return total
+def _counts(deal: dict) -> bool:
+    """The lineage rule (graph/lineage.py) on a listed deal: it counts unless superseded."""
+    return not deal["superseded_by"]
 
 
 def _shape(name: str, row: dict) -> dict:
@@ -170,7 +157,7 @@ def _shape(name: str, row: dict) -> dict:
         elif name == "circular-financing-graph" and key == "deals":
             # one path per deal (Browser draws paths); the rows carry the deals themselves
             value = [{k: d[k] for k in GRAPH_DEAL_KEYS} for path in value for d in path]
-        elif key in ("financing", "purchases"):
+        elif key in ("financing", "purchases", "relationships"):
             value = [{d: r[d] for d in DEAL_KEYS} for r in value]
         out[key] = value
     return out
@@ -180,16 +167,9 @@ def _shape(name: str, row: dict) -> dict:
 
 
 def _circular_financing(store: Store, maxLength: int, entity: str | None, minAmount: float | None) -> list[dict]:
-    # The search reads only payer, payee and amount of each deal; the other fields are
-    # read for the deals on the loops found (see graph.cycles.find_money_loops).
-    def deals_on(pairs):
-        # Only the fields a hop shows (dataclasses.asdict would cost more than the search).
-        return {
-            pair: [{key: getattr(r, key) for key in DEAL_KEYS} for r in deals]
-            for pair, deals in store.money_flow_deals(pairs).items()
-        }
-
-    loops = find_money_loops(store.money_flows(), deals_on, maxLength, entity, minAmount)
+    # The search reads only payer, payee and amount of each deal that counts; the other
+    # fields are read for the deals on the loops found (see graph.cycles.find_money_loops).
+    loops = find_money_loops(store.money_flows(), store.hop_deals, maxLength, entity, minAmount)
     return [c.to_dict() for c in loops]
 
 
@@ -208,14 +188,16 @@ def _circular_financing_graph(
     return rows
 
 
-def _deals_between(store_rels, keep) -> dict[tuple[str, str], list[dict]]:
-    """Deals grouped by an ordered pair chosen by ``keep(rel) -> (a, b) | None``, each list in id order."""
+def _deals_between(store_rels, keep, superseded) -> dict[tuple[str, str], list[dict]]:
+    """Deals grouped by an ordered pair chosen by ``keep(rel) -> (a, b) | None``, each list in
+    id order; only pairs with at least one deal that counts (superseded deals are listed
+    beside those, never alone)."""
     pairs: dict[tuple[str, str], list[dict]] = {}
     for r in store_rels:  # relationships() is in id order
         pair = keep(r)
         if pair is not None:
-            pairs.setdefault(pair, []).append(_deal(r.to_dict()))
-    return pairs
+            pairs.setdefault(pair, []).append(deal_summary(r.to_dict(), superseded.get(r.id, ())))
+    return {pair: deals for pair, deals in pairs.items() if any(_counts(d) for d in deals)}
 
 
 def _hop_dicts(G: nx.MultiDiGraph, nodes: list[str], closed: bool) -> list[dict]:
@@ -223,8 +205,8 @@ def _hop_dicts(G: nx.MultiDiGraph, nodes: list[str], closed: bool) -> list[dict]
     hops = []
     for i in range(n if closed else n - 1):
         a, b = nodes[i], nodes[(i + 1) % n]
-        deals = sorted((_deal(attrs) for attrs in G[a][b].values()), key=lambda d: d["id"])
-        hops.append({"source": a, "target": b, "amount_usd": _known_sum(deals), "relationships": deals})
+        deals = hop_deals(G, a, b)
+        hops.append({"source": a, "target": b, "amount_usd": known_sum(deals), "relationships": deals})
     return hops
 
 
@@ -234,7 +216,7 @@ def _least(hops: list[dict]) -> float | None:
 
 
 def _money_paths(store: Store, source: str, target: str, maxLength: int) -> list[dict]:
-    G = store.money_flow_graph()
+    G = store.money_flow_graph()  # edges: the deals that count
     simple = nx.DiGraph((u, v) for u, v in G.edges() if u != v)
     simple.add_nodes_from(G)
     rows = []
@@ -250,12 +232,14 @@ def _money_paths(store: Store, source: str, target: str, maxLength: int) -> list
 def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
+    superseded = superseded_by(rels)
     financing = _deals_between(
-        rels, lambda r: (r.source, r.target) if r.kind in ("invests_in", "lends_to") and r.source != r.target else None
+        rels, lambda r: (r.source, r.target) if r.kind in ("invests_in", "lends_to") and r.source != r.target else None,
+        superseded,
     )
     purchases = _deals_between(rels, lambda r: (
         (r.source, r.target) if r.kind == "supplies" else (r.target, r.source) if r.kind == "customer_of" else None
-    ))
+    ), superseded)
     rows = []
     for (a, b), money in financing.items():
         bought = purchases.get((a, b))
@@ -263,7 +247,7 @@ def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
             continue
         rows.append({
             "financier": a, "financier_name": names[a], "client": b, "client_name": names[b],
-            "financing_usd": _known_sum(money), "purchases_usd": _known_sum(bought),
+            "financing_usd": known_sum(money), "purchases_usd": known_sum(bought),
             "financing": money, "purchases": bought,
         })
     rows.sort(key=lambda r: (r["financing_usd"] is None, -(r["financing_usd"] or 0.0), r["financier"], r["client"]))
@@ -284,22 +268,23 @@ def _customer_pair(r) -> tuple[str, str] | None:
 def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
-    pairs = _deals_between(rels, _customer_pair)
+    superseded = superseded_by(rels)
+    pairs = _deals_between(rels, _customer_pair, superseded)
     totals: dict[str, list[dict]] = {}
     for r in rels:
         pair = _customer_pair(r)
         if pair is not None:
-            totals.setdefault(pair[0], []).append(_deal(r.to_dict()))
+            totals.setdefault(pair[0], []).append(deal_summary(r.to_dict(), superseded.get(r.id, ())))
     rows = []
     for (v, c), deals in pairs.items():
         if vendor is not None and v != vendor:
             continue
-        contract = _known_sum(deals)
-        total = _known_sum(totals[v])
+        contract = known_sum(deals)
+        total = known_sum(totals[v])
         share = None if contract is None or total is None or total == 0 else contract / total
         rows.append({
-            "vendor": v, "customer": c, "customer_name": names[c], "deals": len(deals),
-            "contract_usd": contract, "share": share, "vendor_total_usd": total,
+            "vendor": v, "customer": c, "customer_name": names[c], "deals": sum(map(_counts, deals)),
+            "contract_usd": contract, "share": share, "vendor_total_usd": total, "relationships": deals,
         })
     rows.sort(key=lambda r: (r["vendor"], r["contract_usd"] is None, -(r["contract_usd"] or 0.0), r["customer"]))
     return rows
@@ -307,19 +292,21 @@ def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
 
 def _lender_web(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
-    loans = [r for r in store.relationships() if r.kind == "lends_to" and r.source != r.target]
-    pairs = _deals_between(loans, lambda r: (r.source, r.target))
+    rels = store.relationships()
+    superseded = superseded_by(rels)
+    loans = [r for r in rels if r.kind == "lends_to" and r.source != r.target]
+    pairs = _deals_between(loans, lambda r: (r.source, r.target), superseded)
     lent: dict[str, list[dict]] = {}
     for r in loans:
-        lent.setdefault(r.source, []).append(_deal(r.to_dict()))
+        lent.setdefault(r.source, []).append(deal_summary(r.to_dict(), superseded.get(r.id, ())))
     rows = []
     for (lender, borrower), deals in pairs.items():
         if entity is not None and entity not in (lender, borrower):
             continue
         rows.append({
             "lender": lender, "lender_name": names[lender], "borrower": borrower,
-            "borrower_name": names[borrower], "deals": len(deals), "total_usd": _known_sum(deals),
-            "lender_total_usd": _known_sum(lent[lender]),
+            "borrower_name": names[borrower], "deals": sum(map(_counts, deals)), "total_usd": known_sum(deals),
+            "lender_total_usd": known_sum(lent[lender]), "relationships": deals,
         })
     rows.sort(key=lambda r: (
         r["lender_total_usd"] is None, -(r["lender_total_usd"] or 0.0), r["lender"],

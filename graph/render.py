@@ -138,6 +138,9 @@ def render_view(
 
     if view == "overview":
         _refuse_from_counts(store, kinds, min_amount)
+    # From every deal, not only those shown: a deal stays superseded when the view leaves
+    # out the deal that replaces it.
+    superseded = store.superseded()
     focus_id = None
     cycles: list = []
     cycles_total = 0
@@ -172,12 +175,12 @@ def render_view(
     _check_size(len(entity_ids), len(deals))
     shown = [e for e in entities if e.id in entity_ids]
     if view != "cycles":
-        loops = find_cycles(money_flow_graph(shown, deals), max_length=max_length)
+        loops = find_cycles(money_flow_graph(shown, deals, superseded), max_length=max_length)
     else:
         loops = cycles
-    on_loop = {rel["id"] for c in loops for h in c.hops for rel in h.relationships}
+    on_loop = {rel["id"] for c in loops for h in c.hops for rel in h.relationships if not rel["superseded_by"]}
 
-    net = _network(shown, deals, on_loop, focus_id)
+    net = _network(shown, deals, on_loop, focus_id, superseded)
     meta = {
         "view": view,
         "title": _VIEW_TITLES[view],
@@ -243,17 +246,14 @@ def _neighbourhood(start: str, deals: Iterable[Relationship], depth: int) -> set
     return seen
 
 
-#: The deal fields a loop's hop shows (graph.cycles.Hop).
-_HOP_FIELDS = ("id", "kind", "amount_usd", "date", "evidence_url")
-
-
 def _cycles_view(store: Store, kinds, max_length, min_amount):
     fetched: list[Relationship] = []
 
     def deals_on(pairs):
-        found = store.money_flow_deals(pairs, kinds)
-        fetched.extend(r for deals in found.values() for r in deals)
-        return {pair: [{key: getattr(r, key) for key in _HOP_FIELDS} for r in deals] for pair, deals in found.items()}
+        found = store.hop_deals(pairs, kinds)
+        fetched.extend(Relationship(**{k: v for k, v in d.items() if k != "superseded_by"})
+                       for deals in found.values() for d in deals)
+        return found
 
     try:
         ranked = find_money_loops(store.money_flows(kinds), deals_on, max_length, min_amount=min_amount)
@@ -300,10 +300,11 @@ def _check_size(nodes: int, edges: int, exact: bool = True) -> None:
 # --------------------------------------------------------------------------- drawing
 
 
-def _money_moved(deals: Iterable[Relationship]) -> dict[str, float]:
+def _money_moved(deals: Iterable[Relationship], superseded) -> dict[str, float]:
+    """Money each entity moves, from the deals that count (a superseded deal adds nothing)."""
     moved: dict[str, float] = defaultdict(float)
     for r in deals:
-        if r.amount_usd is not None and r.money_flow is not None:
+        if r.amount_usd is not None and r.money_flow is not None and r.id not in superseded:
             moved[r.source] += r.amount_usd
             moved[r.target] += r.amount_usd
     return moved
@@ -366,7 +367,8 @@ class _IdList(list):
 
 
 def _network(
-    entities: list[Entity], deals: list[Relationship], on_loop: set[str], focus_id: str | None
+    entities: list[Entity], deals: list[Relationship], on_loop: set[str], focus_id: str | None,
+    superseded=None,
 ) -> Network:
     from pyvis.network import Network
 
@@ -375,7 +377,8 @@ def _network(
     net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
     net.node_ids = _IdList()
     positions = _radial_layout([e.id for e in entities], deals) if large else {}
-    moved = _money_moved(deals)
+    superseded = superseded or {}
+    moved = _money_moved(deals, superseded)
     degree = defaultdict(int)
     for r in deals:
         degree[r.source] += 1
@@ -425,11 +428,13 @@ def _network(
         color = kind.color if kind else _FALLBACK_COLOR
         flow = r.money_flow
         loop = r.id in on_loop
+        replaced_by = superseded.get(r.id)
         edge = {
             "id": r.id,
             "color": color if large else {"color": color, "highlight": color, "hover": color,
-                                          "opacity": 1.0 if loop else 0.6},
-            "width": edge_width(r.amount_usd) + (1.0 if loop else 0.0),
+                                          "opacity": 0.3 if replaced_by else 1.0 if loop else 0.6},
+            # A superseded deal's amount does not count: thinnest line, whatever its amount.
+            "width": edge_width(None if replaced_by else r.amount_usd) + (1.0 if loop else 0.0),
             # Data fields for the page's script.
             "kind": r.kind,
             "amount_usd": r.amount_usd,
@@ -441,14 +446,19 @@ def _network(
         else:
             edge["arrows"] = ""  # pyvis would add an arrow to every edge of a directed network
             edge["dashes"] = True
+        if replaced_by:
+            # Superseded: faded and finely dashed (structural ties have long dashes), and the
+            # page says by which deals.
+            edge["dashes"] = [3, 5]
+            edge["superseded_by"] = list(replaced_by)
         if not large:
-            edge["label"] = r.kind.replace("_", " ")
+            edge["label"] = r.kind.replace("_", " ") + (" (superseded)" if replaced_by else "")
         if smooth:
             edge["smooth"] = smooth
         if loop and not large:
             edge["shadow"] = {"enabled": True, "color": "rgba(229,57,53,0.55)", "size": 12,
                               "x": 0, "y": 0}
-        for field in ("amount_note", "date", "summary", "evidence_url", "evidence_title"):
+        for field in ("amount_note", "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands"):
             if getattr(r, field) is not None:
                 edge[field] = getattr(r, field)
         if evidence_href(r.evidence_url):
@@ -622,7 +632,8 @@ def _cycle_payload(cycle) -> dict:
         "min_amount_usd": cycle.min_amount_usd,
         "hops": [
             {"source": h.source, "target": h.target, "amount_usd": h.amount_usd,
-             "deals": [rel["id"] for rel in h.relationships]}
+             "deals": [rel["id"] for rel in h.relationships],
+             "superseded": [rel["id"] for rel in h.relationships if rel["superseded_by"]]}
             for h in cycle.hops
         ],
     }

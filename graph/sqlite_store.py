@@ -609,11 +609,9 @@ class SQLiteStore(Store):
                     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
                 SELECT hop.payer, hop.payee, {columns} FROM hop JOIN relationships AS r
                   ON r.source = hop.payer AND r.target = hop.payee AND r.kind IN ({_marks(forward)})
-                  WHERE {self._counts_sql("r")}
                 UNION ALL
                 SELECT hop.payer, hop.payee, {columns} FROM hop JOIN relationships AS r
-                  ON r.source = hop.payee AND r.target = hop.payer AND r.kind IN ({_marks(reverse)})
-                  WHERE {self._counts_sql("r")}""",
+                  ON r.source = hop.payee AND r.target = hop.payer AND r.kind IN ({_marks(reverse)})""",
             (pairs, *forward, *reverse),
         )
         for payer, payee, *fields in rows:
@@ -621,6 +619,18 @@ class SQLiteStore(Store):
         for deals in found.values():
             deals.sort(key=lambda r: r.id)
         return found
+
+    @_reported
+    def superseded(self) -> dict[str, tuple[str, ...]]:
+        # Only the deals that name another (indexed on supersedes): usually a handful.
+        if self._version is None or self._version == 1:
+            return {}
+        found: dict[str, list[str]] = {}
+        for old, new in self._conn.execute(
+            "SELECT supersedes, id FROM relationships WHERE supersedes IS NOT NULL ORDER BY id"
+        ):
+            found.setdefault(old, []).append(new)
+        return {old: tuple(new) for old, new in found.items()}
 
     def _counts_sql(self, table: str = "relationships") -> str:
         """SQL true for the deals that count (graph/lineage.py: no deal supersedes them); a

@@ -114,20 +114,36 @@ class Store(ABC):
     def money_flow_deals(
         self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
     ) -> dict[tuple[str, str], list[Relationship]]:
-        """The deals that count moving money along each ``(payer, payee)`` of ``pairs``
-        (of ``kinds`` if given), in deal-id order; a pair with none is left out. Engines
-        override this with a read of just those deals."""
-        from graph.lineage import superseded_by
-
+        """Every deal moving money along each ``(payer, payee)`` of ``pairs`` (of ``kinds``
+        if given), in deal-id order, superseded ones too (a hop lists them, marked; see
+        :meth:`superseded`); a pair with none is left out. Engines override this with a
+        read of just those deals."""
         wanted = set(pairs)
-        relationships = self.relationships()
-        superseded = superseded_by(relationships)
         found: dict[tuple[str, str], list[Relationship]] = {}
-        for r in relationships:  # in id order
+        for r in self.relationships():  # in id order
             flow = r.money_flow
-            if flow in wanted and r.id not in superseded and (kinds is None or r.kind in kinds):
+            if flow in wanted and (kinds is None or r.kind in kinds):
                 found.setdefault(flow, []).append(r)
         return found
+
+    def superseded(self) -> dict[str, tuple[str, ...]]:
+        """``{deal id: the deals superseding it}`` (see :func:`graph.lineage.superseded_by`).
+        Engines override this with a read of the few deals that name another."""
+        from graph.lineage import superseded_by
+
+        return superseded_by(self.relationships())
+
+    def hop_deals(
+        self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
+    ) -> dict[tuple[str, str], list[dict]]:
+        """What a loop's hops list for each ``(payer, payee)`` of ``pairs``: every deal's
+        fields and its ``superseded_by`` (for :func:`graph.cycles.find_money_loops`)."""
+        found = self.money_flow_deals(pairs, kinds)
+        replaced = self.superseded() if found else {}
+        return {
+            pair: [dict(r.to_dict(), superseded_by=list(replaced.get(r.id, ()))) for r in deals]
+            for pair, deals in found.items()
+        }
 
     def count_entities(self) -> int:
         """How many entities there are (engines answer without reading them)."""

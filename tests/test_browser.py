@@ -279,6 +279,32 @@ def test_clicking_a_deal_shows_its_evidence_link(shipped, open_page):
     assert "noopener" in link.get_attribute("rel")
 
 
+def test_superseded_deals_are_shown_as_such_and_not_counted(shipped, open_page):
+    """Nvidia's $100B letter of intent, superseded by its $30B stake: faded, finely dashed,
+    thinnest, "superseded by" in its tooltip and details; OpenAI's size leaves it out."""
+    loi, stake = "nvidia-invests-openai-2025", "nvidia-invests-openai-2026"
+    page = open_page(shipped["results"]["overview"].path)
+    edge = page.js("id => dealgraph.edges.get(id)", loi)
+    assert edge["dashes"] == [3, 5] and edge["width"] == 1.0 and edge["color"]["opacity"] == 0.3
+    assert edge["superseded_by"] == [stake] and not edge["on_loop"]
+    assert "Superseded by Nvidia invests in OpenAI $30B (2026-02-27) (not counted)" in edge["title"]
+    assert page.js("id => dealgraph.edges.get(id).dashes", stake) is not True
+    counted = sum(r.amount_usd for r in shipped["deals"].values()
+                  if "openai" in (r.source, r.target) and r.amount_usd is not None
+                  and r.money_flow is not None and r.id != loi)
+    assert page.js("() => dealgraph.nodes.get('openai').money_usd") == pytest.approx(counted)
+    page.page.evaluate("id => dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]})", loi)
+    assert "Superseded by Nvidia invests in OpenAI $30B" in page.page.locator("#details-body").inner_text()
+    assert "Lineage" in page.page.locator("#details-body").inner_text()
+
+    page = open_page(shipped["results"]["cycles"].path)
+    index = next(i for i, c in enumerate(shipped["ranked"]) if c.nodes == ["nvidia", "openai", "oracle"])
+    title = page.page.locator("#loops-list li").nth(index).get_attribute("title")
+    assert "Nvidia → OpenAI: $30.1B (2 deals, 1 superseded, not counted)" in title
+    assert page.js("id => dealgraph.edges.get(id).superseded_by", loi) == [stake]
+    assert page.errors == []
+
+
 # --------------------------------------------------------------------------- hostile data
 
 

@@ -267,3 +267,151 @@ def test_neo4j_round_trip_equals_the_embedded_store(neo4j_db, neo4j_server, tmp_
         changed = Relationship("msa-plus", "openai", "customer_of", "coreweave", 4e9, "add-on", supersedes="msa")
         store.write([], [changed])
         assert store.deal_lineage()["msa-plus"] == ("msa", None)
+
+
+# --- what counts: loops, queries and their caveats (hand-computed) ------------------------
+
+#: A small web: Nvidia's $100B letter of intent to OpenAI superseded by a $30B stake (plus an
+#: older $100M one), OpenAI buying $11.9B + a $4B expansion from CoreWeave, CoreWeave buying
+#: $5B of Nvidia GPUs; CoreWeave's ~$7B Applied Digital lease restated as an ~$11B total;
+#: a lender's $2B loan to CoreWeave superseded by a $3B one.
+WEB = ENTITIES + [Entity("bank", "Bank", "bank")]
+WEB_DEALS = DEALS + [
+    Relationship("old-stake", "nvidia", "invests_in", "openai", 1e8, date="2024-10"),
+    Relationship("gpus", "coreweave", "customer_of", "nvidia", 5e9),
+    Relationship("loan-1", "bank", "lends_to", "coreweave", 2e9),
+    Relationship("loan-2", "bank", "lends_to", "coreweave", 3e9, supersedes="loan-1"),
+    Relationship("backing", "nvidia", "invests_in", "coreweave", 1e9),
+]
+
+
+@pytest.fixture
+def web(tmp_path):
+    with SQLiteStore(tmp_path / "web.db") as store:
+        store.write(WEB, WEB_DEALS)
+        yield store
+
+
+def _hop_amounts(loop):
+    return [(h["source"], h["target"], h["amount_usd"]) for h in loop["hops"]]
+
+
+def test_loop_hops_count_only_current_deals(web):
+    from graph.queries import cycles
+
+    loops = {tuple(c["nodes"]): c for c in cycles(web)}
+    assert set(loops) == {("coreweave", "nvidia"), ("coreweave", "nvidia", "openai")}
+    big = loops[("coreweave", "nvidia", "openai")]
+    # Nvidia -> OpenAI: $30B + $100M = $30.1B (the $100B LOI is superseded); OpenAI -> CoreWeave:
+    # $11.9B + $4B expansion = $15.9B; CoreWeave -> Nvidia: $5B.
+    assert _hop_amounts(big) == [("coreweave", "nvidia", 5e9), ("nvidia", "openai", 30.1e9),
+                                 ("openai", "coreweave", 15.9e9)]
+    assert big["min_amount_usd"] == 5e9
+    listed = {d["id"]: d for d in big["hops"][1]["relationships"]}
+    assert list(listed) == ["loi", "old-stake", "stake"]
+    assert listed["loi"]["superseded_by"] == ["stake"] and listed["stake"]["superseded_by"] == []
+    assert listed["stake"]["supersedes"] == "loi"
+    assert listed["loi"]["amount_note"] == "up to; letter of intent"
+    assert (listed["loi"]["source"], listed["loi"]["target"]) == ("nvidia", "openai")
+    assert big["hops"][2]["relationships"][1]["expands"] == "msa"
+
+
+def test_a_hop_made_only_of_superseded_deals_makes_no_loop(tmp_path):
+    from graph.queries import cycles
+
+    deals = [
+        Relationship("a", "nvidia", "invests_in", "openai", 1e9),
+        Relationship("b", "openai", "customer_of", "nvidia", 2e9),
+        Relationship("c", "nvidia", "partner_of", "openai", supersedes="a"),  # a status update ends it
+    ]
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.write(ENTITIES, deals)
+        assert cycles(store) == []
+
+
+def test_queries_sum_only_current_deals(web):
+    from graph.queries import run_query
+
+    vendor = run_query(web, "vendor-financing", {})
+    assert [(r["financier"], r["client"], r["financing_usd"], r["purchases_usd"]) for r in vendor] == [
+        ("nvidia", "coreweave", 1e9, 5e9)]
+    paths = run_query(web, "money-paths", {"from": "nvidia", "to": "coreweave"})
+    assert [(p["nodes"], p["min_amount_usd"]) for p in paths] == [
+        (["nvidia", "coreweave"], 1e9), (["nvidia", "openai", "coreweave"], 15.9e9)]
+    applied = run_query(web, "customer-concentration", {"vendor": "applied"})
+    # ~$11B, not $7B + $11B = $18B; the restated lease is listed, marked.
+    assert [(r["customer"], r["deals"], r["contract_usd"], r["share"]) for r in applied] == [
+        ("coreweave", 1, 11e9, 1.0)]
+    assert [(d["id"], d["superseded_by"]) for d in applied[0]["relationships"]] == [
+        ("lease-250", ["lease-400"]), ("lease-400", [])]
+    coreweave = run_query(web, "customer-concentration", {"vendor": "coreweave"})
+    assert [(r["customer"], r["contract_usd"], r["vendor_total_usd"]) for r in coreweave] == [
+        ("openai", 15.9e9, 15.9e9)]
+    lenders = run_query(web, "lender-web", {})
+    assert [(r["lender"], r["deals"], r["total_usd"], r["lender_total_usd"]) for r in lenders] == [
+        ("bank", 1, 3e9, 3e9)]
+    assert [d["id"] for d in lenders[0]["relationships"]] == ["loan-1", "loan-2"]
+
+
+def test_neo4j_gives_the_same_lineage_answers(neo4j_db, neo4j_server, tmp_path):
+    from graph.neo4j_store import Neo4jStore
+    from graph.queries import cycles, run_query
+
+    with Neo4jStore(neo4j_server.uri, username=neo4j_server.username, password=neo4j_server.password,
+                    database=neo4j_server.database) as neo, SQLiteStore(tmp_path / "s.db") as embedded:
+        neo.write(WEB, WEB_DEALS)
+        embedded.write(WEB, WEB_DEALS)
+        assert cycles(neo) == cycles(embedded)
+        assert _hop_amounts(cycles(neo)[0])[1] == ("nvidia", "openai", 30.1e9)
+        for name, params in [("vendor-financing", {}), ("customer-concentration", {}), ("lender-web", {}),
+                             ("money-paths", {"from": "nvidia", "to": "coreweave"})]:
+            assert run_query(neo, name, params) == run_query(embedded, name, params), name
+
+
+# --- the shipped dataset ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory):
+    from graph.shipped import shipped_dataset_dir
+
+    data = read_dataset([shipped_dataset_dir()])
+    with SQLiteStore(tmp_path_factory.mktemp("shipped") / "s.db") as store:
+        store.write(data.entities, data.relationships)
+        yield store
+
+
+def test_shipped_lineage_is_marked(shipped):
+    lineage = {k: v for k, v in shipped.deal_lineage().items() if v != (None, None)}
+    assert lineage == {
+        "nvidia-invests-openai-2026": ("nvidia-invests-openai-2025", None),
+        "coreweave-leases-from-applied-digital-2025-400mw": ("coreweave-leases-from-applied-digital-2025-250mw", None),
+        "openai-customer-of-coreweave-2025-expansion-4b": (None, "openai-customer-of-coreweave-2025-msa-11-9b"),
+        "openai-customer-of-coreweave-2025-expansion-6-5b": (None, "openai-customer-of-coreweave-2025-msa-11-9b"),
+        "meta-customer-of-coreweave-2026": (None, "meta-customer-of-coreweave-2025"),
+        "openai-customer-of-amazon-2026": (None, "openai-customer-of-amazon-2025"),
+        "amazon-invests-anthropic-2026": (None, "amazon-invests-anthropic-2024"),
+        "jpmorgan-lends-abilene-jv-2025-phase-2": (None, "jpmorgan-lends-abilene-jv-2025-phase-1"),
+    }
+
+
+def test_shipped_hop_totals(shipped):
+    from graph.queries import cycles, run_query
+
+    loops = {tuple(c["nodes"]): c for c in cycles(shipped)}
+    # Nvidia -> OpenAI: $100M (2024) + $30B (2026); the $100B letter of intent is superseded.
+    for nodes in [("nvidia", "openai"), ("nvidia", "openai", "oracle")]:
+        hop = next(h for h in loops[nodes]["hops"] if (h["source"], h["target"]) == ("nvidia", "openai"))
+        assert hop["amount_usd"] == 30.1e9, nodes
+    # Nvidia -> OpenAI $30.1B, OpenAI -> Oracle $300B, Oracle -> Nvidia $40B: $30.1B goes round
+    # (it was $40B when the letter of intent was added on top).
+    assert loops[("nvidia", "openai", "oracle")]["min_amount_usd"] == 30.1e9
+    # Amazon <-> OpenAI: $50B stake; $38B + $100B expansion = $138B (an expansion adds on top).
+    assert _hop_amounts(loops[("amazon", "openai")]) == [("amazon", "openai", 50e9), ("openai", "amazon", 138e9)]
+    applied = run_query(shipped, "customer-concentration", {"vendor": "applied-digital"})
+    assert [(r["customer"], r["contract_usd"]) for r in applied] == [("coreweave", 11e9)]
+    coreweave = {r["customer"]: r["contract_usd"]
+                 for r in run_query(shipped, "customer-concentration", {"vendor": "coreweave"})}
+    assert coreweave["openai"] == 22.4e9  # $11.9B + $4B + $6.5B, as the source says
+    vendor = {(r["financier"], r["client"]): r["financing_usd"] for r in run_query(shipped, "vendor-financing", {})}
+    assert vendor[("nvidia", "openai")] == 30.1e9

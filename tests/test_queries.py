@@ -4,6 +4,7 @@ The differential tests load the same records into the embedded store and into a 
 Neo4j and require identical rows (same keys, same order) from the Cypher and its twin.
 """
 
+import dataclasses
 import random
 import re
 
@@ -85,6 +86,32 @@ def test_relationship_types_in_queries_come_from_the_model(name):
         assert set(lists) == {forward, reverse}
 
 
+MONEY_QUERIES = ("circular-financing", "circular-financing-graph", "customer-concentration", "lender-web",
+                 "money-paths", "vendor-financing")
+SUPERSESSION = """\
+CALL () {
+  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL
+  WITH s ORDER BY s.id
+  RETURN collect([s.supersedes, s.id]) AS supersession
+}
+WITH *, [link IN supersession | link[0]] AS superseded
+"""
+
+
+@pytest.mark.parametrize("name", MONEY_QUERIES)
+def test_money_queries_share_one_lineage_rule(name):
+    """Every query that adds amounts starts from the same list of superseded deals
+    (graph/lineage.py), checks every step against it and lists deals the same way."""
+    text = QUERIES[name].text
+    assert SUPERSESSION in text
+    body = cypher._strip_comments_and_strings(text)
+    # every relationship pattern that can make a step, pair or row is checked against the list
+    for var in re.findall(r"-\[(\w+):[A-Z_|]+\]-", body):
+        if var != "d":
+            assert f"NOT {var}.id IN superseded" in body, (name, var)
+    assert "superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]" in text
+
+
 def test_bind_coerces_cli_strings_to_the_default_type():
     q = QUERIES["circular-financing"]
     assert bind(q, {}) == {"maxLength": 6, "entity": None, "minAmount": None}
@@ -141,7 +168,21 @@ def random_dataset(seed: int, n: int = 14, m: int = 55):
         deals.append(deal)
         if rng.random() < 0.25:  # a parallel deal between the same entities
             deals.append(Relationship(deal.id + "p", a, deal.kind, b, rng.choice([None, 0.3, 7e8]), date="2023"))
-    return entities, deals
+    return entities, with_lineage(deals, seed)
+
+
+def with_lineage(deals, seed):
+    """Some deals supersede or expand an earlier one (never a later one: no lineage loops),
+    parallel ones most often; from a generator of its own, so the graph stays the same."""
+    rng = random.Random(seed * 7919 + 1)
+    out = []
+    for i, deal in enumerate(deals):
+        if i and rng.random() < 0.3:
+            earlier = deals[i - 1] if rng.random() < 0.5 else rng.choice(deals[:i])
+            field = "supersedes" if rng.random() < 0.7 else "expands"
+            deal = dataclasses.replace(deal, **{field: earlier.id})
+        out.append(deal)
+    return out
 
 
 def _param_sets(entities, seed):
