@@ -305,7 +305,8 @@ def query(name, list_, params, since, until, fmt, open_store):
 
     with open_store() as store:
         rows = run_query(deals_in_period(store, since, until), name, dict(params))
-    click.echo(report.format_rows(rows, fmt))
+        names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
+    click.echo(report.format_rows(rows, fmt, names))
 
 
 @main.command()

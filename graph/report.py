@@ -38,17 +38,36 @@ def _cell(value) -> str:
     return str(value)
 
 
-def rows_table(rows: Sequence[dict], max_width: int = 60) -> str:
-    """Rows as an aligned text table; long cells are cut with an ellipsis."""
+#: Query columns that hold lists of deals (listed under their row in a table, not squeezed in).
+DEAL_LIST_COLUMNS = ("financing", "purchases", "relationships")
+
+
+def rows_table(rows: Sequence[dict], max_width: int = 60, names: dict[str, str] | None = None) -> str:
+    """Rows as an aligned text table; long cells are cut with an ellipsis.
+
+    Columns that list deals (:data:`DEAL_LIST_COLUMNS`) or hops are not cells: under each
+    row, every deal is written out as it reads, with its caveats and evidence
+    (:func:`deal_lines`).
+    """
     if not rows:
         return "(no rows)"
-    columns = list(rows[0])
+    columns = [c for c in rows[0] if c not in DEAL_LIST_COLUMNS and c != "hops"]
+    listed = [c for c in rows[0] if c not in columns]
     cells = [[_cell(row.get(c)) for c in columns] for row in rows]
     cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in line] for line in cells]
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip() for line in cells]
+    for row, line in zip(rows, cells):
+        lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        for column in listed:
+            if column == "hops":
+                for hop in row[column]:
+                    lines.extend("  " + text for text in hop_lines(hop, names))
+            else:
+                lines.append(f"  {column}:")
+                for deal in row[column]:
+                    lines.extend("    " + text for text in deal_lines(deal, names))
     return "\n".join(lines)
 
 
@@ -66,9 +85,11 @@ def rows_json(rows) -> str:
     return json.dumps(rows, indent=2, ensure_ascii=False)
 
 
-def format_rows(rows: Sequence[dict], fmt: str) -> str:
-    """Query rows in one of :data:`FORMATS`."""
-    return {"table": rows_table, "json": rows_json, "csv": rows_csv}[fmt](rows).rstrip("\n")
+def format_rows(rows: Sequence[dict], fmt: str, names: dict[str, str] | None = None) -> str:
+    """Query rows in one of :data:`FORMATS` (``names``: entity names for the table)."""
+    if fmt == "table":
+        return rows_table(rows, names=names)
+    return {"json": rows_json, "csv": rows_csv}[fmt](rows).rstrip("\n")
 
 
 def cycle_path(cycle: dict) -> str:
@@ -77,8 +98,82 @@ def cycle_path(cycle: dict) -> str:
     return " → ".join([*nodes, nodes[0]])
 
 
+def deal_reads(deal: dict, names: dict[str, str] | None = None) -> str:
+    """The deal as it reads: ``Nvidia supplies CoreWeave``."""
+    names = names or {}
+    return f"{names.get(deal['source'], deal['source'])} {deal['kind'].replace('_', ' ')} " \
+        f"{names.get(deal['target'], deal['target'])}"
+
+
+def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool = True) -> list[str]:
+    """One deal for reading: how it reads, its amount with its note, date and lineage; then
+    its evidence (title and link).
+
+    >>> deal = {"id": "d2", "source": "nvidia", "kind": "invests_in", "target": "openai",
+    ...         "amount_usd": 1e11, "amount_note": "up to; letter of intent", "date": "2025-09-22",
+    ...         "evidence_url": "https://e/2", "evidence_title": "Nvidia to invest $100B",
+    ...         "supersedes": None, "expands": None, "superseded_by": ["d3"]}
+    >>> print("\\n".join(deal_lines(deal, {"nvidia": "Nvidia", "openai": "OpenAI"})))
+    - Nvidia invests in OpenAI: $100B (up to; letter of intent), 2025-09-22; superseded by d3, not counted
+      "Nvidia to invest $100B" https://e/2
+    """
+    line = f"- {deal_reads(deal, names)}: {usd(deal['amount_usd'])}"
+    if deal.get("amount_note"):
+        line += f" ({deal['amount_note']})"
+    if deal.get("date"):
+        line += f", {deal['date']}"
+    lineage = []
+    if deal.get("supersedes"):
+        lineage.append(f"supersedes {deal['supersedes']}")
+    if deal.get("expands"):
+        lineage.append(f"expands {deal['expands']}")
+    if deal.get("superseded_by"):
+        lineage.append(f"superseded by {', '.join(deal['superseded_by'])}, not counted")
+    if lineage:
+        line += "; " + "; ".join(lineage)
+    lines = [line]
+    if evidence and (deal.get("evidence_title") or deal.get("evidence_url")):
+        title = f'"{deal["evidence_title"]}"' if deal.get("evidence_title") else ""
+        lines.append(f"  {title} {deal.get('evidence_url') or ''}".rstrip())
+    return lines
+
+
+def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = True) -> list[str]:
+    """A hop: who pays whom and how much in all, then each of its deals as it reads."""
+    names = names or {}
+    deals = hop["relationships"]
+    counted = [d for d in deals if not d.get("superseded_by")]
+    count = f"{len(counted)} deal{'s' if len(counted) != 1 else ''}"
+    if len(counted) < len(deals):
+        count += f" (+{len(deals) - len(counted)} superseded, not counted)"
+    lines = [
+        f"{names.get(hop['source'], hop['source'])} pays {names.get(hop['target'], hop['target'])}: "
+        f"{usd(hop['amount_usd'])} in {count}"
+    ]
+    for deal in deals:
+        lines.extend("  " + text for text in deal_lines(deal, names, evidence))
+    return lines
+
+
+def loop_money(cycle: dict) -> str:
+    """What can go round: the smallest hop, or what is known when some hops are not.
+
+    >>> loop_money({"min_amount_usd": None, "hops": [{"amount_usd": 5e9}, {"amount_usd": None}]})
+    '? (smallest known hop $5B, 1 hop of unknown size)'
+    """
+    if cycle["min_amount_usd"] is not None:
+        return usd(cycle["min_amount_usd"])
+    hops = cycle["hops"]
+    known = [h["amount_usd"] for h in hops if h["amount_usd"] is not None]
+    unknown = len(hops) - len(known)
+    if not known:
+        return "? (no hop amount known)"
+    return f"? (smallest known hop {usd(min(known))}, {unknown} hop{'s' if unknown != 1 else ''} of unknown size)"
+
+
 def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, evidence: bool = True) -> str:
-    """Cycles for reading in a terminal: the loop, the money that can go round, each hop's deals."""
+    """Cycles for reading in a terminal: the loop, the money that can go round, each hop
+    with its deals as they read, their caveats, lineage and evidence."""
     if not cycles:
         return "No money-flow loops found."
     names = names or {}
@@ -86,7 +181,7 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
     for rank, cycle in enumerate(cycles, 1):
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
         lines.append(f"{rank}. {loop}")
-        lines.append(f"   money that can go all the way round: {usd(cycle['min_amount_usd'])}")
+        lines.append(f"   money that can go all the way round: {loop_money(cycle)}")
         if cycle.get("order"):
             order = cycle["order"]
             lines.append(f"   in time order from {names.get(order['start'], order['start'])}, over at least "
@@ -96,64 +191,61 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
             lines.append(f"   {names.get(row['entity'], row['entity'])} put in {usd(row['put_in_usd'])}, "
                          f"got back {usd(row['came_back_usd'])} ({ratio} per dollar)")
         for hop in cycle["hops"]:
-            lines.append(
-                f"   {names.get(hop['source'], hop['source'])} → {names.get(hop['target'], hop['target'])}"
-                f"  {usd(hop['amount_usd'])} in {len(hop['relationships'])} deal(s)"
-            )
-            if evidence:
-                for deal in hop["relationships"]:
-                    when = f" {deal['date']}" if deal.get("date") else ""
-                    lines.append(
-                        f"     - {deal['kind']} {usd(deal['amount_usd'])}{when}  {deal.get('evidence_url') or ''}".rstrip()
-                    )
+            lines.extend("   " + text for text in hop_lines(hop, names, evidence))
         lines.append("")
     return "\n".join(lines).rstrip()
 
 
 def cycles_summary(cycles: Sequence[dict], names: dict[str, str] | None = None) -> str:
-    """One line per loop: rank, the loop, the money that can go round, the known hops."""
+    """One line per loop: rank, the loop, the money that can go round."""
     names = names or {}
     lines = []
     for rank, cycle in enumerate(cycles, 1):
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
-        hops = cycle["hops"]
-        known = [h["amount_usd"] for h in hops if h["amount_usd"] is not None]
-        if cycle["min_amount_usd"] is not None:
-            money = usd(cycle["min_amount_usd"])
-        elif known:
-            money = f"? ({len(hops) - len(known)} of {len(hops)} hops unknown; known ≥ {usd(min(known))})"
-        else:
-            money = "? (no hop amount known)"
-        lines.append(f"{rank:>3}. {loop}   {money}")
+        lines.append(f"{rank:>3}. {loop}   {loop_money(cycle)}")
     return "\n".join(lines)
 
 
+CYCLES_CSV_COLUMNS = (
+    "cycle", "path", "min_amount_usd", "hop", "source", "target", "hop_amount_usd",
+    "relationship_id", "deal", "kind", "amount_usd", "amount_note", "date", "evidence_title",
+    "evidence_url", "supersedes", "expands", "superseded_by", "counted",
+)
+
+
 def cycles_csv(cycles: Iterable[dict]) -> str:
-    """One row per hop: the cycle's rank and path, the hop, its amount and deal ids (with
-    ``--ordered``: the loop's start, span and deals in time order; with ``--economics``:
-    what came back to the hop's source and per dollar it put in)."""
+    """One row per deal on a hop: the cycle's rank and path, the hop (payer, payee, the amount
+    that counts), then the deal as it reads with its amount, caveat, evidence and lineage
+    (with ``--ordered``: the loop's start, span and deals in time order; with
+    ``--economics``: what came back to the hop's source and per dollar it put in)."""
     cycles = list(cycles)
     ordered = any("order" in c for c in cycles)
     economics = any("economics" in c for c in cycles)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    header = ["cycle", "path", "min_amount_usd", "hop", "source", "target", "amount_usd", "relationship_ids"]
+    header = list(CYCLES_CSV_COLUMNS)
     header += ["order_start", "order_span_days", "order_deal_ids"] if ordered else []
     header += ["source_came_back_usd", "source_back_per_dollar"] if economics else []
     writer.writerow(header)
     for rank, cycle in enumerate(cycles, 1):
         for i, hop in enumerate(cycle["hops"], 1):
-            row = [
-                rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
-                _cell(hop["amount_usd"]), ";".join(d["id"] for d in hop["relationships"]),
-            ]
+            extra = []
             if ordered:
                 order = cycle["order"]
-                row += [order["start"], order["span_days"], ";".join(order["deal_ids"])]
+                extra += [order["start"], order["span_days"], ";".join(order["deal_ids"])]
             if economics:
                 e = cycle["economics"][i - 1]
-                row += [_cell(e["came_back_usd"]), _cell(e["back_per_dollar"])]
-            writer.writerow(row)
+                extra += [_cell(e["came_back_usd"]), _cell(e["back_per_dollar"])]
+            for deal in hop["relationships"]:
+                writer.writerow([
+                    rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
+                    _cell(hop["amount_usd"]), deal["id"], deal_reads(deal), deal["kind"],
+                    _cell(deal["amount_usd"]), _cell(deal.get("amount_note")), _cell(deal.get("date")),
+                    _cell(deal.get("evidence_title")), _cell(deal.get("evidence_url")),
+                    _cell(deal.get("supersedes")), _cell(deal.get("expands")),
+                    ";".join(deal.get("superseded_by") or ()), "no" if deal.get("superseded_by") else "yes",
+                    *extra,
+                ])
     return out.getvalue()
 
 

@@ -1,5 +1,7 @@
 """The CLI through click's CliRunner, on real embedded stores in temporary folders."""
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -146,7 +148,9 @@ def test_cycles_json_has_the_design_shape(runner, shipped_db):
             assert (hop["source"], hop["target"]) == (
                 cycle["nodes"][i], cycle["nodes"][(i + 1) % len(cycle["nodes"])])
             for deal in hop["relationships"]:
-                assert set(deal) == {"id", "kind", "amount_usd", "date", "evidence_url"}
+                # the DESIGN.md contract's five keys first, then how it reads, caveats, lineage
+                assert list(deal) == ["id", "kind", "amount_usd", "date", "evidence_url", "source", "target",
+                                      "amount_note", "evidence_title", "supersedes", "expands", "superseded_by"]
     pairs = {tuple(c["nodes"]) for c in cycles}
     assert {("coreweave", "nvidia"), ("nvidia", "openai", "oracle"), ("amd", "openai")} <= pairs
 
@@ -166,8 +170,19 @@ def test_cycles_table_and_csv(runner, shipped_db):
     assert table.startswith("1. Amazon → OpenAI → Amazon")
     assert "https://" in table
     csv_out = run(runner, "cycles", "--db", shipped_db, "--format", "csv", "--limit", "1").output
-    assert csv_out.splitlines()[0] == "cycle,path,min_amount_usd,hop,source,target,amount_usd,relationship_ids"
-    assert len(csv_out.splitlines()) == 3
+    rows = list(csv.DictReader(io.StringIO(csv_out)))
+    assert csv_out.splitlines()[0] == (
+        "cycle,path,min_amount_usd,hop,source,target,hop_amount_usd,relationship_id,deal,kind,amount_usd,"
+        "amount_note,date,evidence_title,evidence_url,supersedes,expands,superseded_by,counted")
+    # one row per deal: Amazon's $50B stake, then OpenAI's $38B AWS deal and its $100B expansion
+    assert [(r["hop"], r["deal"], r["amount_usd"], r["expands"]) for r in rows] == [
+        ("1", "amazon invests in openai", "50000000000", ""),
+        ("2", "openai customer of amazon", "38000000000", ""),
+        ("2", "openai customer of amazon", "100000000000", "openai-customer-of-amazon-2025"),
+    ]
+    assert rows[0]["amount_note"].startswith("$15B upfront + $35B on conditions")
+    assert rows[0]["evidence_title"].startswith("Amazon invests $50 billion in OpenAI")
+    assert {r["hop_amount_usd"] for r in rows[1:]} == {"138000000000"}
 
 
 def test_demo_is_the_main_job(runner, tmp_path):
