@@ -192,7 +192,9 @@ def test_hops_sum_parallel_deals(flows):
     assert [r["id"] for r in back.relationships] == ["r03", "r04"]
     assert back.relationships[1] == {
         "id": "r04", "kind": "customer_of", "amount_usd": None, "date": "2025",
-        "evidence_url": "https://example.com/r04",
+        "evidence_url": "https://example.com/r04", "source": "coreweave", "target": "nvidia",
+        "amount_note": None, "evidence_title": "deal r04", "supersedes": None, "expands": None,
+        "superseded_by": [],
     }
     assert (forth.source, forth.target, forth.amount_usd) == ("nvidia", "coreweave", 350.0)
     assert [r["id"] for r in forth.relationships] == ["r01", "r02"]

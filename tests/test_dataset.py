@@ -23,7 +23,7 @@ FACTS = ROOT.parent / "shared" / "data" / "ai_finance_facts.csv"
 ENTITY_COLUMNS = ["id", "name", "kind", "ticker", "country", "aliases"]
 RELATIONSHIP_COLUMNS = [
     "id", "source", "kind", "target", "amount_usd", "amount_note", "date",
-    "summary", "evidence_url", "evidence_title",
+    "summary", "evidence_url", "evidence_title", "supersedes", "expands",
 ]
 FIGURE_COLUMNS = [
     "id", "entity", "kind", "counterparty", "amount_usd", "percent", "period", "as_of",
