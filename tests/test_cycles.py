@@ -10,7 +10,7 @@ import random
 import networkx as nx
 import pytest
 
-from graph.cycles import Cycle, Hop, find_cycles, simple_cycles_bounded
+from graph.cycles import DEAL_KEYS, Cycle, Hop, find_cycles, simple_cycles_bounded
 from graph.errors import DealgraphError
 from graph.model import Entity, Relationship, money_flow_graph
 
@@ -254,7 +254,8 @@ def test_to_dict_shape(flows):
             ids = [r["id"] for r in hop["relationships"]]
             assert ids == sorted(ids) and ids
             for r in hop["relationships"]:
-                assert list(r) == ["id", "kind", "amount_usd", "date", "evidence_url"]
+                assert list(r) == list(DEAL_KEYS)
+                assert list(r)[:5] == ["id", "kind", "amount_usd", "date", "evidence_url"]  # DESIGN.md
                 assert r["kind"] in {"invests_in", "lends_to", "customer_of", "supplies",
                                      "leases_from", "owns_warrant_in"}
             known = [r["amount_usd"] for r in hop["relationships"] if r["amount_usd"] is not None]
@@ -270,15 +271,23 @@ def test_to_dict_example(flows):
         "hops": [
             {"source": "coreweave", "target": "nvidia", "amount_usd": 700.0, "relationships": [
                 {"id": "r03", "kind": "supplies", "amount_usd": 700.0, "date": "2025",
-                 "evidence_url": "https://example.com/r03"},
+                 "evidence_url": "https://example.com/r03", "source": "nvidia", "target": "coreweave",
+                 "amount_note": None, "evidence_title": "deal r03", "supersedes": None, "expands": None,
+                 "superseded_by": []},
                 {"id": "r04", "kind": "customer_of", "amount_usd": None, "date": "2025",
-                 "evidence_url": "https://example.com/r04"},
+                 "evidence_url": "https://example.com/r04", "source": "coreweave", "target": "nvidia",
+                 "amount_note": None, "evidence_title": "deal r04", "supersedes": None, "expands": None,
+                 "superseded_by": []},
             ]},
             {"source": "nvidia", "target": "coreweave", "amount_usd": 350.0, "relationships": [
                 {"id": "r01", "kind": "invests_in", "amount_usd": 100.0, "date": "2025",
-                 "evidence_url": "https://example.com/r01"},
+                 "evidence_url": "https://example.com/r01", "source": "nvidia", "target": "coreweave",
+                 "amount_note": None, "evidence_title": "deal r01", "supersedes": None, "expands": None,
+                 "superseded_by": []},
                 {"id": "r02", "kind": "invests_in", "amount_usd": 250.0, "date": "2025",
-                 "evidence_url": "https://example.com/r02"},
+                 "evidence_url": "https://example.com/r02", "source": "nvidia", "target": "coreweave",
+                 "amount_note": None, "evidence_title": "deal r02", "supersedes": None, "expands": None,
+                 "superseded_by": []},
             ]},
         ],
         "min_amount_usd": 350.0,

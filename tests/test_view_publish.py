@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from graph.cli import main
+from graph.lineage import superseded_by
 from graph.model import Entity, Relationship
 from graph.render import render_view
 from graph.report import usd
@@ -250,9 +252,10 @@ def test_edges_carry_their_amounts(shipped, open_page, view):
     page = open_page(shipped["views"][view])
     labels = page.js("() => dealgraph.edges.get().map(e => [e.id, e.label])")
     deals = shipped["deals"]
+    superseded = superseded_by(deals.values())
     for deal_id, label in labels:
         deal = deals[deal_id]
-        kind = deal.kind.replace("_", " ")
+        kind = deal.kind.replace("_", " ") + (" (superseded)" if deal_id in superseded else "")
         assert label == (kind if deal.amount_usd is None else f"{kind}\n{usd(deal.amount_usd)}")
 
 
@@ -316,8 +319,10 @@ def test_download_png_saves_the_drawing(shipped, open_page):
         const p = dealgraph.network.canvasToDOM(dealgraph.network.getPositions([n.id])[n.id]);
         return [n.id, p.x, p.y, n.color.background || n.color]; })""")
     for node, x, y, color in nodes:
-        px = rows[round((y + info["top"]) * info["scale"])][round(x * info["scale"]) * 4:][:4]
-        on_screen = screen[round(y)][round(x) * 4:][:4]
+        # the pixel that holds the dot's centre (pixel i covers [i, i + 1)): a small dot is
+        # only a few pixels across, and the next one over is already its border
+        px = rows[math.floor((y + info["top"]) * info["scale"])][math.floor(x * info["scale"]) * 4:][:4]
+        on_screen = screen[math.floor(y)][math.floor(x) * 4:][:4]
         assert px[3] == 255
         assert sum(abs(a - b) for a, b in zip(px[:3], on_screen[:3])) <= 6, (node, px, on_screen)
         kind = (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
