@@ -479,6 +479,15 @@ class SQLiteStore(Store):
         ]
 
     @_reported
+    def deal_lineage(self) -> dict[str, tuple[str | None, str | None]]:
+        # Ids and links only: a load that names earlier deals need not read every deal.
+        if self._version is None:
+            return {}
+        if "supersedes" not in _RELATIONSHIP_COLUMNS[self._version]:  # a version-1 store, read-only
+            return {i: (None, None) for (i,) in self._conn.execute("SELECT id FROM relationships")}
+        return {i: (s, e) for i, s, e in self._conn.execute("SELECT id, supersedes, expands FROM relationships")}
+
+    @_reported
     def relationships(self) -> list[Relationship]:
         if self._version is None:
             return []

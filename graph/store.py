@@ -57,7 +57,7 @@ class Store(ABC):
         from loaders import read_dataset
 
         dataset = read_dataset(list(paths), known_entities=self.entities(),
-                               known_deals=self.deal_lineage(),
+                               known_deals=self.deal_lineage,
                                stored_deal_endpoints=self.stored_deal_endpoints)
         self.write(dataset.entities, dataset.relationships, progress=progress,
                    figures=dataset.figures)

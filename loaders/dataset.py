@@ -29,6 +29,10 @@ from loaders.validation import (
 )
 
 
+#: The deals a load may name in ``supersedes``/``expands``: ``{deal id: (supersedes,
+#: expands)}``, or a function returning that (called only if some deal has lineage).
+KnownDeals = Mapping[str, tuple[str | None, str | None]] | Callable[[], Mapping[str, tuple[str | None, str | None]]]
+
 @dataclass(frozen=True)
 class Dataset:
     """Validated entities, deals and figures, every entity reference resolved to an id.
@@ -49,7 +53,7 @@ StoredDealEndpoints = Callable[[Sequence[str]], Mapping[str, tuple[str, str, str
 def read_dataset(
     paths: Iterable[Path | str],
     known_entities: Iterable[Entity] = (),
-    known_deals: Mapping[str, tuple[str | None, str | None]] | None = None,
+    known_deals: KnownDeals | None = None,
     stored_deal_endpoints: StoredDealEndpoints | None = None,
 ) -> Dataset:
     """Read and validate ``paths`` (files or directories) into one dataset.
@@ -57,7 +61,8 @@ def read_dataset(
     ``known_entities`` (for example those already in the store) may be named by deals
     too; an entity defined in the files replaces the known one with the same id. They
     are not part of the returned dataset. Likewise ``known_deals`` (``{deal id:
-    (supersedes, expands)}``, as :meth:`graph.store.Store.deal_lineage` gives) may be
+    (supersedes, expands)}``, as :meth:`graph.store.Store.deal_lineage` gives, or a function
+    returning it, called only when a deal in the files has lineage) may be
     named by a deal's ``supersedes`` or ``expands``, and their links count when looking
     for lineage loops.
     With ``stored_deal_endpoints``, a deal whose id is stored between other entities
@@ -79,11 +84,11 @@ class DatasetBuilder:
     def __init__(
         self,
         known_entities: Iterable[Entity] = (),
-        known_deals: Mapping[str, tuple[str | None, str | None]] | None = None,
+        known_deals: KnownDeals | None = None,
         stored_deal_endpoints: StoredDealEndpoints | None = None,
     ):
         self._known = list(known_entities)
-        self._known_deals = dict(known_deals or {})
+        self._known_deals_source = known_deals
         self._stored_deal_endpoints = stored_deal_endpoints
         self._entities: dict[str, LocatedEntity] = {}
         self._drafts: list[RelationshipDraft | RejectedRelationship] = []
@@ -193,7 +198,11 @@ class DatasetBuilder:
     def _check_lineage(self, relationships: dict[str, tuple[Location, Relationship]]) -> None:
         """Every ``supersedes``/``expands`` names a deal in the files or the store, and no
         chain of them leads a deal back to itself."""
-        links = {k: v for k, v in self._known_deals.items() if k not in relationships}
+        if not any(r.supersedes or r.expands for _, r in relationships.values()):
+            return  # nothing to check, and no need to read the store's lineage
+        known = self._known_deals_source
+        known = dict((known() if callable(known) else known) or {})
+        links = {k: v for k, v in known.items() if k not in relationships}
         for where, r in relationships.values():
             named = (r.supersedes, r.expands)
             links[r.id] = named
@@ -202,7 +211,7 @@ class DatasetBuilder:
                     continue
                 if other == r.id:  # (a deal with its own id given is already stopped in validation)
                     self._problems.append(Problem(where, f"deal {r.id!r} {field} itself"))
-                elif other not in relationships and other not in self._known_deals:
+                elif other not in relationships and other not in known:
                     self._problems.append(
                         Problem(where, f"{field} {other!r} names no deal (no deal with that id in the files or the store)")
                     )

@@ -148,6 +148,22 @@ def test_lineage_may_name_a_deal_in_another_file_or_in_the_store(tmp_path):
     assert [r.supersedes for r in dataset.relationships] == ["loi"]
 
 
+def test_the_store_lineage_is_read_only_when_a_deal_has_lineage(tmp_path):
+    entities = write(tmp_path, "e.csv", ENTITIES_CSV)
+    plain = write(tmp_path, "a.csv", "id,source,kind,target\nx,nvidia,invests_in,openai\n")
+    named = write(tmp_path, "b.csv", "id,source,kind,target,supersedes\nstake,nvidia,invests_in,openai,loi\n")
+    calls = []
+
+    def known():
+        calls.append(1)
+        return {"loi": (None, None)}
+
+    read_dataset([entities, plain], known_deals=known)
+    assert calls == []
+    assert [r.supersedes for r in read_dataset([entities, named], known_deals=known).relationships] == ["loi"]
+    assert calls == [1]
+
+
 def test_lineage_problems_name_file_and_line(tmp_path):
     entities = write(tmp_path, "e.csv", ENTITIES_CSV)
     deals = write(tmp_path, "r.csv", """
