@@ -621,18 +621,20 @@ class Neo4jStore(Store):
         }
 
     def stored_deal_endpoints(self, ids: Sequence[str]) -> dict[str, tuple[str, str, str]]:
-        """One index seek per id and relationship type (the ``deal_id_*`` indexes)."""
-        unique = list(dict.fromkeys(ids))
-        found: dict[str, tuple[str, str, str]] = {}
-        for rel_type in self._types.values():  # the model's types, checked: never from input
-            text = (
-                f"UNWIND $ids AS id MATCH (a:Entity)-[r:{rel_type} {{id: id}}]->(b:Entity) "
-                "RETURN r.id AS id, a.id AS source, r.kind AS kind, b.id AS target"
-            )
-            for batch in _chunks(unique, BATCH_SIZE):
-                for row in self._read(text, {"ids": batch}):
-                    found[row["id"]] = (row["source"], row["kind"], row["target"])
-        return found
+        """``{id: (source, kind, target)}`` for the stored deals among ``ids``, found as a
+        write finds them (:meth:`_stored_copies`: a forced unique seek per id, or one pass
+        over a type holding fewer deals than there are ids)."""
+        kinds = {rel_type: kind for kind, rel_type in self._types.items()}
+        try:
+            stored = self._stored_copies(list(dict.fromkeys(ids)))
+        except (DriverError, Neo4jError, OSError) as exc:
+            raise StoreError(self._message(f"Neo4j at {self._shown_uri}: read failed", exc)) from None
+        # more than one copy only while loads overlap; the one they will keep
+        return {
+            deal_id: (copy[1], kinds[copy[0]], copy[2])
+            for deal_id, copies in stored.items()
+            for copy in sorted(copies)[:1]
+        }
 
     def run_cypher(self, text: str, params: dict[str, Any] | None = None) -> list[dict]:
         """Run a read-only query with ``params``; rows as plain dicts in the query's order."""
