@@ -53,7 +53,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
 from graph.cycles import find_cycles, find_money_loops
-from graph.errors import DealgraphError, ModelError, RenderError
+from graph.errors import DealgraphError, ModelError, QueryError, RenderError
 from graph.model import Entity, Relationship, money_flow_graph, schema
 from graph.store import Store
 
@@ -257,7 +257,7 @@ def _cycles_view(store: Store, kinds, max_length, min_amount):
 
     try:
         ranked = find_money_loops(store.money_flows(kinds), deals_on, max_length, min_amount=min_amount)
-    except DealgraphError as exc:
+    except QueryError as exc:  # a store's own errors (StoreError) already say what is wrong
         raise RenderError(f"cannot find loops: {exc}") from None
     listed = ranked[:MAX_PANEL_CYCLES]
     entity_ids = {n for c in listed for n in c.nodes}
