@@ -25,7 +25,7 @@ from typing import Iterable
 
 from graph.lineage import counting_deals
 from graph.model import Relationship
-from graph.queries import _customer_pair  # the one definition of who pays whom as a customer
+from graph.concentration import customer_pair  # the one definition of who pays whom as a customer
 
 __all__ = ["FUNDING_KINDS", "funded_sales", "loop_economics"]
 
@@ -60,7 +60,7 @@ def funded_sales(relationships: Iterable[Relationship], names: dict[str, str] | 
     sales: dict[str, dict[str, list[float | None]]] = {}
     funding: dict[tuple[str, str], list[float | None]] = {}
     for r in relationships:
-        pair = _customer_pair(r)
+        pair = customer_pair(r)
         if pair is not None:
             sales.setdefault(pair[0], {}).setdefault(pair[1], []).append(r.amount_usd)
         elif r.kind in FUNDING_KINDS and r.source != r.target:

@@ -254,25 +254,14 @@ def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
     return rows
 
 
-def _customer_pair(r) -> tuple[str, str] | None:
-    """(vendor, customer) when the deal has the customer paying the vendor."""
-    if r.source == r.target:
-        return None
-    if r.kind == "supplies":
-        return r.source, r.target
-    if r.kind in ("customer_of", "leases_from"):
-        return r.target, r.source
-    return None
-
-
 def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
     superseded = superseded_by(rels)
-    pairs = _deals_between(rels, _customer_pair, superseded)
+    pairs = _deals_between(rels, customer_concentration.customer_pair, superseded)
     totals: dict[str, list[dict]] = {}
     for r in rels:
-        pair = _customer_pair(r)
+        pair = customer_concentration.customer_pair(r)
         if pair is not None:
             totals.setdefault(pair[0], []).append(deal_summary(r.to_dict(), superseded.get(r.id, ())))
     rows = []
