@@ -90,6 +90,11 @@ class Schema:
         """Relationship kinds whose money moves in ``flow`` direction, in schema order."""
         return [k.name for k in self.relationship_kinds.values() if k.money_flows == flow]
 
+    def kinds_exposing(self, side: str) -> list[str]:
+        """Relationship kinds whose ``side`` ("source" or "target") is the creditor exposed
+        to the other side (see :func:`exposure`), in schema order."""
+        return [k.name for k in self.relationship_kinds.values() if k.exposure == side]
+
 
 @cache
 def schema() -> Schema:

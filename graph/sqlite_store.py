@@ -527,6 +527,15 @@ class SQLiteStore(Store):
         return found
 
     @_reported
+    def resolve(self, ref: str) -> str:
+        # Most references are ids: one index lookup. Names and aliases need the casefolded
+        # comparison of the generic rule, over every entity.
+        if self._version is not None and self._conn.execute(
+                "SELECT 1 FROM entities WHERE id = ?", (ref,)).fetchone():
+            return ref
+        return super().resolve(ref)
+
+    @_reported
     def entity_names(self, ids: Iterable[str]) -> dict[str, str]:
         if self._version is None:
             return {}
@@ -594,6 +603,27 @@ class SQLiteStore(Store):
                     FROM relationships
                     WHERE kind IN ({_marks(forward + reverse)}) AND {self._counts_sql()}""",
                 (*reverse, *reverse, *forward, *reverse),
+            )
+        except sqlite3.Error as exc:
+            raise self._error(exc) from None
+
+    def exposure_flows(self) -> Iterator[tuple[str, str, float | None]]:
+        # As money_flows: one streamed scan of four columns, turned creditor -> obligor by
+        # the model's table.
+        if self._version is None:
+            return
+        creditor_source = tuple(schema().kinds_exposing("source"))
+        creditor_target = tuple(schema().kinds_exposing("target"))
+        marks = _marks(creditor_target)
+        try:
+            yield from self._conn.execute(
+                f"""SELECT CASE WHEN kind IN ({marks}) THEN target ELSE source END,
+                           CASE WHEN kind IN ({marks}) THEN source ELSE target END,
+                           amount_usd
+                    FROM relationships
+                    WHERE kind IN ({_marks(creditor_source + creditor_target)}) AND source <> target
+                      AND {self._counts_sql()}""",
+                (*creditor_target, *creditor_target, *creditor_source, *creditor_target),
             )
         except sqlite3.Error as exc:
             raise self._error(exc) from None

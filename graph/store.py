@@ -111,6 +111,19 @@ class Store(ABC):
             if flow is not None and r.id not in superseded and (kinds is None or r.kind in kinds):
                 yield flow[0], flow[1], r.amount_usd
 
+    def exposure_flows(self) -> Iterable[tuple[str, str, float | None]]:
+        """``(creditor, obligor, amount_usd)`` for every deal that counts (not superseded,
+        see :mod:`graph.lineage`) and creates an exposure (see :func:`graph.model.exposure`),
+        self-deals left out: all a default-contagion run needs. Engines override this with a
+        lean read."""
+        from graph.lineage import counting_deals
+        from graph.model import exposure
+
+        for r in counting_deals(self.relationships()):
+            pair = exposure(r.kind, r.source, r.target)
+            if pair is not None and r.source != r.target:
+                yield pair[0], pair[1], r.amount_usd
+
     def money_flow_deals(
         self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
     ) -> dict[tuple[str, str], list[Relationship]]:

@@ -40,14 +40,16 @@ share of its exposures that went bad).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
+from graph.bulk import gc_paused
 from graph.errors import QueryError
 from graph.lineage import counting_deals
 from graph.model import Relationship, exposure
 
 __all__ = [
-    "DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposures", "latest_equity", "stress_test",
+    "DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposure_table", "exposures", "latest_equity",
+    "stress_test",
 ]
 
 #: Buffer of an entity with no equity figure, as a multiple of its total known exposure.
@@ -68,28 +70,35 @@ class Exposures:
 
 def exposures(relationships: Iterable[Relationship]) -> Exposures:
     """The exposure table of a set of deals (self-deals and no-exposure kinds left out)."""
-    relationships = counting_deals(relationships)
-    out = Exposures()
-    at_stake, total = out.at_stake, out.total
     # kind -> True when the source is the creditor, False when the target is, None: no exposure
     creditor_is_source: dict[str, bool | None] = {}
+
+    def flows():
+        for r in counting_deals(relationships):
+            kind = r.kind
+            forward = creditor_is_source.get(kind, 0)
+            if forward == 0:
+                side = exposure(kind, "source", "target")
+                forward = creditor_is_source[kind] = None if side is None else side[0] == "source"
+            if forward is None:
+                continue
+            source, target = r.source, r.target
+            if source != target:
+                yield (source, target, r.amount_usd) if forward else (target, source, r.amount_usd)
+
+    return exposure_table(flows())
+
+
+def exposure_table(flows: Iterable[tuple[str, str, float | None]]) -> Exposures:
+    """The exposure table of ``(creditor, obligor, amount_usd)`` rows, as
+    :meth:`graph.store.Store.exposure_flows` gives them (an unknown amount is counted)."""
+    out = Exposures()
+    at_stake, total = out.at_stake, out.total
     unknown = 0
-    for r in relationships:
-        kind = r.kind
-        forward = creditor_is_source.get(kind, 0)
-        if forward == 0:
-            side = exposure(kind, "source", "target")
-            forward = creditor_is_source[kind] = None if side is None else side[0] == "source"
-        if forward is None:
-            continue
-        source, target = r.source, r.target
-        if source == target:
-            continue
-        amount = r.amount_usd
+    for creditor, obligor, amount in flows:
         if amount is None:
             unknown += 1
             continue
-        creditor, obligor = (source, target) if forward else (target, source)
         amount = float(amount)
         row = at_stake.get(obligor)
         if row is None:
@@ -101,9 +110,11 @@ def exposures(relationships: Iterable[Relationship]) -> Exposures:
     return out
 
 
-@dataclass(frozen=True)
-class Shock:
-    """One entity's loss: the fraction of its buffer lost and the way the shock came."""
+class Shock(NamedTuple):
+    """One entity's loss: the fraction of its buffer lost and the way the shock came.
+
+    (A named tuple: a run at a million deals makes one for each of ~100k entities hit.)
+    """
 
     entity: str
     loss: float  # h: fraction of the buffer lost, 0..1 (1 for a failed entity)
@@ -260,7 +271,9 @@ def stress_test(
     """
     ids = [store.resolve(ref) for ref in failed]
     equity = latest_equity(store.figures(kind="equity"))
-    return debtrank(store.relationships(), ids, equity=equity, default_buffer=default_buffer, shock=shock)
+    with gc_paused():
+        table = exposure_table(store.exposure_flows())
+        return debtrank(table, ids, equity=equity, default_buffer=default_buffer, shock=shock)
 
 
 def latest_equity(figures) -> dict[str, float]:
