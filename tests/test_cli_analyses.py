@@ -162,6 +162,23 @@ def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):
     assert len(json.dumps(recent)) < len(json.dumps(every))
 
 
+def test_lineage_is_read_as_of_the_period(shipped_db):
+    """A deal counts in a period unless a deal of that period supersedes it: up to 2025-12,
+    Nvidia's $100B letter of intent (2025-09) counts, as its replacement is dated 2026-02."""
+
+    def nvidia_to_openai(*period):
+        loops = json.loads(ok("cycles", "--db", shipped_db, "--format", "json", *period))
+        (loop,) = [c for c in loops if sorted(c["nodes"]) == ["nvidia", "openai"]]
+        (hop,) = [h for h in loop["hops"] if (h["source"], h["target"]) == ("nvidia", "openai")]
+        return hop["amount_usd"], {d["id"]: d["superseded_by"] for d in hop["relationships"]}
+
+    assert nvidia_to_openai() == (30.1e9, {
+        "nvidia-invests-openai-2024": [], "nvidia-invests-openai-2025": ["nvidia-invests-openai-2026"],
+        "nvidia-invests-openai-2026": []})
+    assert nvidia_to_openai("--until", "2025-12") == (100.1e9, {
+        "nvidia-invests-openai-2024": [], "nvidia-invests-openai-2025": []})
+
+
 @pytest.mark.parametrize("bad, message", [
     (["--since", "2025-13"], "Error: not a date: '2025-13' (use YYYY, YYYY-MM or YYYY-MM-DD)"),
     (["--since", "2026", "--until", "2025"], "Error: --since 2026 is after --until 2025: the period is empty"),
