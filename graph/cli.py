@@ -326,9 +326,16 @@ def query(name, list_, params, since, until, fmt, open_store):
               help="Longest loop to highlight, in hops.")
 @click.option("--fail", "failed", multiple=True, metavar="ENTITY",
               help="For the stress view: an entity that fails (repeatable: they fail together).")
+@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
+              metavar="RATIO", help="For the stress view, as in `dealgraph stress`: buffer of an entity with no "
+              "equity figure, as a multiple of its total known exposure.")
+@click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+              help="For the stress view, as in `dealgraph stress`: initial loss of the failing entities, as a "
+              "fraction of their buffer (1: default).")
 @period_options
 @store_options
-def render(out, view, focus, depth, min_amount, kinds, max_length, failed, since, until, store):
+def render(out, view, focus, depth, min_amount, kinds, max_length, failed, default_buffer, shock, since, until,
+           store):
     """Write a self-contained HTML view of the graph (works offline; open it in a browser)."""
     from graph.render import render_view
 
@@ -340,7 +347,8 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, failed, since
 
     out = out or Path(f"dealgraph-{view}.html")
     result = render_view(deals_in_period(store, since, until), view, out, focus=focus, depth=depth, min_amount=min_amount,
-                         kinds=list(kinds) or None, max_length=max_length, failed=list(failed) or None)
+                         kinds=list(kinds) or None, max_length=max_length, failed=list(failed) or None,
+                         default_buffer=default_buffer, shock=shock)
     click.echo(f"wrote {result.path} ({result.nodes} entities, {result.edges} deals)")
 
 

@@ -272,9 +272,11 @@ def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, s
     if not failed:
         raise RenderError("the stress view needs a failing entity: --fail ENTITY")
     try:
-        return stress_test(store, list(failed), default_buffer=default_buffer, shock=shock).to_dict()
+        result = stress_test(store, list(failed), default_buffer=default_buffer, shock=shock).to_dict()
     except DealgraphError as exc:
         raise RenderError(f"cannot run the stress test: {exc}") from None
+    # The page says which run it shows, so a view and a `dealgraph stress` run can be compared.
+    return dict(result, default_buffer=default_buffer, shock=shock)
 
 
 def _refuse_from_counts(store: Store, kinds, min_amount) -> None:

@@ -117,3 +117,51 @@ def test_stress_view_needs_a_known_failing_entity(tmp_path):
     assert unknown.exit_code == 1
     assert "cannot run the stress test" in unknown.output and "Traceback" not in unknown.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_stress_view_from_the_cli_shows_the_command_s_run_with_its_options(tmp_path, open_page):
+    # The same options on both commands give the same losses; a non-default buffer and
+    # shock change them (so the view really uses the options, not the defaults).
+    dataset = read_dataset([shipped_dataset_dir()])
+    db = str(tmp_path / "d.db")
+    with SQLiteStore(db) as store:
+        store.write(dataset.entities, dataset.relationships)
+    runner = CliRunner()
+    options = ["--fail", "coreweave", "--default-buffer", "0.4", "--shock", "0.6"]
+    cli = runner.invoke(main, ["stress", "--db", db, *options, "--format", "json"])
+    assert cli.exit_code == 0, cli.output
+    expected = json.loads(cli.output)
+    default = json.loads(runner.invoke(main, ["stress", "--db", db, "--fail", "coreweave", "--format", "json"]).output)
+    assert {r["entity"]: r["loss"] for r in expected["entities"]} != {r["entity"]: r["loss"] for r in default["entities"]}
+    out = tmp_path / "stress.html"
+    drawn = runner.invoke(main, ["render", "--db", db, "--view", "stress", *options, "--out", str(out)])
+    assert drawn.exit_code == 0, drawn.output
+    page = open_page(out)
+    shown = page.js("() => Object.fromEntries(dealgraph.data.stress.entities.map(s => [s.entity, s.loss]))")
+    assert shown == {row["entity"]: row["loss"] for row in expected["entities"]}
+    assert page.js("() => dealgraph.data.stress.debtrank") == expected["debtrank"]
+    shown_colors = colors(page)
+    for row in expected["entities"]:
+        assert shown_colors[row["entity"]] == (FAILED if row["round"] == 0 else loss_color(row["loss"])), row
+    hit = [row for row in expected["entities"] if row["round"] > 0]
+    items = page.page.locator("#stress-list li").all_inner_texts()
+    assert len(items) == len(hit) > 3
+    for text, row in zip(items, hit):
+        assert f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} · round {row['round']}" in text
+    summary = page.page.locator("#stress-summary").inner_text()
+    assert f"DebtRank {expected['debtrank']:.3f}" in summary
+    assert "Shock 0.6; an entity with no equity figure has a buffer of 0.4× its total known exposure." in summary
+    assert page.errors == []
+
+
+def test_stress_view_options_are_checked_like_the_stress_command_s(tmp_path):
+    with SQLiteStore(tmp_path / "e.db") as store:
+        store.write([Entity("a", "A")], [])
+    runner = CliRunner()
+    for option, value in (("--default-buffer", "0"), ("--shock", "1.5"), ("--shock", "0")):
+        args = ["--db", str(tmp_path / "e.db"), "--fail", "a", option, value]
+        drawn = runner.invoke(main, ["render", "--view", "stress", *args, "--out", str(tmp_path / "x.html")])
+        command = runner.invoke(main, ["stress", *args])
+        assert drawn.exit_code == command.exit_code == 2, (option, value, drawn.output)
+        assert "Traceback" not in drawn.output and option in drawn.output
+    assert not (tmp_path / "x.html").exists()
