@@ -588,42 +588,32 @@ class SQLiteStore(Store):
         ).fetchone()[0]
 
     def money_flows(self, kinds: Collection[str] | None = None) -> Iterator[tuple[str, str, float | None]]:
-        # One scan reading three columns, turned payer -> payee by the model's table; the
-        # superseded ids (few) are collected once rather than looked up per deal. Rows are
-        # streamed (a million deals would be ~100 MiB as a list), so errors are reported here.
-        if self._version is None:
-            return
+        # Rows are streamed (a million deals would be ~100 MiB as a list).
         forward, reverse = _flow_kinds(kinds)
-        marks = _marks(reverse)
-        try:
-            yield from self._conn.execute(
-                f"""SELECT CASE WHEN kind IN ({marks}) THEN target ELSE source END,
-                           CASE WHEN kind IN ({marks}) THEN source ELSE target END,
-                           amount_usd
-                    FROM relationships
-                    WHERE kind IN ({_marks(forward + reverse)}) AND {self._counts_sql()}""",
-                (*reverse, *reverse, *forward, *reverse),
-            )
-        except sqlite3.Error as exc:
-            raise self._error(exc) from None
+        return self._turned_deals(forward, reverse)
 
     def exposure_flows(self) -> Iterator[tuple[str, str, float | None]]:
-        # As money_flows: one streamed scan of four columns, turned creditor -> obligor by
-        # the model's table.
+        return self._turned_deals(tuple(schema().kinds_exposing("source")),
+                                  tuple(schema().kinds_exposing("target")), self_deals=False)
+
+    def _turned_deals(self, as_is: tuple[str, ...], turned: tuple[str, ...],
+                      self_deals: bool = True) -> Iterator[tuple[str, str, float | None]]:
+        """``(source, target, amount_usd)`` of the deals that count of kinds ``as_is``, and
+        ``(target, source, amount_usd)`` of those of kinds ``turned``: one scan of three
+        columns, the superseded ids (few) collected once rather than looked up per deal.
+        Streamed, so errors are reported here rather than by ``_reported``."""
         if self._version is None:
             return
-        creditor_source = tuple(schema().kinds_exposing("source"))
-        creditor_target = tuple(schema().kinds_exposing("target"))
-        marks = _marks(creditor_target)
+        marks = _marks(turned)
         try:
             yield from self._conn.execute(
                 f"""SELECT CASE WHEN kind IN ({marks}) THEN target ELSE source END,
                            CASE WHEN kind IN ({marks}) THEN source ELSE target END,
                            amount_usd
                     FROM relationships
-                    WHERE kind IN ({_marks(creditor_source + creditor_target)}) AND source <> target
-                      AND {self._counts_sql()}""",
-                (*creditor_target, *creditor_target, *creditor_source, *creditor_target),
+                    WHERE kind IN ({_marks(as_is + turned)}) AND {self._counts_sql()}
+                      {"" if self_deals else "AND source <> target"}""",
+                (*turned, *turned, *as_is, *turned),
             )
         except sqlite3.Error as exc:
             raise self._error(exc) from None
