@@ -55,7 +55,7 @@ import re
 import threading
 import uuid
 import zlib
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Collection, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
 from neo4j import GraphDatabase
@@ -594,6 +594,49 @@ class Neo4jStore(Store):
         )
         out = [Relationship(**row) for row in rows]
         out.sort(key=lambda r: r.id)
+        return out
+
+    def superseded(self) -> dict[str, tuple[str, ...]]:
+        # Only the deals that name another (few), not every deal.
+        types = "|".join(self._types.values())
+        rows = self._read(f"MATCH (:Entity)-[s:{types}]->(:Entity) WHERE s.supersedes IS NOT NULL "
+                          "RETURN s.supersedes AS old, s.id AS new")
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["old"], []).append(row["new"])
+        return {old: tuple(sorted(new)) for old, new in found.items()}
+
+    def money_flows(self, kinds: Collection[str] | None = None) -> list[tuple[str, str, float | None]]:
+        forward = [k for k in schema().kinds_flowing("forward") if kinds is None or k in kinds]
+        reverse = [k for k in schema().kinds_flowing("reverse") if kinds is None or k in kinds]
+        return self._turned_deals(forward, reverse)
+
+    def exposure_flows(self) -> list[tuple[str, str, float | None]]:
+        return self._turned_deals(schema().kinds_exposing("source"), schema().kinds_exposing("target"),
+                                  self_deals=False)
+
+    def _turned_deals(self, as_is: Sequence[str], turned: Sequence[str],
+                      self_deals: bool = True) -> list[tuple[str, str, float | None]]:
+        """``(source, target, amount_usd)`` of the deals that count of kinds ``as_is`` and
+        ``(target, source, amount_usd)`` of those of kinds ``turned`` (as the embedded
+        store's lean read): four properties per deal instead of every field."""
+        kinds = [*as_is, *turned]
+        if not kinds:
+            return []
+        superseded = self.superseded()
+        types = "|".join(dict.fromkeys(self._types[k] for k in kinds))
+        rows = self._read(f"MATCH (a:Entity)-[r:{types}]->(b:Entity) RETURN r.id AS id, a.id AS source, "
+                          "r.kind AS kind, b.id AS target, r.amount_usd AS amount_usd")
+        as_is, turned = set(as_is), set(turned)
+        out = []
+        for row in rows:
+            source, target, kind = row["source"], row["target"], row["kind"]
+            if row["id"] in superseded or (not self_deals and source == target):
+                continue
+            if kind in as_is:
+                out.append((source, target, row["amount_usd"]))
+            elif kind in turned:
+                out.append((target, source, row["amount_usd"]))
         return out
 
     def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:

@@ -1,10 +1,11 @@
-"""The lean reads behind `dealgraph cycles` and `render`: each engine's answer equals the generic one.
+"""The lean reads behind `dealgraph cycles`, `stress` and `render`: each engine's answer equals the generic one.
 
-``money_flows`` / ``money_flow_deals`` / ``exposure_flows`` / ``resolve`` / ``entity_names`` / ``entities_of`` / ``count_deals``
-/ ``count_entities`` / ``as_of`` have a generic implementation in
-:class:`graph.store.Store` (from ``relationships()``, which Neo4j and period views use) and
-an SQL one in the embedded store; both must give the same answers, superseded deals
-excluded, and the loops built on them must equal those of the full money-flow graph.
+``money_flows`` / ``money_flow_deals`` / ``exposure_flows`` / ``superseded`` / ``resolve`` /
+``entity_names`` / ``entities_of`` / ``count_deals`` / ``count_entities`` / ``as_of`` have a
+generic implementation in :class:`graph.store.Store` (from ``relationships()``, which period
+views use), an SQL one in the embedded store and, for the flows and ``superseded``, a Cypher
+one reading four properties per deal in Neo4j; all must give the same answers, superseded
+deals excluded, and the loops built on them must equal those of the full money-flow graph.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _answers(store: Store, reads) -> tuple:
         sorted(reads.money_flows(store, kinds), key=repr), reads.money_flow_deals(store, some, kinds),
         reads.count_entities(store), reads.count_deals(store), reads.count_deals(store, kinds, 0.2),
         reads.count_deals(store, None, 0.0), reads.as_of(store),
-        sorted(reads.exposure_flows(store), key=repr),
+        sorted(reads.exposure_flows(store), key=repr), reads.superseded(store),
         [_resolved(reads, store, ref) for e in store.entities()[:6] for ref in (e.id, e.name.upper(), *e.aliases)]
         + [_resolved(reads, store, "nobody")],
     )
@@ -99,7 +100,7 @@ def test_loops_from_lean_reads_equal_loops_of_the_full_graph(tmp_path, seed):
         assert cycles(period, 6) == expected
 
 
-def test_neo4j_inherits_reads_with_the_same_answers(neo4j_db, neo4j_server, tmp_path):
+def test_neo4j_reads_give_the_same_answers(neo4j_db, neo4j_server, tmp_path):
     entities, deals = _dataset(3)
     neo = Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password, neo4j_server.database)
     with SQLiteStore(tmp_path / "s.db") as embedded, neo:
