@@ -140,6 +140,11 @@ ON CONFLICT(id) DO UPDATE SET
     {", ".join(f"{f} = excluded.{f}" for f in _RELATIONSHIP_FIELDS[1:])}
 """
 
+_INSERT_RELATIONSHIP = f"""
+INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
+VALUES ({", ".join("?" for _ in _RELATIONSHIP_FIELDS)})
+"""
+
 BATCH_SIZE = 5_000
 #: Page cache during a load, KiB.
 LOAD_CACHE_KIB = 32 * 1024
@@ -401,8 +406,20 @@ class SQLiteStore(Store):
             batch = entities[start : start + BATCH_SIZE]
             cur.executemany(_UPSERT_ENTITY, [_entity_row(e) for e in batch])
         done = len(entities)
+        # Plain INSERTs while every deal id is new, which is the usual case and costs less
+        # than the upsert. The first id already there (stored before, or repeated in these
+        # files) fails its batch: the rows of the batch already inserted are then upserted
+        # again unchanged (which the ledger does not count as a conflict), and the rest of
+        # the load goes through the upsert and the ledger.
+        insert = _INSERT_RELATIONSHIP
         for batch in data.relationship_batches(BATCH_SIZE):
-            cur.executemany(_UPSERT_RELATIONSHIP, batch)
+            try:
+                cur.executemany(insert, batch)
+            except sqlite3.IntegrityError:
+                if insert is _UPSERT_RELATIONSHIP:
+                    raise
+                insert = _UPSERT_RELATIONSHIP
+                cur.executemany(insert, batch)
             done += len(batch)
             report(done)
         cur.executemany(_UPSERT_FIGURE, [_figure_row(f) for f in figures])

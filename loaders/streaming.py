@@ -20,18 +20,20 @@ then reads the deals a third time to say where each one was defined.
 
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import re
 from dataclasses import astuple, dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Mapping
+from typing import Iterable, Iterator, Mapping, Sequence
 
 from graph.errors import ValidationError
 from graph.lineage import LINEAGE_FIELDS, lineage_cycles
 from graph.model import Entity, Relationship, relationship_id, schema
-from loaders.csv_source import CsvSource
+from loaders.csv_source import CsvSource, RowChunk
 from loaders.dataset import DatasetBuilder, _differences
-from loaders.records import ALLOWED_FIELDS, Location, Problem
+from loaders.records import ALLOWED_FIELDS, Location, Problem, Record
 from loaders.resolution import EntityIndex
 from loaders.sources import input_files, open_source
 from loaders.validation import _date, validate_records
@@ -112,7 +114,7 @@ class StreamingDataset(DatasetBuilder):
     # ------------------------------------------------------------------ pass 2
 
     def relationship_batches(self, size: int) -> Iterator[list[tuple]]:
-        """Pass 2: the valid, resolved deals in batches of ``size``, in file order.
+        """Pass 2: the valid, resolved deals in batches of about ``size``, in file order.
 
         Each deal is a tuple of the fields of :class:`~graph.model.Relationship`, in
         their order (what a store writes; no object per deal).
@@ -122,8 +124,8 @@ class StreamingDataset(DatasetBuilder):
         every problem is listed in one run.
         """
         batch: list[tuple] = []
-        for _, row in self._deals(record_problems=True):
-            batch.append(row)
+        for _, rows in self._deal_runs(record_problems=True):
+            batch += rows
             if len(batch) >= size:
                 yield batch
                 batch = []
@@ -131,34 +133,62 @@ class StreamingDataset(DatasetBuilder):
             yield batch
 
     def _deals(self, record_problems: bool) -> Iterator[tuple[Location, tuple]]:
+        """Each deal of pass 2 and where it is defined."""
+        for where, rows in self._deal_runs(record_problems):
+            yield from zip(where, rows)
+
+    def _deal_runs(self, record_problems: bool) -> Iterator[tuple[Sequence[Location], list[tuple]]]:
+        """The deals of pass 2 as runs of rows, each with the places they are defined."""
         if self._index is None:
             raise RuntimeError("read_entities() comes first")
-        plain_row = _PlainDealRows(self._index).row
+        plain = _PlainDealRows(self._index)
         for file in self._files:
-            if not (file.deals_only or file.has_deals):
+            if file.deals_only:
+                # A CSV file of deals: rows in bulk, and records where bulk is not safe.
+                items = CsvSource(file.path).chunks()
+            elif file.has_deals:
+                items = open_source(file.path).records()
+            else:
                 continue
-            for item in open_source(file.path).records():
-                if isinstance(item, Problem):
-                    if file.deals_only and record_problems:
-                        self.add(item)  # problems of documents were noted in pass 1
-                    continue
-                if item.type != "relationship":
-                    continue
-                row = plain_row(item.fields)
-                if row is not None:
-                    yield item.where, row
-                    continue
-                for validated in validate_records([item]):
-                    if isinstance(validated, Problem):
-                        if record_problems:
-                            self.add(validated)
+            for item in items:
+                if isinstance(item, RowChunk):
+                    run = plain.chunk(item)
+                    if run is not None:
+                        yield run
                         continue
-                    problems_before = len(self._problems)
-                    relationship = self._resolve(self._index, validated)
-                    if not record_problems:
-                        del self._problems[problems_before:]
-                    if relationship is not None:
-                        yield validated.where, astuple(relationship)
+                    # Not all plain: row by row, exactly as records() would give them.
+                    layout = item.layout
+                    for line, row in enumerate(item.rows, item.first_line):
+                        record = layout.record(line, row)
+                        if record is not None:
+                            yield from self._record_deals(record, plain, file, record_problems)
+                else:
+                    yield from self._record_deals(item, plain, file, record_problems)
+
+    def _record_deals(self, item: Record | Problem, plain: "_PlainDealRows", file: _InputFile,
+                      record_problems: bool) -> Iterator[tuple[Sequence[Location], list[tuple]]]:
+        """The deal of one record (none if it is not a valid deal; its problems are noted)."""
+        if isinstance(item, Problem):
+            if file.deals_only and record_problems:
+                self.add(item)  # problems of documents were noted in pass 1
+            return
+        if item.type != "relationship":
+            return
+        row = plain.row(item.fields)
+        if row is not None:
+            yield (item.where,), [row]
+            return
+        for validated in validate_records([item]):
+            if isinstance(validated, Problem):
+                if record_problems:
+                    self.add(validated)
+                continue
+            problems_before = len(self._problems)
+            relationship = self._resolve(self._index, validated)
+            if not record_problems:
+                del self._problems[problems_before:]
+            if relationship is not None:
+                yield (validated.where,), [astuple(relationship)]
 
     # ------------------------------------------------------------------ the end
 
@@ -277,6 +307,10 @@ class _PlainDealRows:
     (:func:`loaders.validation.validate_records`, then resolution) would give it; any
     record that is not that plain returns ``None`` and goes the full way, so every
     problem is still worded by the validator.
+
+    :meth:`chunk` does the same for a whole :class:`~loaders.csv_source.RowChunk` at
+    once, column by column (each check one pass in C over a column), or returns
+    ``None`` if any of its rows is not plain.
     """
 
     def __init__(self, index: EntityIndex):
@@ -320,6 +354,88 @@ class _PlainDealRows:
                                   supersedes, expands)
         return (rid, source, kind, target, amount, note, date, summary, url, title,
                 supersedes, expands)
+
+    def chunk(self, chunk: RowChunk) -> tuple[Sequence[Location], list[tuple]] | None:
+        """The rows of a chunk of a CSV file of deals and where each is, if all are plain."""
+        layout = chunk.layout
+        rows = chunk.rows
+        lines: Sequence[int] = range(chunk.first_line, chunk.first_line + len(rows))
+        widths = set(map(len, rows))
+        if widths != {len(layout.columns)}:
+            if widths != {len(layout.columns), 0}:
+                return None
+            # Blank lines (empty rows) are skipped, as records() skips them.
+            lines = [line for line, row in zip(lines, rows) if row]
+            rows = [row for row in rows if row]
+        if not rows:
+            return (), []
+
+        def column(name: str) -> list[str] | None:
+            i = layout.field_index(name)
+            return None if i is None else list(map(str.strip, map(operator.itemgetter(i), rows)))
+
+        def text(name: str):  # "" is None, as validation gives it
+            values = column(name)
+            if values is None:
+                return itertools.repeat(None)
+            return [v or None for v in values] if "" in values else values
+
+        source, kind, target = column("source"), column("kind"), column("target")
+        ids = self._ids
+        if not (ids.issuperset(source) and ids.issuperset(target) and self._kinds.issuperset(kind)):
+            return None
+        if any(map(operator.eq, source, target)):
+            return None
+        date = text("date")
+        if not isinstance(date, itertools.repeat):
+            for new in set(date) - self._dates:
+                if new is not None:
+                    if _date(new, []) != new:
+                        return None
+                    self._dates.add(new)
+        amount_text = column("amount_usd")
+        if amount_text is None:
+            amount = itertools.repeat(None)
+        else:
+            try:  # float() as validation reads amounts; then its checks
+                amount = [float(a) if a else None for a in amount_text]
+            except ValueError:
+                return None
+            given = list(filter(None, amount))  # (0.0 and -0.0 are valid anyway)
+            if not all(map(math.isfinite, given)) or (given and min(given) < 0):
+                return None
+        rid = text("id")
+        supersedes, expands = text("supersedes"), text("expands")
+        for link in (supersedes, expands):
+            if isinstance(link, itertools.repeat) or isinstance(rid, itertools.repeat):
+                continue
+            if (set(rid) & set(link)) - {None} and any(
+                    r is not None and r == x for r, x in zip(rid, link)):
+                return None  # a deal naming itself (a rare chunk: all ids in it are looked at)
+        out = list(zip(rid, source, kind, target, amount, text("amount_note"), date,
+                       text("summary"), text("evidence_url"), text("evidence_title"),
+                       supersedes, expands))
+        if isinstance(rid, itertools.repeat) or None in rid:
+            for k, row in enumerate(out):
+                if row[0] is None:
+                    out[k] = (relationship_id(*row[1:]), *row[1:])
+        return _ChunkLocations(layout.path, lines), out
+
+
+class _ChunkLocations(Sequence[Location]):
+    """The places of a chunk's rows, made only when asked for (on the failure path)."""
+
+    def __init__(self, path: str, lines: Sequence[int]):
+        self._path = path
+        self._lines = lines
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def __getitem__(self, k):
+        if isinstance(k, slice):
+            return [Location(self._path, line) for line in self._lines[k]]
+        return Location(self._path, self._lines[k])
 
 
 def _count_lines(path: Path) -> int:
