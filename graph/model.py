@@ -101,7 +101,9 @@ def schema() -> Schema:
     """The model, parsed once from ``schema.yaml`` and checked for consistency."""
     import yaml
 
-    raw = yaml.safe_load(resources.files("graph").joinpath("schema.yaml").read_text("utf-8"))
+    text = resources.files("graph").joinpath("schema.yaml").read_text("utf-8")
+    # LibYAML's loader when PyYAML has it: the same data, in a tenth of the time.
+    raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     entity_kinds = {
         name: EntityKind(name=name, label=spec["label"], color=spec["color"])
         for name, spec in raw["entity_kinds"].items()

@@ -37,8 +37,9 @@ from loaders.text_lines import (
 _PLURAL_TYPE = {"entity": "entities", "relationship": "relationships", "figure": "figures"}
 
 
-#: Bytes read at a time by :meth:`CsvSource.chunks`.
+#: Bytes read at a time by :meth:`CsvSource.chunks` (the first chunks are smaller).
 CHUNK_BYTES = 1 << 20
+FIRST_CHUNK_BYTES = 16 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,15 +132,18 @@ class CsvSource:
                 if layout is None:
                     return
                 offset, line = lines.offset, reader.line_num
-                while raw := f.read(chunk_bytes):
+                # The first chunks are small: a reader after the first rows only pays for those.
+                size = min(FIRST_CHUNK_BYTES, chunk_bytes)
+                while raw := f.read(size):
                     cut = raw.rfind(b"\n") + 1
                     if 0 < cut < len(raw):  # the rest starts the next chunk
                         raw = raw[:cut]
                         f.seek(offset + cut)
                     end = offset + len(raw)
                     rows = None
-                    if end <= max_file and (cut or len(raw) < chunk_bytes):
+                    if end <= max_file and (cut or len(raw) < size):
                         rows = _single_line_rows(plain_text(raw, max_record))
+                    size = min(2 * size, chunk_bytes)
                     if rows is not None:
                         yield RowChunk(layout, line + 1, rows)
                         offset, line = end, line + len(rows)

@@ -30,13 +30,13 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from graph.errors import ValidationError
 from graph.lineage import LINEAGE_FIELDS, lineage_cycles
-from graph.model import Entity, Relationship, relationship_id, schema
+from graph.model import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
 from loaders.csv_source import CsvSource, RowChunk
 from loaders.dataset import DatasetBuilder, _differences
 from loaders.records import ALLOWED_FIELDS, Location, Problem, Record
 from loaders.resolution import EntityIndex
 from loaders.sources import input_files, open_source
-from loaders.validation import _date, validate_records
+from loaders.validation import ENTITY_ID, LocatedEntity, _aliases, _date, validate_records
 
 
 @dataclass
@@ -83,9 +83,11 @@ class StreamingDataset(DatasetBuilder):
         self._file_order.setdefault(str(path), len(self._file_order))
         found: list[Problem] = []
         source = open_source(path)
-        records = source.records()
+        records = _entity_pass_items(source)
         for item in records:
-            if isinstance(item, Problem):
+            if isinstance(item, LocatedEntity):  # read in bulk, already valid
+                self.add(item)
+            elif isinstance(item, Problem):
                 found.append(item)
             elif item.type != "relationship":  # entities and figures
                 for validated in validate_records([item]):
@@ -358,15 +360,10 @@ class _PlainDealRows:
     def chunk(self, chunk: RowChunk) -> tuple[Sequence[Location], list[tuple]] | None:
         """The rows of a chunk of a CSV file of deals and where each is, if all are plain."""
         layout = chunk.layout
-        rows = chunk.rows
-        lines: Sequence[int] = range(chunk.first_line, chunk.first_line + len(rows))
-        widths = set(map(len, rows))
-        if widths != {len(layout.columns)}:
-            if widths != {len(layout.columns), 0}:
-                return None
-            # Blank lines (empty rows) are skipped, as records() skips them.
-            lines = [line for line, row in zip(lines, rows) if row]
-            rows = [row for row in rows if row]
+        found = _plain_columns(chunk)
+        if found is None:
+            return None
+        lines, rows = found
         if not rows:
             return (), []
 
@@ -420,6 +417,83 @@ class _PlainDealRows:
                 if row[0] is None:
                     out[k] = (relationship_id(*row[1:]), *row[1:])
         return _ChunkLocations(layout.path, lines), out
+
+
+def _entity_pass_items(source) -> Iterator[Record | Problem | LocatedEntity]:
+    """What pass 1 reads of a file: its records and problems, or for the plain chunks
+    of a CSV file of entities the valid entities themselves (:class:`_PlainEntityRows`)."""
+    if not isinstance(source, CsvSource):
+        yield from source.records()
+        return
+    plain = _PlainEntityRows()
+    for item in source.chunks():
+        if not isinstance(item, RowChunk):
+            yield item
+            continue
+        entities = plain.chunk(item) if item.layout.kind == "entity" else None
+        if entities is not None:
+            yield from entities
+            continue
+        for line, row in enumerate(item.rows, item.first_line):
+            record = item.layout.record(line, row)
+            if record is not None:
+                yield record
+
+
+class _PlainEntityRows:
+    """Entities as most CSV files write them, read a chunk at a time.
+
+    Each row of a plain chunk becomes exactly the :class:`~loaders.validation.LocatedEntity`
+    :func:`~loaders.validation.validate_records` makes of its record: the id a slug, a
+    name, the kind known (or empty: the default); aliases split as validation splits
+    them. A chunk with any other row gives ``None`` and is read record by record.
+    """
+
+    def __init__(self):
+        self._kinds = frozenset(schema().entity_kinds)
+
+    def chunk(self, chunk: RowChunk) -> list[LocatedEntity] | None:
+        layout = chunk.layout
+        found = _plain_columns(chunk)
+        if found is None:
+            return None
+        lines, rows = found
+
+        def column(name: str) -> list[str] | None:
+            i = layout.field_index(name)
+            return None if i is None else list(map(str.strip, map(operator.itemgetter(i), rows)))
+
+        ids, names = column("id"), column("name")
+        if "" in names or not all(map(ENTITY_ID.fullmatch, ids)):
+            return None
+        kinds = [k or DEFAULT_ENTITY_KIND for k in column("kind") or [""] * len(rows)]
+        if not self._kinds.issuperset(kinds):
+            return None
+        tickers, countries = (column(name) or [""] * len(rows) for name in ("ticker", "country"))
+        aliases = column("aliases") or [""] * len(rows)
+        path = layout.path
+        return [
+            LocatedEntity(Location(path, line), Entity(
+                id=i, name=n, kind=k, ticker=t or None, country=c or None,
+                aliases=_aliases(a, []) if a else ()))
+            for line, i, n, k, t, c, a in zip(lines, ids, names, kinds, tickers, countries, aliases)
+        ]
+
+
+def _plain_columns(chunk: RowChunk) -> tuple[Sequence[int], list[list[str]]] | None:
+    """The lines and rows of a chunk without its blank lines, if every other row has
+    all the header's fields; else ``None``."""
+    rows = chunk.rows
+    lines: Sequence[int] = range(chunk.first_line, chunk.first_line + len(rows))
+    width = len(chunk.layout.columns)
+    widths = set(map(len, rows))
+    if widths != {width}:
+        if widths != {width, 0}:
+            return None
+        # Blank lines (empty rows) are skipped, as records() skips them.
+        lines = [line for line, row in zip(lines, rows) if row]
+        rows = [row for row in rows if row]
+    return lines, rows
 
 
 class _ChunkLocations(Sequence[Location]):

@@ -112,7 +112,7 @@ def plain_text(raw: bytes, max_line: int) -> str | None:
     """
     if b"\0" in raw or raw.count(b"\r") != raw.count(b"\r\n"):
         return None
-    if max(map(len, raw.split(b"\n"))) >= max_line:
+    if len(raw) > max_line and max(map(len, raw.split(b"\n"))) >= max_line:
         return None
     try:
         return raw.decode("utf-8")

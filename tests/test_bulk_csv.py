@@ -263,3 +263,37 @@ def test_repeated_ids_in_bulk_onto_a_store(tmp_path, monkeypatch):
             expected = result
         else:
             assert result == expected
+
+
+ENTITY_HEADER = "id,name,kind,ticker,country,aliases\n"
+ENTITY_ROWS = [
+    "e{n},Entity {n},company,T{n},US,E{n};Entity {n} Inc.\n",
+    "e{n},Entity {n},,,,\n",
+    " e{n} , Entity {n} , ai_lab ,  , GB , a{n} ; ;a{n}; b{n} \n",
+    "e{n},\"Entity, {n}\",fund,,,\n\n",
+]
+BROKEN_ENTITY_ROWS = [
+    "E{n},Upper case id,company,,,\n",
+    "e{n},,company,,,\n",
+    ",Nameless id,company,,,\n",
+    "e{n},Entity {n},castle,,,\n",
+    "e1,Entity one again but other,company,,,\n",
+    "e{n},Entity {n},company,,\n",
+    "e{n},Entity \"{n}\",company,,,\n",
+]
+
+
+@pytest.mark.parametrize("pieces", [[ENTITY_ROWS[:1]], [ENTITY_ROWS], [ENTITY_ROWS] * 6 + [BROKEN_ENTITY_ROWS]],
+                         ids=["plain entities", "odd but valid entities", "broken entities"])
+def test_entities_in_bulk_are_those_of_a_careful_load(tmp_path, pieces, monkeypatch):
+    entities = deals_file(20, pieces, 400, header=ENTITY_HEADER)
+    deals = "source,kind,target\n" + "".join(f"e{n},invests_in,e{n + 1}\n" for n in range(0, 398, 7))
+    files = {"entities.csv": entities, "deals.csv": deals.encode()}
+    expected = load(tmp_path, "careful", files, True, monkeypatch)
+    with SQLiteStore(tmp_path / "careful.db") as store:
+        expected_entities = store.entities() if store._conn is not None else []
+    assert (expected[0] is None) == (pieces[-1] is not BROKEN_ENTITY_ROWS)
+    for size in (100, 1000, None):
+        assert load(tmp_path, f"bulk-{size}", files, False, monkeypatch, size) == expected, size
+        with SQLiteStore(tmp_path / f"bulk-{size}.db") as store:
+            assert (store.entities() if store._conn is not None else []) == expected_entities
