@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover - the bench extra is missing
 
 GRAPHS = [
     # label, n, m, k, repeats, run networkx
-    ("dense", 200, 4000, 4, 3, False),
+    ("dense", 200, 4000, 4, 5, False),
     ("sparse", 2000, 6000, 5, 5, True),
     ("sparse, long loops", 2000, 6000, 7, 3, False),
     ("large", 100_000, 1_000_000, 4, 1, False),

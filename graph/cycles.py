@@ -9,7 +9,8 @@ Two layers:
   the deals behind every hop.
 
 The enumeration is a canonical-start search with reverse-BFS distance pruning: a cycle is
-found only from its smallest node ``s``, walking through nodes greater than ``s``; a
+found only from its smallest node ``s``, walking through nodes greater than ``s`` (the
+searches run in node order and each node leaves the graph once its own is done); a
 breadth-first search over the *predecessors* of ``s`` gives every nearby node's distance
 back to ``s``, and a path is extended only while its length plus that distance fits the
 bound. Bounded search never needs the blocking machinery of Johnson's algorithm, and the
@@ -28,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Iterator
 
+from graph.bulk import gc_paused
 from graph.errors import QueryError
 
 __all__ = [
@@ -133,58 +135,65 @@ def _prune_to_components(succ, pred) -> None:
             pred[v] = [u for u in pred[v] if comp[u] == c]
 
 
-def _cycles_from(s: int, lo: int, succ, succ_sets, pred, k: int, h: int, out: list) -> None:
-    """Append to ``out`` every simple cycle of 2..k nodes through ``s`` whose other nodes
-    are all greater than ``lo``, as index lists starting at ``s``.
+def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> None:
+    """Append to ``out`` every simple cycle of 2..k nodes through ``s`` in the graph of
+    ``succ_sets`` / ``pred_sets`` (each node's successors and predecessors as sets), as
+    index lists starting at ``s``.
 
     ``h`` bounds the reverse BFS: nodes within ``h`` steps of ``s`` get their exact
     distance back to ``s``; any other node is known to be more than ``h`` steps away
     (or unable to reach ``s`` at all, when the BFS ran out of nodes before depth ``h``).
-    ``succ_sets`` are the successor lists as sets: deep in the search, where only nodes
-    close to ``s`` may follow, the next nodes are one set intersection (in C) instead of
-    a test per successor.
+    Deep in the search, where only nodes close to ``s`` may follow, the next nodes are one
+    set intersection (in C) instead of a test per successor; the last node of a path is
+    not pushed at all: its candidates are the successors that lead straight back to ``s``.
     """
-    seen = {s}
-    frontier = [s]
-    layers: list[list[int]] = []  # layers[j - 1]: the nodes exactly j steps back from s
-    while frontier and len(layers) < h:
-        nxt = []
-        for v in frontier:
-            for u in pred[v]:
-                if u > lo and u not in seen:
-                    seen.add(u)
-                    nxt.append(u)
-        frontier = nxt
-        if nxt:
-            layers.append(nxt)
-    if not layers:
+    back = pred_sets[s]
+    if not back:
         return
     # within[j]: the nodes that may stand where j more steps must lead back to s, i.e.
     # those at most j steps from s. Beyond the BFS depth that is every node (their true
     # distance is unknown but may fit: None) -- unless the BFS ran out of nodes, in which
-    # case every node that can reach s at all has been seen.
+    # case every node that can reach s at all has been seen. (s itself may be in them:
+    # being on the path already, it is never taken again.)
     within: list = [None] * (k + 1)
-    reached: set[int] = set()
-    for j, layer in enumerate(layers, 1):
-        reached.update(layer)
-        within[j] = frozenset(reached)
-    for j in range(len(layers) + 1, k + 1):
-        within[j] = None if frontier else within[len(layers)]
-    back = within[1]
+    within[1] = reached = back
+    frontier = back
+    depth = 1
+    while depth < h:
+        nxt = set()
+        for v in frontier:
+            nxt.update(pred_sets[v])
+        nxt -= reached
+        if not nxt:
+            for j in range(depth + 1, k + 1):
+                within[j] = reached
+            break
+        depth += 1
+        within[depth] = reached = reached | nxt
+        frontier = nxt
     path = [s]
-    stack = [iter(succ[s] if within[k - 1] is None else succ_sets[s] & within[k - 1])]
+    if k == 2:
+        for w in succ_sets[s] & back:
+            out.append([s, w])
+        return
+    first = within[k - 1]
+    stack = [iter(succ_sets[s] if first is None else succ_sets[s] & first)]
     while stack:
         d = len(path)
         for w in stack[-1]:
-            if w <= lo or w in path:
+            if w in path:
                 continue
             if w in back:
                 out.append(path + [w])
-            if d + 1 < k:
-                allowed = within[k - d - 1]
-                path.append(w)
-                stack.append(iter(succ[w] if allowed is None else succ_sets[w] & allowed))
-                break
+            if d + 2 == k:  # one node more at most: a successor of w leading back to s
+                for x in succ_sets[w] & back:
+                    if x not in path:
+                        out.append(path + [w, x])
+                continue
+            allowed = within[k - d - 1]
+            path.append(w)
+            stack.append(iter(succ_sets[w] if allowed is None else succ_sets[w] & allowed))
+            break
         else:
             stack.pop()
             path.pop()
@@ -216,56 +225,65 @@ def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -
 
 def _simple_cycles(G, k: int, through) -> Iterator[list]:
     order = _index_nodes(G)
-    succ, pred, loops = _compact(G, order)
+    with gc_paused():
+        succ, pred, loops = _compact(G, order)
     return _enumerate(order, succ, pred, loops, k, through)
 
 
 def _compact_pairs(pairs) -> tuple[list, list[list[int]], list[list[int]], list[int]]:
     """:func:`_index_nodes` and :func:`_compact` for a graph given only as ``(u, v)`` pairs
-    (parallel pairs allowed): the nodes are those the pairs name."""
-    adj: dict = {}
+    (parallel pairs allowed): the nodes are those the pairs name.
+
+    One pass numbers the nodes as they come and keeps each distinct edge once as a pair of
+    numbers, so only one copy of each node's label outlives its row; the numbers are then
+    mapped to the sorted order."""
+    index: dict = {}
+    get = index.get
+    edges = set()
+    add = edges.add
     for edge in pairs:  # indexed, not unpacked: (payer, payee, amount) rows work as they are
         u = edge[0]
+        iu = get(u)
+        if iu is None:
+            iu = index[u] = len(index)
         v = edge[1]
-        nbrs = adj.get(u)
-        if nbrs is None:
-            adj[u] = nbrs = set()
-        nbrs.add(v)
-    nodes = dict.fromkeys(adj)
-    for nbrs in adj.values():
-        nodes.update(dict.fromkeys(nbrs))
-    order = list(nodes)
-    try:
-        order.sort()
-    except TypeError:
-        pass
-    index = {v: i for i, v in enumerate(order)}
+        iv = get(v)
+        if iv is None:
+            iv = index[v] = len(index)
+        add((iu, iv))
+    order = list(index)
     n = len(order)
+    try:
+        ranked = sorted(range(n), key=order.__getitem__)
+    except TypeError:
+        ranked = range(n)
+    rank = [0] * n
+    for new, old in enumerate(ranked):
+        rank[old] = new
+    order = [order[old] for old in ranked]
     succ: list[list[int]] = [[] for _ in range(n)]
     pred: list[list[int]] = [[] for _ in range(n)]
     loops: list[int] = []
-    for u, nbrs in adj.items():
-        iu = index[u]
-        out = succ[iu]
-        for v in nbrs:
-            iv = index[v]
-            if iv == iu:
-                loops.append(iu)
-            else:
-                out.append(iv)
-                pred[iv].append(iu)
+    for iu, iv in edges:
+        iu = rank[iu]
+        iv = rank[iv]
+        if iv == iu:
+            loops.append(iu)
+        else:
+            succ[iu].append(iv)
+            pred[iv].append(iu)
     return order, succ, pred, loops
 
 
 class _LazySets(dict):
-    """``succ`` as sets, made when first used: a search from one node touches few nodes."""
+    """Adjacency lists as sets, made when first used: a search from one node touches few nodes."""
 
-    def __init__(self, succ):
+    def __init__(self, lists):
         super().__init__()
-        self.succ = succ
+        self.lists = lists
 
     def __missing__(self, v):
-        made = self[v] = set(self.succ[v])
+        made = self[v] = set(self.lists[v])
         return made
 
 
@@ -277,8 +295,15 @@ def simple_cycles_of_pairs(pairs: Iterable[tuple], max_length: int, through: Has
     [['a', 'b'], ['c']]
     """
     k = _check_max_length(max_length)
-    order, succ, pred, loops = _compact_pairs(pairs)
+    with gc_paused():  # a million deals make hundreds of thousands of small containers
+        order, succ, pred, loops = _compact_pairs(pairs)
     return _enumerate(order, succ, pred, loops, k, through)
+
+
+def _labels_are_indices(order: list) -> bool:
+    """Whether every node is the plain int of its own index (a graph over 0..n-1): its
+    cycles of indices are then its cycles of nodes as they are."""
+    return all(type(v) is int and v == i for i, v in enumerate(order))
 
 
 def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list]:
@@ -294,7 +319,7 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
         # One search from the given node: no component pruning, which would cost a pass
         # over the whole graph; the distance table already keeps the search local.
         found: list[list[int]] = []
-        _cycles_from(x, -1, succ, _LazySets(succ), pred, k, k // 2, found)
+        _cycles_from(x, _LazySets(succ), _LazySets(pred), k, k // 2, found)
         for c in found:
             i = c.index(min(c))
             yield [order[j] for j in c[i:] + c[:i]]
@@ -303,19 +328,33 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
         yield [order[v]]
     if k < 2:
         return
-    _prune_to_components(succ, pred)
+    # No pruning to strongly connected components first: s leaving the graph once searched
+    # (below) and the distance table keep the searches as small, for less than Tarjan costs.
+    with gc_paused():
+        succ_sets = [set(o) for o in succ]
+        pred_sets = [set(p) for p in pred]
+    del succ, pred
+    as_is = _labels_are_indices(order)
     h = k // 2
-    succ_sets = [set(o) for o in succ]
     found = []
     for s in range(len(order)):
-        # s starts a cycle only if it has a successor and a predecessor above it
-        if not pred[s] or not succ[s] or max(pred[s]) < s or max(succ[s]) < s:
-            continue
-        _cycles_from(s, s, succ, succ_sets, pred, k, h, found)
-        if found:
-            for c in found:
-                yield [order[j] for j in c]
-            found.clear()
+        ahead = succ_sets[s]
+        behind = pred_sets[s]
+        if ahead and behind:
+            _cycles_from(s, succ_sets, pred_sets, k, h, found)
+            if found:
+                if as_is:
+                    yield from found
+                else:
+                    for c in found:
+                        yield [order[j] for j in c]
+                found = []
+        # Every cycle through s is out: s leaves the graph, so every later search (from a
+        # larger node) sees only nodes larger than itself, with no test for it.
+        for u in behind:
+            succ_sets[u].discard(s)
+        for w in ahead:
+            pred_sets[w].discard(s)
 
 
 def _check_max_length(max_length) -> int:
