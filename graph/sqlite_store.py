@@ -856,8 +856,13 @@ def _figure_row(f: Figure) -> tuple:
     )
 
 
+#: ``json.dumps(..., ensure_ascii=False)`` without building an encoder per call (a load
+#: writes one list of aliases per entity).
+_aliases_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def _entity_row(e: Entity) -> tuple:
-    return (e.id, e.name, e.kind, e.ticker, e.country, json.dumps(list(e.aliases), ensure_ascii=False))
+    return (e.id, e.name, e.kind, e.ticker, e.country, _aliases_json(list(e.aliases)))
 
 
 def _relationship_row(r: Relationship) -> tuple:
