@@ -43,6 +43,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -326,6 +327,11 @@ def edge_width(amount_usd: float | None) -> float:
     return round(1.0 + 1.2 * math.log10(amount_usd / 1e7), 2)
 
 
+#: A character that cannot be in a link as written: a control character, a space or DEL
+#: (such a value, like one with white space around it, is not taken as a URL at all).
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f]")
+
+
 def evidence_href(url: str | None) -> str | None:
     """``url`` if it is a plain absolute http(s) URL that can be a link, else ``None``.
 
@@ -334,7 +340,7 @@ def evidence_href(url: str | None) -> str | None:
     >>> evidence_href("javascript:alert(1)") is None
     True
     """
-    if not url or url != url.strip() or any(ord(ch) < 0x21 or ch == "\x7f" for ch in url):
+    if not url or url != url.strip() or _CONTROL_OR_SPACE.search(url):
         return None
     try:
         parts = urlsplit(url)
