@@ -108,7 +108,7 @@ def plain_text(raw: bytes, max_line: int) -> str | None:
     Plain means: UTF-8, no NUL byte, every carriage return part of a CRLF line end (so
     lines end where :class:`BoundedLines` ends them), and no line longer than
     ``max_line`` bytes with its line end (a last line without one counts as if it had
-    one). Checked and decoded in C, a megabyte or so at a time.
+    one). Checked and decoded in C, a chunk of lines at a time.
     """
     if b"\0" in raw or raw.count(b"\r") != raw.count(b"\r\n"):
         return None
