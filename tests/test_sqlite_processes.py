@@ -116,12 +116,16 @@ def test_reading_while_a_long_load_runs_sees_the_last_committed_state(tmp_path, 
             assert load.poll() is None, load.communicate()
             assert time.monotonic() < deadline, "the load never started writing"
             time.sleep(0.05)
+        # Held still mid-write (a load is quick, and a busy machine slows the reader), so
+        # that the reader surely runs while the write transaction is open.
+        load.send_signal(signal.SIGSTOP)
         during = dealgraph("stats", "--db", db, "--format", "json")
         assert during.returncode == 0, during.stderr
         assert json.loads(during.stdout) == before
         assert write_locked(db), "the load ended before stats did: the test proved nothing"
         # Interrupted mid-write, the load leaves the store as it was.
         load.send_signal(signal.SIGINT)
+        load.send_signal(signal.SIGCONT)
         assert load.wait(timeout=60) == 130
     finally:
         if load.poll() is None:
