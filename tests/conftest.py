@@ -206,3 +206,33 @@ def neo4j_driver(neo4j_server: Neo4jServer):
 def neo4j_db(neo4j_server: Neo4jServer, neo4j_driver):
     wipe(neo4j_driver, neo4j_server.database)
     yield neo4j_driver
+
+
+# --- the shipped dataset -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def shipped_store(tmp_path_factory):
+    """The shipped dataset's entities and deals in an embedded store (written, not loaded)."""
+    from graph.shipped import shipped_dataset_dir
+    from graph.sqlite_store import SQLiteStore
+    from loaders import read_dataset
+
+    data = read_dataset([shipped_dataset_dir()])
+    with SQLiteStore(tmp_path_factory.mktemp("shipped") / "s.db") as store:
+        store.write(data.entities, data.relationships)
+        yield store
+
+
+@pytest.fixture(scope="module")
+def shipped_db(tmp_path_factory) -> Path:
+    """A store file holding the shipped dataset, loaded as a user loads it (`dealgraph load`)."""
+    from click.testing import CliRunner
+
+    from graph.cli import main
+    from graph.shipped import shipped_dataset_dir
+
+    db = tmp_path_factory.mktemp("shipped") / "s.db"
+    result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return db

@@ -10,7 +10,6 @@ import pytest
 from click.testing import CliRunner
 
 from graph.cli import main
-from graph.shipped import shipped_dataset_dir
 from graph.sqlite_store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -126,14 +125,6 @@ def test_unknown_entity_for_through_is_one_line(runner, files):
     result = runner.invoke(main, ["cycles", "--through", "Nobody", "--db", str(db)])
     assert result.exit_code == 1
     assert result.output.strip() == "Error: no entity with id, name or alias 'Nobody'"
-
-
-@pytest.fixture(scope="module")
-def shipped_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("shipped") / "s.db"
-    result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
 
 
 def test_cycles_json_has_the_design_shape(runner, shipped_db):

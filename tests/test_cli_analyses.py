@@ -27,14 +27,6 @@ def ok(*args, env=None):
 
 
 @pytest.fixture(scope="module")
-def shipped_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("shipped") / "s.db"
-    result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
-
-
-@pytest.fixture(scope="module")
 def shipped():
     return read_dataset([shipped_dataset_dir()])
 

@@ -19,7 +19,6 @@ from graph.errors import ValidationError
 from graph.export import csv_texts, export_store
 from graph.model import Entity, Figure, Relationship
 from graph.neo4j_store import Neo4jStore
-from graph.shipped import shipped_dataset_dir
 from graph.sqlite_store import SQLiteStore
 from loaders import read_dataset
 
@@ -30,13 +29,6 @@ def run(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
     assert "Traceback" not in result.output
     return result
-
-
-@pytest.fixture(scope="module")
-def shipped_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("shipped") / "s.db"
-    assert run("load", shipped_dataset_dir(), "--db", db).exit_code == 0
-    return db
 
 
 def contents(db: Path):

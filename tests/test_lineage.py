@@ -387,18 +387,8 @@ def test_neo4j_gives_the_same_lineage_answers(neo4j_db, neo4j_server, tmp_path):
 # --- the shipped dataset ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    from graph.shipped import shipped_dataset_dir
-
-    data = read_dataset([shipped_dataset_dir()])
-    with SQLiteStore(tmp_path_factory.mktemp("shipped") / "s.db") as store:
-        store.write(data.entities, data.relationships)
-        yield store
-
-
-def test_shipped_lineage_is_marked(shipped):
-    lineage = {k: v for k, v in shipped.deal_lineage().items() if v != (None, None)}
+def test_shipped_lineage_is_marked(shipped_store):
+    lineage = {k: v for k, v in shipped_store.deal_lineage().items() if v != (None, None)}
     assert lineage == {
         "nvidia-invests-openai-2026": ("nvidia-invests-openai-2025", None),
         "coreweave-leases-from-applied-digital-2025-400mw": ("coreweave-leases-from-applied-digital-2025-250mw", None),
@@ -411,10 +401,10 @@ def test_shipped_lineage_is_marked(shipped):
     }
 
 
-def test_shipped_hop_totals(shipped):
+def test_shipped_hop_totals(shipped_store):
     from graph.queries import cycles, run_query
 
-    loops = {tuple(c["nodes"]): c for c in cycles(shipped)}
+    loops = {tuple(c["nodes"]): c for c in cycles(shipped_store)}
     # Nvidia -> OpenAI: $100M (2024) + $30B (2026); the $100B letter of intent is superseded.
     for nodes in [("nvidia", "openai"), ("nvidia", "openai", "oracle")]:
         hop = next(h for h in loops[nodes]["hops"] if (h["source"], h["target"]) == ("nvidia", "openai"))
@@ -424,10 +414,10 @@ def test_shipped_hop_totals(shipped):
     assert loops[("nvidia", "openai", "oracle")]["min_amount_usd"] == 30.1e9
     # Amazon <-> OpenAI: $50B stake; $38B + $100B expansion = $138B (an expansion adds on top).
     assert _hop_amounts(loops[("amazon", "openai")]) == [("amazon", "openai", 50e9), ("openai", "amazon", 138e9)]
-    applied = run_query(shipped, "customer-concentration", {"vendor": "applied-digital"})
+    applied = run_query(shipped_store, "customer-concentration", {"vendor": "applied-digital"})
     assert [(r["customer"], r["contract_usd"]) for r in applied] == [("coreweave", 11e9)]
     coreweave = {r["customer"]: r["contract_usd"]
-                 for r in run_query(shipped, "customer-concentration", {"vendor": "coreweave"})}
+                 for r in run_query(shipped_store, "customer-concentration", {"vendor": "coreweave"})}
     assert coreweave["openai"] == 22.4e9  # $11.9B + $4B + $6.5B, as the source says
-    vendor = {(r["financier"], r["client"]): r["financing_usd"] for r in run_query(shipped, "vendor-financing", {})}
+    vendor = {(r["financier"], r["client"]): r["financing_usd"] for r in run_query(shipped_store, "vendor-financing", {})}
     assert vendor[("nvidia", "openai")] == 30.1e9

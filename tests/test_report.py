@@ -10,32 +10,21 @@ import pytest
 
 from graph import report
 from graph.queries import cycles, run_query
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
-from loaders import read_dataset
 
 
 @pytest.fixture(scope="module")
-def shipped(tmp_path_factory):
-    data = read_dataset([shipped_dataset_dir()])
-    with SQLiteStore(tmp_path_factory.mktemp("shipped") / "s.db") as store:
-        store.write(data.entities, data.relationships)
-        yield store
+def names(shipped_store):
+    return {e.id: e.name for e in shipped_store.entities()}
 
 
-@pytest.fixture(scope="module")
-def names(shipped):
-    return {e.id: e.name for e in shipped.entities()}
-
-
-def test_hop_lines_read_as_the_deal_reads_with_caveats(shipped, names):
-    loop = next(c for c in cycles(shipped) if c["nodes"] == ["coreweave", "nvidia"])
+def test_hop_lines_read_as_the_deal_reads_with_caveats(shipped_store, names):
+    loop = next(c for c in cycles(shipped_store) if c["nodes"] == ["coreweave", "nvidia"])
     text = report.cycles_table([loop], names)
     assert "   CoreWeave pays Nvidia: ? in 1 deal\n     - Nvidia supplies CoreWeave: ?" in text
     assert "CoreWeave → Nvidia supplies" not in text
     assert "money that can go all the way round: ? (smallest known hop $9.7B, 1 hop of unknown size)" in text
-    assert "known ≥" not in report.cycles_summary(cycles(shipped), names)
-    nvidia_openai = next(c for c in cycles(shipped) if c["nodes"] == ["nvidia", "openai", "oracle"])
+    assert "known ≥" not in report.cycles_summary(cycles(shipped_store), names)
+    nvidia_openai = next(c for c in cycles(shipped_store) if c["nodes"] == ["nvidia", "openai", "oracle"])
     text = report.cycles_table([nvidia_openai], names)
     assert "Nvidia pays OpenAI: $30.1B in 2 deals (+1 superseded, not counted)" in text
     assert ("- Nvidia invests in OpenAI: $100B (up to; letter of intent (see 2026-01-30 row: stalled)), "
@@ -43,8 +32,8 @@ def test_hop_lines_read_as_the_deal_reads_with_caveats(shipped, names):
     assert '"Nvidia to invest USD 100 billion in OpenAI for data centers (Bloomberg text)"' in text
 
 
-def test_cycles_json_deals_carry_caveats_and_lineage(shipped):
-    loop = next(c for c in cycles(shipped) if c["nodes"] == ["nvidia", "openai", "oracle"])
+def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
+    loop = next(c for c in cycles(shipped_store) if c["nodes"] == ["nvidia", "openai", "oracle"])
     assert list(loop) == ["nodes", "hops", "min_amount_usd"]
     hop = loop["hops"][0]
     assert list(hop) == ["source", "target", "amount_usd", "relationships"]
@@ -62,16 +51,16 @@ def test_cycles_json_deals_carry_caveats_and_lineage(shipped):
     assert json.loads(report.format_cycles([loop], "json")) == [loop]
 
 
-def test_summary_says_what_is_known_of_a_loop_with_unknown_hops(shipped, names):
-    summary = report.cycles_summary(cycles(shipped), names)
+def test_summary_says_what_is_known_of_a_loop_with_unknown_hops(shipped_store, names):
+    summary = report.cycles_summary(cycles(shipped_store), names)
     assert " 11. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30.1B, 1 hop of unknown size)" in summary
     assert "AMD → OpenAI → Oracle → AMD   ? (smallest known hop $300B, 2 hops of unknown size)" in summary
     assert "CoreWeave → Poolside → CoreWeave   ? (no hop amount known)" in summary
     assert "known ≥" not in summary
 
 
-def test_query_table_lists_each_deal_as_it_reads(shipped, names):
-    rows = run_query(shipped, "lender-web", {"entity": "abilene-jv"})
+def test_query_table_lists_each_deal_as_it_reads(shipped_store, names):
+    rows = run_query(shipped_store, "lender-web", {"entity": "abilene-jv"})
     text = report.format_rows(rows, "table", names)
     lines = text.splitlines()
     assert lines[0].split() == ["lender", "lender_name", "borrower", "borrower_name", "deals", "total_usd",
@@ -80,13 +69,13 @@ def test_query_table_lists_each_deal_as_it_reads(shipped, names):
     assert ("    - JPMorgan lends to Abilene AI data center JV: $7.1B (phase 2 construction loan; follows $2.3B "
             "phase 1 loan in Jan 2025), 2025-05-21; expands jpmorgan-lends-abilene-jv-2025-phase-1") in lines
     assert any(line.startswith('      "JP Morgan Chase Lends $7B on Oracle-Leased') for line in lines)
-    vendor = report.format_rows(run_query(shipped, "vendor-financing", {"entity": "openai"}), "table", names)
+    vendor = report.format_rows(run_query(shipped_store, "vendor-financing", {"entity": "openai"}), "table", names)
     assert "- Nvidia invests in OpenAI: $100B (up to; letter of intent" in vendor
     assert "superseded by nvidia-invests-openai-2026, not counted" in vendor
 
 
-def test_query_csv_and_json_carry_caveats(shipped):
-    rows = run_query(shipped, "customer-concentration", {"vendor": "applied-digital"})
+def test_query_csv_and_json_carry_caveats(shipped_store):
+    rows = run_query(shipped_store, "customer-concentration", {"vendor": "applied-digital"})
     parsed = list(csv.DictReader(io.StringIO(report.format_rows(rows, "csv"))))
     assert [(r["customer"], r["deals"], r["contract_usd"]) for r in parsed] == [("coreweave", "1", "11000000000")]
     listed = json.loads(parsed[0]["relationships"])
