@@ -13,7 +13,7 @@ edges), and must produce the same set of cycles of at most ``k`` nodes:
 3. sparse and long, ``(2000, 6000)``, k = 7;
 4. large, ``(100_000, 1_000_000)``, k = 4 (networkx not run: far too slow), with peak memory.
 
-``graph.cycles.simple_cycles_bounded`` vs ``igraph.Graph.simple_cycles(max=k)`` vs
+``dealgraph.analyses.cycles.simple_cycles_bounded`` vs ``igraph.Graph.simple_cycles(max=k)`` vs
 ``networkx.simple_cycles(G, length_bound=k)``. Times are the best of a few runs (one run
 for the large graph and for networkx). Target: at least igraph's speed on every graph.
 """
@@ -32,7 +32,7 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.cycles import simple_cycles_bounded  # noqa: E402
+from dealgraph.analyses.cycles import simple_cycles_bounded  # noqa: E402
 
 try:
     import igraph

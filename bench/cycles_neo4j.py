@@ -10,8 +10,8 @@ embedded store, then timed:
 * naive: ``MATCH p = (a)((x)-[r]-(y) WHERE <x pays y>){1,K}(a) RETURN p`` - the variable-length
   pattern with only the money direction checked, loops deduplicated afterwards in Python
   (rotations, parallel deals, repeated entities); stopped after ``--naive-timeout`` seconds;
-* embedded: ``graph.queries.cycles`` on the SQLite store (reads the store, builds the
-  money-flow graph, runs graph.cycles.find_cycles).
+* embedded: ``dealgraph.analyses.queries.cycles`` on the SQLite store (reads the store, builds the
+  money-flow graph, runs dealgraph.analyses.cycles.find_cycles).
 
 Prints seconds per size and checks that all three found the same loops.
 """
@@ -30,10 +30,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "neo4j_local"))
 
-from graph.model import Entity, Relationship, schema  # noqa: E402
-from graph.neo4j_store import Neo4jStore  # noqa: E402
-from graph.queries import cycles  # noqa: E402
-from graph.sqlite_store import SQLiteStore  # noqa: E402
+from dealgraph.model.records import Entity, Relationship, schema  # noqa: E402
+from dealgraph.stores.neo4j_store import Neo4jStore  # noqa: E402
+from dealgraph.analyses.queries import cycles  # noqa: E402
+from dealgraph.stores.sqlite_store import SQLiteStore  # noqa: E402
 
 
 def random_graph(n: int, degree: float, seed: int):

@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "neo4j_local"))
 
-from graph.model import Entity, Relationship, schema  # noqa: E402
-from graph.neo4j_store import WRITE_WORKERS, Neo4jStore, relationship_types  # noqa: E402
+from dealgraph.model.records import Entity, Relationship, schema  # noqa: E402
+from dealgraph.stores.neo4j_store import WRITE_WORKERS, Neo4jStore, relationship_types  # noqa: E402
 
 
 def synthetic(n_entities: int, n_relationships: int, seed: int = 42):

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from load_neo4j import synthetic, wipe  # noqa: E402
 
-import graph.neo4j_store as neo4j_store  # noqa: E402
-from graph.model import Relationship  # noqa: E402
-from graph.neo4j_store import Neo4jStore, relationship_types  # noqa: E402
+import dealgraph.stores.neo4j_store as neo4j_store  # noqa: E402
+from dealgraph.model.records import Relationship  # noqa: E402
+from dealgraph.stores.neo4j_store import Neo4jStore, relationship_types  # noqa: E402
 
 
 def median_seconds(fn, repeats: int) -> float:

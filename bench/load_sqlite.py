@@ -36,7 +36,7 @@ from synthetic import write_synthetic  # noqa: E402
 
 BASELINE = textwrap.dedent("""
     import csv, sqlite3, sys
-    from graph.sqlite_store import _DDL
+    from dealgraph.stores.sqlite_store import _DDL
     data, db = sys.argv[1:3]
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -56,7 +56,7 @@ BASELINE = textwrap.dedent("""
     conn.close()
 """)
 
-DEALGRAPH = "import sys; from graph.cli import main; sys.argv[0] = 'dealgraph'; main()"
+DEALGRAPH = "import sys; from dealgraph.cli import main; sys.argv[0] = 'dealgraph'; main()"
 
 
 def measure(argv: list[str]) -> tuple[float, float, float]:

@@ -29,8 +29,8 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.cycles import find_cycles, simple_cycles_bounded  # noqa: E402
-from graph.ordered_cycles import ordered_cycles, ordered_simple_cycles  # noqa: E402
+from dealgraph.analyses.cycles import find_cycles, simple_cycles_bounded  # noqa: E402
+from dealgraph.analyses.ordered_cycles import ordered_cycles, ordered_simple_cycles  # noqa: E402
 
 
 def synthetic_dates(G, seed: int = 1) -> None:

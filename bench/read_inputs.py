@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from loaders import read_records  # noqa: E402
+from dealgraph.loaders import read_records  # noqa: E402
 from synthetic import write_synthetic  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Benchmark: HTML views of random deal graphs (1k and 10k entities, ~4 deals each).
 
-For each size, in the same run: our ``overview`` view (``graph.render.render_view``) and
+For each size, in the same run: our ``overview`` view (``dealgraph.output.html.render_view``) and
 plain pyvis with its defaults (physics on, ``cdn_resources="in_line"``) built from the
 same entities and deals. Reports the time to write the HTML, the file size, and the time
 until the network is first drawn in headless Chromium (each page given 60 s), as the
@@ -25,9 +25,9 @@ from pathlib import Path
 
 from pyvis.network import Network
 
-from graph.model import Entity, Relationship, schema
-from graph.render import LAYOUT_THRESHOLD, render_view
-from graph.sqlite_store import SQLiteStore
+from dealgraph.model.records import Entity, Relationship, schema
+from dealgraph.output.html import LAYOUT_THRESHOLD, render_view
+from dealgraph.stores.sqlite_store import SQLiteStore
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

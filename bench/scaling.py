@@ -6,9 +6,9 @@
 For each size, ``bench/synthetic.py`` writes a seeded dataset (one entity per ten deals);
 then, each as its own process (the CLI as a user runs it): ``dealgraph load`` into a fresh
 embedded store, and ``dealgraph cycles --format json`` on it. Beside them, in this process,
-the work of ``cycles`` without process start-up (``graph.queries.cycles(store, k)``: read
+the work of ``cycles`` without process start-up (``dealgraph.analyses.queries.cycles(store, k)``: read
 the store, search, fetch the deals on the loops, rank) and the enumeration alone
-(``graph.cycles.simple_cycles_of_pairs`` on the store's payer/payee pairs, read before the
+(``dealgraph.analyses.cycles.simple_cycles_of_pairs`` on the store's payer/payee pairs, read before the
 clock starts), the floor for ``cycles``. Target: ``cycles()`` within 2x of the enumeration
 alone at 1M deals (the default sizes include it: about five minutes in all). Then ``dealgraph render --view cycles`` on the same store, against the ``cycles``
 command: the view needs the same lean reads (loops from payer/payee pairs, deal details
@@ -33,9 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from graph.cycles import simple_cycles_of_pairs  # noqa: E402
-from graph.queries import cycles  # noqa: E402
-from graph.sqlite_store import SQLiteStore  # noqa: E402
+from dealgraph.analyses.cycles import simple_cycles_of_pairs  # noqa: E402
+from dealgraph.analyses.queries import cycles  # noqa: E402
+from dealgraph.stores.sqlite_store import SQLiteStore  # noqa: E402
 from synthetic import write_synthetic  # noqa: E402
 
 TARGET = 2.0
@@ -56,7 +56,7 @@ def run(cmd: list[str]) -> tuple[float, float, str]:
 
 
 def dealgraph() -> list[str]:
-    return [sys.executable, "-c", "from graph.cli import main; main()"]
+    return [sys.executable, "-c", "from dealgraph.cli import main; main()"]
 
 
 def median_run(cmd: list[str], repeat: int) -> tuple[float, float, str]:

@@ -4,7 +4,7 @@
 
 Runs ``dealgraph --help`` (the installed console script) and ``python -c pass`` with the
 same interpreter, alternately, and prints the median wall time of each and their ratio.
-What ``--help`` costs above bare Python is the imports ``graph.cli`` pulls in; heavy
+What ``--help`` costs above bare Python is the imports ``dealgraph.cli`` pulls in; heavy
 libraries (networkx, PyYAML, pyvis, the Neo4j driver) are imported only by the commands
 that use them. Target: under 4x bare Python (click alone is about 1x).
 """

@@ -9,11 +9,11 @@ over four orders of magnitude (one in twenty unknown), equity figures for half o
 entities (the rest get the default buffer), three entities fail together. Measured in the
 same run, on the same deals:
 
-* dealgraph: ``graph.stress.debtrank`` from the list of deals (building the exposure
+* dealgraph: ``dealgraph.analyses.stress.debtrank`` from the list of deals (building the exposure
   table included): only the entities distressed in a round are visited, so each exposure
   is used once;
 * with ``--store``: the same from an embedded store holding the deals, first as
-  ``graph.stress.stress_test`` (a lean read of the exposures, then DebtRank), then as the
+  ``dealgraph.analyses.stress.stress_test`` (a lean read of the exposures, then DebtRank), then as the
   whole ``dealgraph stress`` command in its own process;
 * baseline: the textbook implementation on a networkx ``DiGraph`` of impacts, which
   sweeps every entity and its in-edges each round (the published recursion as written).
@@ -39,8 +39,8 @@ import networkx as nx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.model import Relationship, exposure  # noqa: E402
-from graph.stress import debtrank  # noqa: E402
+from dealgraph.model.records import Relationship, exposure  # noqa: E402
+from dealgraph.analyses.stress import debtrank  # noqa: E402
 
 KINDS = ["lends_to", "invests_in", "customer_of", "supplies", "leases_from", "owns_warrant_in", "guarantees",
          "partner_of", "acquires"]
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20k entities / 200k deals")
     parser.add_argument("--store", action="store_true",
-                        help="also time graph.stress.stress_test on an embedded store holding the deals")
+                        help="also time dealgraph.analyses.stress.stress_test on an embedded store holding the deals")
     args = parser.parse_args(argv)
     n, m = (20_000, 200_000) if args.quick else (100_000, 1_000_000)
     deals, equity, failed = synthetic(n, m)
@@ -125,9 +125,9 @@ def main(argv=None) -> int:
     if args.store:
         import tempfile
 
-        from graph.model import Entity, Figure
-        from graph.sqlite_store import SQLiteStore
-        from graph.stress import stress_test
+        from dealgraph.model.records import Entity, Figure
+        from dealgraph.stores.sqlite_store import SQLiteStore
+        from dealgraph.analyses.stress import stress_test
 
         with tempfile.TemporaryDirectory() as tmp:
             db = Path(tmp) / "bench.db"
@@ -138,7 +138,7 @@ def main(argv=None) -> int:
                 from_store = stress_test(store, failed)
                 t_store, c_store = time.perf_counter() - start, time.process_time() - cpu
             same_store = from_store.losses == losses
-            print(f"  from the embedded store (read + DebtRank, graph.stress.stress_test): {t_store:6.2f} s wall,"
+            print(f"  from the embedded store (read + DebtRank, dealgraph.analyses.stress.stress_test): {t_store:6.2f} s wall,"
                   f" {c_store:6.2f} s CPU; same losses: {'yes' if same_store else 'NO'}")
             # The command itself, as a user runs it: process start, imports, name lookups, output
             # (all ~100k entities hit are printed). The table is what it prints by default; the
@@ -146,7 +146,7 @@ def main(argv=None) -> int:
             fails = [a for f in failed for a in ("--fail", f)]
             times = {}
             for fmt in ("table", "json"):
-                argv = [sys.executable, "-c", "import sys; from graph.cli import main; sys.argv[0] = 'dealgraph'; main()",
+                argv = [sys.executable, "-c", "import sys; from dealgraph.cli import main; sys.argv[0] = 'dealgraph'; main()",
                         "stress", *fails, "--format", fmt, "--db", str(db)]
                 start = time.perf_counter()
                 proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from graph.model import schema  # noqa: E402
+from dealgraph.model.records import schema  # noqa: E402
 
 ENTITY_COLUMNS = ("id", "name", "kind", "ticker", "country", "aliases")
 DEAL_COLUMNS = (

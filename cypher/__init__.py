@@ -29,7 +29,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from graph.errors import QueryError
+from dealgraph.model.errors import QueryError
 
 __all__ = ["CannedQuery", "bind", "load_queries", "params_used", "parse_query"]
 

@@ -1,7 +1,7 @@
 """The ``dealgraph`` command line: thin wrappers over graph/, loaders/ and cypher/.
 
 Every command parses its options, opens the store, calls one public function and prints
-the result. Library errors (:class:`graph.errors.DealgraphError`) become one line on
+the result. Library errors (:class:`dealgraph.model.errors.DealgraphError`) become one line on
 stderr and exit status 1; bad input files list every problem, one per line.
 """
 
@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from graph import report
-from graph.errors import DealgraphError, ValidationError
-from graph.export import FORMATS as EXPORT_FORMATS
-from graph.stores import DEFAULT_DB, open_store
+from dealgraph.output import text as report
+from dealgraph.model.errors import DealgraphError, ValidationError
+from dealgraph.output.export import FORMATS as EXPORT_FORMATS
+from dealgraph.stores.opener import DEFAULT_DB, open_store
 
 VIEWS = ("overview", "cycles", "focus", "stress")
 
@@ -85,12 +85,12 @@ def store_options(command=None, *, lazy: bool = False, writes: bool = False):
 
 
 class UsdAmount(click.ParamType):
-    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (graph.amounts)."""
+    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (dealgraph.model.amounts)."""
 
     name = "usd"
 
     def convert(self, value, param, ctx):
-        from graph.amounts import AmountError, parse_usd
+        from dealgraph.model.amounts import AmountError, parse_usd
 
         try:
             return parse_usd(value)
@@ -167,7 +167,7 @@ def validate(paths):
 
     Every problem is listed as FILE:LINE: message; the exit status is 1 if there is any.
     """
-    from loaders import read_dataset
+    from dealgraph.loaders import read_dataset
 
     dataset = read_dataset(list(paths))
     click.echo(f"ok: {report.dataset_counts(dataset)}")
@@ -180,7 +180,7 @@ def validate(paths):
 @store_options
 def stats(fmt, since, until, store):
     """Count the entities, deals and figures in the store, by kind."""
-    from graph.dates import deals_in_period
+    from dealgraph.stores.period import deals_in_period
 
     counts = deals_in_period(store, since, until).stats()
     click.echo(report.rows_json(counts) if fmt == "json" else report.stats_table(counts))
@@ -209,10 +209,10 @@ def cycles(max_length, through, min_amount, limit, ordered, window, economics, s
     Each loop is listed once, starting at its smallest entity id, with every deal that
     moves money along each hop and its evidence.
     """
-    from graph.dates import deals_in_period
-    from graph.economics import loop_economics
-    from graph.ordered_cycles import ordered_money_cycles
-    from graph.queries import cycles as find_cycles
+    from dealgraph.stores.period import deals_in_period
+    from dealgraph.analyses.economics import loop_economics
+    from dealgraph.analyses.ordered_cycles import ordered_money_cycles
+    from dealgraph.analyses.queries import cycles as find_cycles
 
     if window is not None and not ordered:
         raise click.UsageError("--window needs --ordered")
@@ -242,10 +242,10 @@ def show(entity, max_length, since, until, fmt, store):
 
     ENTITY is an id, a name or an alias (e.g. coreweave, CoreWeave).
     """
-    from graph.entity_report import format_profile
-    from graph.profile import entity_profile
+    from dealgraph.output.entity_text import format_profile
+    from dealgraph.analyses.profile import entity_profile
 
-    from graph.dates import deals_in_period
+    from dealgraph.stores.period import deals_in_period
 
     profile = entity_profile(deals_in_period(store, since, until), entity, max_length=max_length)
     names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
@@ -267,10 +267,10 @@ def concentration(min_customers, limit, since, until, fmt, store):
     figures of their latest date) where it has any - these rank first - else its known
     contract values (superseded deals left out).
     """
-    from graph.entity_report import format_concentration
-    from graph.queries import run_query
+    from dealgraph.output.entity_text import format_concentration
+    from dealgraph.analyses.queries import run_query
 
-    from graph.dates import deals_in_period
+    from dealgraph.stores.period import deals_in_period
 
     rows = run_query(deals_in_period(store, since, until), "concentration", {"minCustomers": min_customers})
     click.echo(format_concentration(rows[:limit] if limit else rows, fmt))
@@ -290,8 +290,8 @@ def query(name, list_, params, since, until, fmt, open_store):
     On the embedded store the query's Python twin answers; with --neo4j-uri the Cypher runs.
     `dealgraph query --list` shows the queries and their parameters.
     """
-    from cypher import get_query
-    from graph.queries import list_queries, run_query
+    from dealgraph.cypher import get_query
+    from dealgraph.analyses.queries import list_queries, run_query
 
     if list_:
         for q in list_queries():
@@ -301,7 +301,7 @@ def query(name, list_, params, since, until, fmt, open_store):
     if not name:
         raise click.UsageError("give a query NAME, or --list to see them")
     get_query(name)  # an unknown name is reported before any store is opened
-    from graph.dates import deals_in_period
+    from dealgraph.stores.period import deals_in_period
 
     with open_store() as store:
         rows = run_query(deals_in_period(store, since, until), name, dict(params))
@@ -337,13 +337,13 @@ def query(name, list_, params, since, until, fmt, open_store):
 def render(out, view, focus, depth, min_amount, kinds, max_length, failed, default_buffer, shock, since, until,
            store):
     """Write a self-contained HTML view of the graph (works offline; open it in a browser)."""
-    from graph.render import render_view
+    from dealgraph.output.html import render_view
 
     if view == "focus" and not focus:
         raise click.UsageError("--view focus needs --focus ENTITY")
     if view == "stress" and not failed:
         raise click.UsageError("--view stress needs --fail ENTITY")
-    from graph.dates import deals_in_period
+    from dealgraph.stores.period import deals_in_period
 
     out = out or Path(f"dealgraph-{view}.html")
     result = render_view(deals_in_period(store, since, until), view, out, focus=focus, depth=depth, min_amount=min_amount,
@@ -372,9 +372,9 @@ def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
     buyers in their backlog, lessors to their tenants, guarantors to whom they guarantee.
     Prints each entity hit, the fraction of its buffer lost and the path the shock took.
     """
-    from graph.bulk import gc_paused
-    from graph.dates import deals_in_period
-    from graph.stress import stress_test
+    from dealgraph.model.memory import gc_paused
+    from dealgraph.stores.period import deals_in_period
+    from dealgraph.analyses.stress import stress_test
 
     with gc_paused():  # a million deals hit ~100k entities: rows by the hundred thousand
         result = stress_test(deals_in_period(store, since, until), failed, default_buffer=default_buffer,
@@ -394,8 +394,8 @@ def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
 @store_options
 def clusters(since, until, fmt, store):
     """Strongly connected clusters of the money-flow graph (where loops live), with their total flow."""
-    from graph.clusters import money_clusters
-    from graph.dates import deals_in_period
+    from dealgraph.analyses.clusters import money_clusters
+    from dealgraph.stores.period import deals_in_period
 
     found = money_clusters(deals_in_period(store, since, until).relationships())
     click.echo(report.format_rows([c.to_dict() for c in found], fmt))
@@ -408,8 +408,8 @@ def clusters(since, until, fmt, store):
 @store_options
 def funded_sales(vendor, since, until, fmt, store):
     """For each vendor that funds its customers: the share of its known sales from customers it funded."""
-    from graph.dates import deals_in_period
-    from graph.economics import funded_sales as vendor_funded_sales
+    from dealgraph.stores.period import deals_in_period
+    from dealgraph.analyses.economics import funded_sales as vendor_funded_sales
 
     vendor_id = store.resolve(vendor) if vendor else None
     names = {e.id: e.name for e in store.entities()}
@@ -427,7 +427,7 @@ def funded_sales(vendor, since, until, fmt, store):
 @store_options
 def export(fmt, out, store):
     """Export every entity and deal: GraphML/GEXF (Gephi), CSV, or FollowTheMoney."""
-    from graph.export import export_store
+    from dealgraph.output.export import export_store
 
     result = export_store(store, fmt, out, stdout=sys.stdout)
     if result.paths:
@@ -446,9 +446,9 @@ def export(fmt, out, store):
 def demo(out, top, neo4j_uri, database):
     """The main job: load the shipped AI-finance dataset, print what stands out and its money
     loops, write HTML views, and say how to keep asking the store it filled."""
-    from graph.demo import DEMO_DB_NAME, STORY_SUBJECT, next_commands, run_demo
-    from graph.entity_report import story_text
-    from graph.neo4j_store import safe_uri
+    from dealgraph.demo import DEMO_DB_NAME, STORY_SUBJECT, next_commands, run_demo
+    from dealgraph.output.entity_text import story_text
+    from dealgraph.stores.neo4j_store import safe_uri
 
     out.mkdir(parents=True, exist_ok=True)
     with open_store(db=out / DEMO_DB_NAME, neo4j_uri=neo4j_uri, database=database) as store:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.shipped import shipped_dataset_dir
-from graph.store import Progress, Store
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.base import Progress, Store
 
 DEMO_MAX_LENGTH = 6
 DEMO_FOCUS = "nvidia"
@@ -37,9 +37,9 @@ class DemoResult:
 
 def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoResult:
     """Load the shipped dataset into ``store``, find its loops and write every view into ``out``."""
-    from graph.queries import cycles
-    from graph.render import render_view
-    from graph.story import what_stands_out
+    from dealgraph.analyses.queries import cycles
+    from dealgraph.output.html import render_view
+    from dealgraph.analyses.story import what_stands_out
 
     loaded = store.load([shipped_dataset_dir()], progress=progress)
     views = {}
@@ -69,7 +69,7 @@ def next_commands(db: Path | None = None, neo4j_uri: str | None = None, subject:
     the demo ran through Neo4j.
     """
     if neo4j_uri:
-        from graph.neo4j_store import safe_uri
+        from dealgraph.stores.neo4j_store import safe_uri
 
         setup = [f"export NEO4J_URI={safe_uri(neo4j_uri)}   # with NEO4J_USERNAME / NEO4J_PASSWORD set"]
         per_command = f"--neo4j-uri {safe_uri(neo4j_uri)}"

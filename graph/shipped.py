@@ -11,7 +11,7 @@ DATASET = "ai-finance"
 def shipped_dataset_dir() -> Path:
     """The ``data/ai-finance`` folder, from an installed copy or from the source tree."""
     try:
-        installed = Path(str(resources.files("graph.datasets").joinpath(DATASET)))
+        installed = Path(str(resources.files("dealgraph.datasets").joinpath(DATASET)))
         if installed.is_dir():
             return installed
     except ModuleNotFoundError:

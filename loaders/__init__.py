@@ -7,7 +7,7 @@ The path is Source -> validated records -> (the caller's) store:
 * :mod:`loaders.validation` checks each record's fields against the model;
 * :mod:`loaders.dataset` merges repeats, resolves entity references
   (:mod:`loaders.resolution`) and returns a :class:`Dataset`, or raises
-  :class:`graph.errors.ValidationError` listing every problem as ``FILE:LINE: message``.
+  :class:`dealgraph.model.errors.ValidationError` listing every problem as ``FILE:LINE: message``.
 
 Input formats
 -------------
@@ -33,7 +33,7 @@ Input formats
     Read one line at a time.
 ``.ftm.json`` / ``.ftm.jsonl`` / ``.ftm.ndjson``
     FollowTheMoney entities, one per line (:mod:`loaders.ftm_source`; the mapping is in
-    :mod:`graph.ftm`).
+    :mod:`dealgraph.model.ftm`).
 A directory
     Its files with those extensions (not recursive, hidden files left out), by name.
 
@@ -60,10 +60,10 @@ line (JSON Lines), or the line the record's mapping starts on (JSON, YAML). Prob
 about a whole file (missing, unsupported extension) are ``FILE: message``.
 """
 
-from loaders.dataset import Dataset, DatasetBuilder, read_dataset
-from loaders.records import Location, Problem, Record
-from loaders.sources import SOURCES_BY_EXTENSION, input_files, open_source, read_records
-from loaders.validation import FigureDraft, RelationshipDraft, validate_records
+from dealgraph.loaders.dataset import Dataset, DatasetBuilder, read_dataset
+from dealgraph.loaders.records import Location, Problem, Record
+from dealgraph.loaders.sources import SOURCES_BY_EXTENSION, input_files, open_source, read_records
+from dealgraph.loaders.validation import FigureDraft, RelationshipDraft, validate_records
 
 __all__ = [
     "Dataset",

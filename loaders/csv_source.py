@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Generator, Iterator
 
-from loaders import limits
-from loaders.records import (
+from dealgraph.loaders import limits
+from dealgraph.loaders.records import (
     ALLOWED_FIELDS,
     REQUIRED_FIELDS,
     Location,
@@ -24,7 +24,7 @@ from loaders.records import (
     RecordType,
     record_type,
 )
-from loaders.text_lines import (
+from dealgraph.loaders.text_lines import (
     BoundedLines,
     NotUtf8,
     TooLarge,

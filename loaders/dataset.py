@@ -11,13 +11,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, Sequence
 
-from graph.errors import ValidationError
-from graph.lineage import LINEAGE_FIELDS, lineage_cycles
-from graph.model import Entity, Figure, Relationship
-from loaders.records import Location, Problem
-from loaders.resolution import EntityIndex, UnresolvedReference
-from loaders.sources import read_records
-from loaders.validation import (
+from dealgraph.model.errors import ValidationError
+from dealgraph.model.lineage import LINEAGE_FIELDS, lineage_cycles
+from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.loaders.records import Location, Problem
+from dealgraph.loaders.resolution import EntityIndex, UnresolvedReference
+from dealgraph.loaders.sources import read_records
+from dealgraph.loaders.validation import (
     FigureDraft,
     LocatedEntity,
     RejectedFigure,
@@ -46,7 +46,7 @@ class Dataset:
 
 
 #: Given deal ids, the stored ones among them as ``{id: (source, kind, target)}``
-#: (:meth:`graph.store.Store.stored_deal_endpoints`).
+#: (:meth:`dealgraph.stores.base.Store.stored_deal_endpoints`).
 StoredDealEndpoints = Callable[[Sequence[str]], Mapping[str, tuple[str, str, str]]]
 
 
@@ -61,7 +61,7 @@ def read_dataset(
     ``known_entities`` (for example those already in the store) may be named by deals
     too; an entity defined in the files replaces the known one with the same id. They
     are not part of the returned dataset. Likewise ``known_deals`` (``{deal id:
-    (supersedes, expands)}``, as :meth:`graph.store.Store.deal_lineage` gives, or a function
+    (supersedes, expands)}``, as :meth:`dealgraph.stores.base.Store.deal_lineage` gives, or a function
     returning it, called only when a deal in the files has lineage) may be
     named by a deal's ``supersedes`` or ``expands``, and their links count when looking
     for lineage loops.
@@ -69,7 +69,7 @@ def read_dataset(
     or as another kind is a problem: an id names one deal, and reusing it would
     silently move that deal.
 
-    Raises :class:`graph.errors.ValidationError` listing every problem of every file as
+    Raises :class:`dealgraph.model.errors.ValidationError` listing every problem of every file as
     ``FILE:LINE: message``, in file and line order.
     """
     builder = DatasetBuilder(known_entities, known_deals, stored_deal_endpoints)

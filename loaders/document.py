@@ -10,8 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterator
 
-from loaders.records import Location, Problem, Record, RecordType, type_name
-from loaders.text_lines import Unreadable, read_document
+from dealgraph.loaders.records import Location, Problem, Record, RecordType, type_name
+from dealgraph.loaders.text_lines import Unreadable, read_document
 
 #: Top-level keys holding records, and the record type of their items.
 SECTIONS: dict[str, RecordType] = {

@@ -3,7 +3,7 @@
 
 Each line is one FtM object; companies, organisations and public bodies become entities
 (with the figures dealgraph exports beside them) and ownership, debt, payment and link
-intervals become deals, as :mod:`graph.ftm` documents. Other schemas (a ``Person``, an ``Address``) are reported, never skipped
+intervals become deals, as :mod:`dealgraph.model.ftm` documents. Other schemas (a ``Person``, an ``Address``) are reported, never skipped
 silently.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from graph.ftm import FtmError, ftm_to_fields
-from loaders.json_source import JsonLinesSource
-from loaders.records import Location, Problem, Record
+from dealgraph.model.ftm import FtmError, ftm_to_fields
+from dealgraph.loaders.json_source import JsonLinesSource
+from dealgraph.loaders.records import Location, Problem, Record
 
 #: File name endings read as FollowTheMoney (checked before the plain extension).
 FTM_SUFFIXES = (".ftm.json", ".ftm.jsonl", ".ftm.ndjson")

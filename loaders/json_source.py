@@ -19,8 +19,8 @@ import re
 from pathlib import Path
 from typing import Iterator
 
-from loaders import limits
-from loaders.document import (
+from dealgraph.loaders import limits
+from dealgraph.loaders.document import (
     DocumentSource,
     EXPECTED_DOCUMENT,
     SECTIONS,
@@ -28,8 +28,8 @@ from loaders.document import (
     not_a_list_problem,
     unknown_key_problem,
 )
-from loaders.records import InvalidValue, Location, Problem, Record, record_type, type_name
-from loaders.text_lines import BoundedLines, NotUtf8, TooLarge, Unreadable, decode_line, open_bytes
+from dealgraph.loaders.records import InvalidValue, Location, Problem, Record, record_type, type_name
+from dealgraph.loaders.text_lines import BoundedLines, NotUtf8, TooLarge, Unreadable, decode_line, open_bytes
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 

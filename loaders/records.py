@@ -1,7 +1,7 @@
 """What sources hand on: raw records and problems, each with the place it came from.
 
 The field names are not repeated here by hand: they are the fields of the model's
-:class:`~graph.model.Entity`, :class:`~graph.model.Relationship` and :class:`~graph.model.Figure`.
+:class:`~dealgraph.model.records.Entity`, :class:`~dealgraph.model.records.Relationship` and :class:`~dealgraph.model.records.Figure`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
-from graph.model import Entity, Figure, Relationship
+from dealgraph.model.records import Entity, Figure, Relationship
 
 RecordType = Literal["entity", "relationship", "figure"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from graph.model import Entity
+from dealgraph.model.records import Entity
 
 
 class UnresolvedReference(Exception):

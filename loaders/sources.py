@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Iterator, Protocol
 
-from loaders.csv_source import CsvSource
-from loaders.ftm_source import FTM_SUFFIXES, FtmSource, is_ftm
-from loaders.json_source import JsonLinesSource, JsonSource
-from loaders.records import Location, Problem, Record
-from loaders.yaml_source import YamlSource
+from dealgraph.loaders.csv_source import CsvSource
+from dealgraph.loaders.ftm_source import FTM_SUFFIXES, FtmSource, is_ftm
+from dealgraph.loaders.json_source import JsonLinesSource, JsonSource
+from dealgraph.loaders.records import Location, Problem, Record
+from dealgraph.loaders.yaml_source import YamlSource
 
 
 class Source(Protocol):

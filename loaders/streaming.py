@@ -28,15 +28,15 @@ from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
-from graph.errors import ValidationError
-from graph.lineage import LINEAGE_FIELDS, lineage_cycles
-from graph.model import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
-from loaders.csv_source import CsvSource, RowChunk
-from loaders.dataset import DatasetBuilder, _differences
-from loaders.records import ALLOWED_FIELDS, Location, Problem, Record
-from loaders.resolution import EntityIndex
-from loaders.sources import input_files, open_source
-from loaders.validation import ENTITY_ID, LocatedEntity, _aliases, _date, validate_records
+from dealgraph.model.errors import ValidationError
+from dealgraph.model.lineage import LINEAGE_FIELDS, lineage_cycles
+from dealgraph.model.records import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
+from dealgraph.loaders.csv_source import CsvSource, RowChunk
+from dealgraph.loaders.dataset import DatasetBuilder, _differences
+from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Problem, Record
+from dealgraph.loaders.resolution import EntityIndex
+from dealgraph.loaders.sources import input_files, open_source
+from dealgraph.loaders.validation import ENTITY_ID, LocatedEntity, _aliases, _date, validate_records
 
 
 @dataclass
@@ -118,7 +118,7 @@ class StreamingDataset(DatasetBuilder):
     def relationship_batches(self, size: int) -> Iterator[list[tuple]]:
         """Pass 2: the valid, resolved deals in batches of about ``size``, in file order.
 
-        Each deal is a tuple of the fields of :class:`~graph.model.Relationship`, in
+        Each deal is a tuple of the fields of :class:`~dealgraph.model.records.Relationship`, in
         their order (what a store writes; no object per deal).
 
         Batches keep coming after a problem is found: nothing will be kept, but the

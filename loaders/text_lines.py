@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from loaders import limits
+from dealgraph.loaders import limits
 
 
 class Unreadable(Exception):

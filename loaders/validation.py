@@ -1,6 +1,6 @@
 """Field checks: raw records in, model values (or problems) out, one record at a time.
 
-Entities come out complete (:class:`~graph.model.Entity`). Deals come out as
+Entities come out complete (:class:`~dealgraph.model.records.Entity`). Deals come out as
 :class:`RelationshipDraft` and figures as :class:`FigureDraft`: their fields are checked,
 but ``source``/``target`` (``entity``/``counterparty``) are still the references the file
 used; :mod:`loaders.resolution` turns them into entity ids once every entity is known.
@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from graph.errors import ModelError
-from graph.lineage import LINEAGE_FIELDS
-from graph.model import (
+from dealgraph.model.errors import ModelError
+from dealgraph.model.lineage import LINEAGE_FIELDS
+from dealgraph.model.records import (
     DEFAULT_ENTITY_KIND,
     PERIOD,
     Entity,
@@ -26,7 +26,7 @@ from graph.model import (
     relationship_id,
     schema,
 )
-from loaders.records import (
+from dealgraph.loaders.records import (
     ALLOWED_FIELDS,
     REQUIRED_FIELDS,
     InvalidValue,

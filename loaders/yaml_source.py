@@ -14,8 +14,8 @@ from typing import Iterator
 
 import yaml
 
-from loaders import limits
-from loaders.document import (
+from dealgraph.loaders import limits
+from dealgraph.loaders.document import (
     DocumentSource,
     EXPECTED_DOCUMENT,
     SECTIONS,
@@ -23,7 +23,7 @@ from loaders.document import (
     not_a_list_problem,
     unknown_key_problem,
 )
-from loaders.records import Location, Problem, Record, type_name
+from dealgraph.loaders.records import Location, Problem, Record, type_name
 
 # The pure-Python loader, not libyaml's: its messages are clearer and the same on every
 # machine, and YAML documents are small enough for its speed not to matter.

@@ -214,9 +214,9 @@ def neo4j_db(neo4j_server: Neo4jServer, neo4j_driver):
 @pytest.fixture(scope="module")
 def shipped_store(tmp_path_factory):
     """The shipped dataset's entities and deals in an embedded store (written, not loaded)."""
-    from graph.shipped import shipped_dataset_dir
-    from graph.sqlite_store import SQLiteStore
-    from loaders import read_dataset
+    from dealgraph.shipped import shipped_dataset_dir
+    from dealgraph.stores.sqlite_store import SQLiteStore
+    from dealgraph.loaders import read_dataset
 
     data = read_dataset([shipped_dataset_dir()])
     with SQLiteStore(tmp_path_factory.mktemp("shipped") / "s.db") as store:
@@ -229,8 +229,8 @@ def shipped_db(tmp_path_factory) -> Path:
     """A store file holding the shipped dataset, loaded as a user loads it (`dealgraph load`)."""
     from click.testing import CliRunner
 
-    from graph.cli import main
-    from graph.shipped import shipped_dataset_dir
+    from dealgraph.cli import main
+    from dealgraph.shipped import shipped_dataset_dir
 
     db = tmp_path_factory.mktemp("shipped") / "s.db"
     result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])

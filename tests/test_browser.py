@@ -16,12 +16,12 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from graph.cycles import find_cycles
-from graph.model import Entity, Relationship
-from graph.render import render_view
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
-from loaders import read_dataset
+from dealgraph.analyses.cycles import find_cycles
+from dealgraph.model.records import Entity, Relationship
+from dealgraph.output.html import render_view
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.loaders import read_dataset
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import ValidationError
-from graph.sqlite_store import SQLiteStore
-from loaders import csv_source, limits
-from loaders.csv_source import CsvSource, RowChunk
+from dealgraph.model.errors import ValidationError
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.loaders import csv_source, limits
+from dealgraph.loaders.csv_source import CsvSource, RowChunk
 
 ENTITIES = (
     "id,name,kind,aliases\n"

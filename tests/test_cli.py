@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graph.cli import main
-from graph.sqlite_store import SQLiteStore
+from dealgraph.cli import main
+from dealgraph.stores.sqlite_store import SQLiteStore
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = sorted(main.commands)

@@ -9,11 +9,11 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from graph.cli import main
-from graph.dates import Period
-from graph.shipped import shipped_dataset_dir
-from graph.stress import exposures
-from loaders import read_dataset
+from dealgraph.cli import main
+from dealgraph.model.dates import Period
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.analyses.stress import exposures
+from dealgraph.loaders import read_dataset
 
 
 def run(*args, env=None):

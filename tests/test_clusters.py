@@ -6,8 +6,8 @@ import random
 
 import networkx as nx
 
-from graph.clusters import money_clusters
-from graph.model import Relationship
+from dealgraph.analyses.clusters import money_clusters
+from dealgraph.model.records import Relationship
 
 
 def test_two_clusters_and_a_bridge():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import Entity, Figure, Relationship
-from graph.profile import entity_profile
-from graph.queries import run_query
-from graph.sqlite_store import SQLiteStore
+from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.analyses.profile import entity_profile
+from dealgraph.analyses.queries import run_query
+from dealgraph.stores.sqlite_store import SQLiteStore
 
 ENTITIES = [Entity(i, i.upper()) for i in ("a", "b", "c", "v1", "v2", "v3", "v4", "v5")]
 DEALS = [
@@ -99,7 +99,7 @@ def test_profile_sections(embedded):
 
 
 def test_both_engines_agree_on_the_fixture(embedded, neo4j_db, neo4j_server):
-    from graph.neo4j_store import Neo4jStore
+    from dealgraph.stores.neo4j_store import Neo4jStore
 
     with Neo4jStore(neo4j_server.uri, username=neo4j_server.username, password=neo4j_server.password,
                     database=neo4j_server.database) as neo:

@@ -10,9 +10,9 @@ import random
 import networkx as nx
 import pytest
 
-from graph.cycles import DEAL_KEYS, Cycle, Hop, find_cycles, simple_cycles_bounded
-from graph.errors import DealgraphError
-from graph.model import Entity, Relationship, money_flow_graph
+from dealgraph.analyses.cycles import DEAL_KEYS, Cycle, Hop, find_cycles, simple_cycles_bounded
+from dealgraph.model.errors import DealgraphError
+from dealgraph.model.records import Entity, Relationship, money_flow_graph
 
 # --------------------------------------------------------------------------- equivalence
 

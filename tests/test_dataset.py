@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 import networkx as nx
 import pytest
 
-from graph.model import Entity, Relationship, money_flow_graph, schema
+from dealgraph.model.records import Entity, Relationship, money_flow_graph, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "ai-finance"
@@ -73,7 +73,7 @@ def _records_from_csv() -> tuple[list[Entity], list[Relationship]]:
 
 
 def _dataset():
-    from loaders import read_dataset
+    from dealgraph.loaders import read_dataset
 
     return read_dataset([DATA])
 
@@ -82,7 +82,7 @@ def _records() -> tuple[list[Entity], list[Relationship]]:
     """The dataset as model records: through the project's loader when it is available,
     otherwise straight from the CSV files."""
     try:
-        from loaders import read_dataset
+        from dealgraph.loaders import read_dataset
     except ImportError:
         return _records_from_csv()
     dataset = read_dataset([DATA])
@@ -111,7 +111,7 @@ def test_all_143_facts_are_kept_one_row_each(relationship_rows, figure_rows):
 
 
 def test_figures_are_well_formed_and_sourced(figure_rows, entity_rows):
-    from graph.model import Figure
+    from dealgraph.model.records import Figure
 
     ids = {r["id"] for r in entity_rows}
     assert [i for i, n in Counter(f["id"] for f in figure_rows).items() if n > 1] == []

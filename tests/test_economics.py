@@ -6,9 +6,9 @@ import doctest
 
 import pytest
 
-import graph.economics
-from graph.economics import funded_sales, loop_economics
-from graph.model import Relationship as R
+import dealgraph.analyses.economics
+from dealgraph.analyses.economics import funded_sales, loop_economics
+from dealgraph.model.records import Relationship as R
 
 
 def test_loop_economics():
@@ -46,7 +46,7 @@ def test_funded_sales():
 
 
 def test_docstring_examples():
-    assert doctest.testmod(graph.economics).failed == 0
+    assert doctest.testmod(dealgraph.analyses.economics).failed == 0
 
 
 @pytest.mark.parametrize("amount", [None, 0.0])

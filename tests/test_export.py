@@ -13,14 +13,14 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from graph.amounts import AmountError, parse_usd
-from graph.cli import main
-from graph.errors import ValidationError
-from graph.export import csv_texts, export_store
-from graph.model import Entity, Figure, Relationship
-from graph.neo4j_store import Neo4jStore
-from graph.sqlite_store import SQLiteStore
-from loaders import read_dataset
+from dealgraph.model.amounts import AmountError, parse_usd
+from dealgraph.cli import main
+from dealgraph.model.errors import ValidationError
+from dealgraph.output.export import csv_texts, export_store
+from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.stores.neo4j_store import Neo4jStore
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.loaders import read_dataset
 
 FORMATS = ("graphml", "gexf", "csv", "ftm")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import ValidationError
-from graph.model import Figure, period_end, schema
-from loaders import read_dataset
+from dealgraph.model.errors import ValidationError
+from dealgraph.model.records import Figure, period_end, schema
+from dealgraph.loaders import read_dataset
 
 ENTITIES_CSV = "id,name,kind,aliases\nnvidia,NVIDIA,chipmaker,Nvidia Corp\ncoreweave,CoreWeave,neocloud,\n"
 FIGURE_KINDS = ", ".join(schema().figure_kinds)

@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from graph.errors import StoreError
-from graph.model import Entity, Figure, Relationship
-from graph.sqlite_store import SCHEMA_VERSION, SQLiteStore
+from dealgraph.model.errors import StoreError
+from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.stores.sqlite_store import SCHEMA_VERSION, SQLiteStore
 
 ENTITIES = [
     Entity("nvidia", "Nvidia", "chipmaker"),
@@ -97,7 +97,7 @@ def test_a_newer_store_is_refused(tmp_path):
 
 @pytest.fixture
 def neo4j_store(neo4j_db, neo4j_server):
-    from graph.neo4j_store import Neo4jStore
+    from dealgraph.stores.neo4j_store import Neo4jStore
 
     with Neo4jStore(neo4j_server.uri, username=neo4j_server.username, password=neo4j_server.password,
                     database=neo4j_server.database) as store:

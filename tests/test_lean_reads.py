@@ -2,7 +2,7 @@
 
 ``money_flows`` / ``money_flow_deals`` / ``exposure_flows`` / ``superseded`` / ``resolve`` /
 ``entity_names`` / ``entities_of`` / ``count_deals`` / ``count_entities`` / ``as_of`` have a
-generic implementation in :class:`graph.store.Store` (from ``relationships()``, which period
+generic implementation in :class:`dealgraph.stores.base.Store` (from ``relationships()``, which period
 views use), an SQL one in the embedded store and, for the flows and ``superseded``, a Cypher
 one reading four properties per deal in Neo4j; all must give the same answers, superseded
 deals excluded, and the loops built on them must equal those of the full money-flow graph.
@@ -15,12 +15,12 @@ import random
 
 import pytest
 
-from graph.cycles import find_cycles
-from graph.dates import deals_in_period
-from graph.neo4j_store import Neo4jStore
-from graph.queries import cycles
-from graph.sqlite_store import SQLiteStore
-from graph.store import Store
+from dealgraph.analyses.cycles import find_cycles
+from dealgraph.stores.period import deals_in_period
+from dealgraph.stores.neo4j_store import Neo4jStore
+from dealgraph.analyses.queries import cycles
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.stores.base import Store
 from test_queries import random_dataset  # tests/ is on sys.path, as for test_browser
 
 
@@ -111,7 +111,7 @@ def test_neo4j_reads_give_the_same_answers(neo4j_db, neo4j_server, tmp_path):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_stress_from_the_lean_read_equals_debtrank_on_every_deal(tmp_path, seed):
-    from graph.stress import debtrank, stress_test
+    from dealgraph.analyses.stress import debtrank, stress_test
 
     entities, deals = _dataset(seed)
     with SQLiteStore(tmp_path / "s.db") as store:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import StoreError, ValidationError
-from graph.lineage import lineage_cycles, superseded_by
-from graph.model import Entity, Relationship, money_flow_graph, relationship_id
-from graph.sqlite_store import SCHEMA_VERSION, SQLiteStore
-from loaders import read_dataset
+from dealgraph.model.errors import StoreError, ValidationError
+from dealgraph.model.lineage import lineage_cycles, superseded_by
+from dealgraph.model.records import Entity, Relationship, money_flow_graph, relationship_id
+from dealgraph.stores.sqlite_store import SCHEMA_VERSION, SQLiteStore
+from dealgraph.loaders import read_dataset
 
 ENTITIES_CSV = "id,name,kind\nnvidia,Nvidia,chipmaker\nopenai,OpenAI,ai_lab\napplied,Applied Digital,data_center\ncoreweave,CoreWeave,neocloud\n"
 
@@ -197,7 +197,7 @@ def test_a_lineage_loop_through_the_store_is_refused(tmp_path):
 def test_cli_load_refuses_a_deal_superseding_nothing_and_writes_nothing(tmp_path):
     from click.testing import CliRunner
 
-    from graph.cli import main
+    from dealgraph.cli import main
 
     entities = write(tmp_path, "e.csv", ENTITIES_CSV)
     deals = write(tmp_path, "r.csv", "id,source,kind,target,supersedes\nstake,nvidia,invests_in,openai,loi\n")
@@ -271,7 +271,7 @@ def test_a_newer_store_is_refused_in_one_line(tmp_path):
 
 
 def test_neo4j_round_trip_equals_the_embedded_store(neo4j_db, neo4j_server, tmp_path):
-    from graph.neo4j_store import Neo4jStore
+    from dealgraph.stores.neo4j_store import Neo4jStore
 
     with Neo4jStore(neo4j_server.uri, username=neo4j_server.username, password=neo4j_server.password,
                     database=neo4j_server.database) as store, SQLiteStore(tmp_path / "s.db") as embedded:
@@ -313,7 +313,7 @@ def _hop_amounts(loop):
 
 
 def test_loop_hops_count_only_current_deals(web):
-    from graph.queries import cycles
+    from dealgraph.analyses.queries import cycles
 
     loops = {tuple(c["nodes"]): c for c in cycles(web)}
     assert set(loops) == {("coreweave", "nvidia"), ("coreweave", "nvidia", "openai")}
@@ -333,7 +333,7 @@ def test_loop_hops_count_only_current_deals(web):
 
 
 def test_a_hop_made_only_of_superseded_deals_makes_no_loop(tmp_path):
-    from graph.queries import cycles
+    from dealgraph.analyses.queries import cycles
 
     deals = [
         Relationship("a", "nvidia", "invests_in", "openai", 1e9),
@@ -346,7 +346,7 @@ def test_a_hop_made_only_of_superseded_deals_makes_no_loop(tmp_path):
 
 
 def test_queries_sum_only_current_deals(web):
-    from graph.queries import run_query
+    from dealgraph.analyses.queries import run_query
 
     vendor = run_query(web, "vendor-financing", {})
     assert [(r["financier"], r["client"], r["financing_usd"], r["purchases_usd"]) for r in vendor] == [
@@ -370,8 +370,8 @@ def test_queries_sum_only_current_deals(web):
 
 
 def test_neo4j_gives_the_same_lineage_answers(neo4j_db, neo4j_server, tmp_path):
-    from graph.neo4j_store import Neo4jStore
-    from graph.queries import cycles, run_query
+    from dealgraph.stores.neo4j_store import Neo4jStore
+    from dealgraph.analyses.queries import cycles, run_query
 
     with Neo4jStore(neo4j_server.uri, username=neo4j_server.username, password=neo4j_server.password,
                     database=neo4j_server.database) as neo, SQLiteStore(tmp_path / "s.db") as embedded:
@@ -402,7 +402,7 @@ def test_shipped_lineage_is_marked(shipped_store):
 
 
 def test_shipped_hop_totals(shipped_store):
-    from graph.queries import cycles, run_query
+    from dealgraph.analyses.queries import cycles, run_query
 
     loops = {tuple(c["nodes"]): c for c in cycles(shipped_store)}
     # Nvidia -> OpenAI: $100M (2024) + $30B (2026); the $100B letter of intent is superseded.

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import ValidationError
-from graph.model import Entity, Figure, Relationship, figure_id, relationship_id, schema
-from loaders import Dataset, read_dataset, read_records, validate_records
-from loaders.records import Problem, Record
+from dealgraph.model.errors import ValidationError
+from dealgraph.model.records import Entity, Figure, Relationship, figure_id, relationship_id, schema
+from dealgraph.loaders import Dataset, read_dataset, read_records, validate_records
+from dealgraph.loaders.records import Problem, Record
 
 GOOD = Path(__file__).parent / "fixtures" / "loaders" / "good"
 ENTITY_KINDS = ", ".join(schema().entity_kinds)
@@ -723,8 +723,8 @@ def test_hostile_input_gives_exact_problems(tmp_path, case):
 def test_hostile_input_through_the_cli_leaves_the_store_unchanged(tmp_path, case):
     from click.testing import CliRunner
 
-    from graph.cli import main
-    from graph.sqlite_store import SQLiteStore
+    from dealgraph.cli import main
+    from dealgraph.stores.sqlite_store import SQLiteStore
 
     db = tmp_path / "store.db"
     runner = CliRunner()
@@ -780,14 +780,14 @@ def _stored_deal_conflict(tmp_path, store):
 
 
 def test_a_reused_deal_id_with_other_endpoints_is_reported_sqlite(tmp_path):
-    from graph.sqlite_store import SQLiteStore
+    from dealgraph.stores.sqlite_store import SQLiteStore
 
     with SQLiteStore(tmp_path / "s.db") as store:
         _stored_deal_conflict(tmp_path, store)
 
 
 def test_a_reused_deal_id_with_other_endpoints_is_reported_neo4j(tmp_path, neo4j_db, neo4j_server):
-    from graph.neo4j_store import Neo4jStore
+    from dealgraph.stores.neo4j_store import Neo4jStore
 
     with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password,
                     neo4j_server.database) as store:
@@ -796,7 +796,7 @@ def test_a_reused_deal_id_with_other_endpoints_is_reported_neo4j(tmp_path, neo4j
 
 def test_stored_deal_endpoints_reads_only_the_given_ids_on_neo4j(neo4j_db, neo4j_server):
     """Each id is an index seek: the plan never scans relationships."""
-    from graph.neo4j_store import Neo4jStore
+    from dealgraph.stores.neo4j_store import Neo4jStore
 
     with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password,
                     neo4j_server.database) as store:

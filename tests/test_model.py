@@ -2,8 +2,8 @@
 
 import pytest
 
-from graph.errors import ModelError
-from graph.model import money_flow, relationship_id, schema
+from dealgraph.model.errors import ModelError
+from dealgraph.model.records import money_flow, relationship_id, schema
 
 
 def test_design_money_flow_table():

@@ -17,18 +17,18 @@ from pathlib import Path
 
 import pytest
 
-import graph.neo4j_store as neo4j_store
-from graph.errors import StoreError
-from graph.model import Entity, Relationship, schema
-from graph.neo4j_store import Neo4jStore
-from graph.shipped import shipped_dataset_dir
-from loaders import read_dataset
+import dealgraph.stores.neo4j_store as neo4j_store
+from dealgraph.model.errors import StoreError
+from dealgraph.model.records import Entity, Relationship, schema
+from dealgraph.stores.neo4j_store import Neo4jStore
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.loaders import read_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 from synthetic import write_synthetic  # noqa: E402
 
-DEALGRAPH = [sys.executable, "-c", "from graph.cli import main; main()"]
+DEALGRAPH = [sys.executable, "-c", "from dealgraph.cli import main; main()"]
 KINDS = list(schema().relationship_kinds)
 
 

@@ -5,11 +5,11 @@ import socket
 
 import pytest
 
-import graph.neo4j_store as neo4j_store
-from graph.errors import ModelError, StoreError
-from graph.model import Entity, Relationship, schema
-from graph.neo4j_store import Neo4jStore, safe_uri
-from graph.sqlite_store import SQLiteStore
+import dealgraph.stores.neo4j_store as neo4j_store
+from dealgraph.model.errors import ModelError, StoreError
+from dealgraph.model.records import Entity, Relationship, schema
+from dealgraph.stores.neo4j_store import Neo4jStore, safe_uri
+from dealgraph.stores.sqlite_store import SQLiteStore
 
 ENTITIES = [
     Entity("nvidia", "Nvidia", "chipmaker", ticker="NVDA", country="US"),

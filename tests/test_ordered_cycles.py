@@ -8,9 +8,9 @@ import random
 import networkx as nx
 import pytest
 
-from graph.dates import Period, date_interval
-from graph.errors import QueryError
-from graph.ordered_cycles import ordered_cycles, ordered_simple_cycles
+from dealgraph.model.dates import Period, date_interval
+from dealgraph.model.errors import QueryError
+from dealgraph.analyses.ordered_cycles import ordered_cycles, ordered_simple_cycles
 
 
 def graph(*deals):
@@ -158,8 +158,8 @@ def test_period():
 def test_docstring_examples():
     import doctest
 
-    import graph.dates
-    import graph.ordered_cycles
+    import dealgraph.model.dates
+    import dealgraph.analyses.ordered_cycles
 
-    for module in (graph.dates, graph.ordered_cycles):
+    for module in (dealgraph.model.dates, dealgraph.analyses.ordered_cycles):
         assert doctest.testmod(module).failed == 0

@@ -10,15 +10,15 @@ import re
 
 import pytest
 
-import cypher
-from cypher import bind, load_queries, params_used, parse_query
-from graph.errors import QueryError
-from graph.model import FIGURE_LINK_TYPES, Entity, Relationship, schema
-from graph.neo4j_store import Neo4jStore
-from graph.queries import COLUMNS, TWINS, cycles, list_queries, run_query
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
-from graph.store import UnknownEntityError
+from dealgraph import cypher
+from dealgraph.cypher import bind, load_queries, params_used, parse_query
+from dealgraph.model.errors import QueryError
+from dealgraph.model.records import FIGURE_LINK_TYPES, Entity, Relationship, schema
+from dealgraph.stores.neo4j_store import Neo4jStore
+from dealgraph.analyses.queries import COLUMNS, TWINS, cycles, list_queries, run_query
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.stores.base import UnknownEntityError
 
 QUERIES = load_queries()
 REQUIRED = {"circular-financing", "vendor-financing", "customer-concentration", "lender-web",
@@ -263,7 +263,7 @@ def test_bigger_random_graph_same_cycles(engines):
 
 
 def test_shipped_dataset_same_answers_on_both_engines(engines):
-    from loaders import read_dataset
+    from dealgraph.loaders import read_dataset
 
     data = read_dataset([shipped_dataset_dir()])
     embedded, neo = engines(data.entities, data.relationships)
@@ -334,7 +334,7 @@ def _entity_lookup(param: str) -> re.Pattern:
 def test_entity_params_are_resolved_in_the_cypher_like_the_cli(name):
     """Each entity-naming parameter is looked up once by the shared block; elsewhere the
     query only asks whether it was given, never compares it with an id itself."""
-    from graph.queries import ENTITY_PARAMS
+    from dealgraph.analyses.queries import ENTITY_PARAMS
 
     text = QUERIES[name].text
     for param in set(ENTITY_PARAMS) & set(QUERIES[name].params):
@@ -374,7 +374,7 @@ def test_cypher_resolves_names_and_aliases_as_the_cli_does(neo4j_db, neo4j_serve
     """Pasted into Browser the queries take a name or alias, as `dealgraph query` does: the
     raw Cypher run with a name gives the rows it gives with the id the CLI resolves it to;
     a name of no entity or of several gives no rows."""
-    from graph.store import resolve_entity
+    from dealgraph.stores.base import resolve_entity
 
     with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password, neo4j_server.database) as neo:
         neo.write(NAMED, NAMED_DEALS)
@@ -419,7 +419,7 @@ def test_graph_variant_returns_the_loops_as_graph_objects(neo4j_db, neo4j_server
     each with its deals as relationships (so Browser's graph view draws them)."""
     from neo4j.graph import Path
 
-    from loaders import read_dataset
+    from dealgraph.loaders import read_dataset
 
     data = read_dataset([shipped_dataset_dir()])
     with Neo4jStore(neo4j_server.uri, neo4j_server.username, neo4j_server.password, neo4j_server.database) as neo:

@@ -6,13 +6,13 @@ import re
 import networkx as nx
 import pytest
 
-import graph.render as render
-from graph.cycles import find_cycles
-from graph.errors import RenderError
-from graph.model import Entity, Relationship, deal_graph, money_flow_graph
-from graph.render import embed_json, evidence_href, render_view
-from graph.sqlite_store import SQLiteStore
-from graph.store import Store
+import dealgraph.output.html as render
+from dealgraph.analyses.cycles import find_cycles
+from dealgraph.model.errors import RenderError
+from dealgraph.model.records import Entity, Relationship, deal_graph, money_flow_graph
+from dealgraph.output.html import embed_json, evidence_href, render_view
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.stores.base import Store
 
 HOSTILE = [
     "<img src=x onerror=alert(1)>",

@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from graph import report
-from graph.queries import cycles, run_query
+from dealgraph.output import text as report
+from dealgraph.analyses.queries import cycles, run_query
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.sqlite_store import SQLiteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
@@ -28,7 +28,7 @@ def dealgraph(*args, **kwargs) -> subprocess.CompletedProcess:
 
 
 def cli(*args) -> list[str]:
-    return [sys.executable, "-c", "from graph.cli import main; main()", *map(str, args)]
+    return [sys.executable, "-c", "from dealgraph.cli import main; main()", *map(str, args)]
 
 
 def one_clear_line(result: subprocess.CompletedProcess) -> str:

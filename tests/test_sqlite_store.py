@@ -4,10 +4,10 @@ import sqlite3
 
 import pytest
 
-from graph.errors import StoreError
-from graph.model import Entity, Relationship
-from graph.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
-from graph.store import UnknownEntityError
+from dealgraph.model.errors import StoreError
+from dealgraph.model.records import Entity, Relationship
+from dealgraph.stores.sqlite_store import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore
+from dealgraph.stores.base import UnknownEntityError
 
 ENTITIES = [
     Entity("nvidia", "Nvidia", "chipmaker", ticker="NVDA", country="US"),

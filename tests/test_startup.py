@@ -11,7 +11,7 @@ HEAVY = ("networkx", "yaml", "pyvis", "neo4j")
 
 PROBE = """
 import sys
-from graph.cli import main
+from dealgraph.cli import main
 try:
     main({args!r}, prog_name="dealgraph")
 except SystemExit:
@@ -30,13 +30,13 @@ def test_cli_help_imports_no_heavy_library(args):
 def test_probe_sees_a_heavy_import():
     """The probe itself can fail: a command that does need networkx shows up in it."""
     probe = PROBE.format(args=[], heavy=HEAVY).replace(
-        "from graph.cli import main", "from graph.cli import main\nimport graph.queries")
+        "from dealgraph.cli import main", "from dealgraph.cli import main\nimport dealgraph.analyses.queries")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert "networkx" in done.stdout.splitlines()[-1].removeprefix("HEAVY=").split(",")
 
 
 def test_render_module_loads_pyvis_only_to_draw():
     """`render` refuses an oversized view from counts without loading pyvis (and networkx)."""
-    probe = "import sys, graph.render\nprint('HEAVY=' + ','.join(m for m in ('pyvis', 'networkx') if m in sys.modules))"
+    probe = "import sys, dealgraph.output.html\nprint('HEAVY=' + ','.join(m for m in ('pyvis', 'networkx') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.splitlines()[-1] == "HEAVY="

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from graph.cli import main
-from graph.model import Entity, Figure, Relationship
-from graph.sqlite_store import SQLiteStore
-from graph.story import what_stands_out
+from dealgraph.cli import main
+from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.analyses.story import what_stands_out
 
 
 def run(*args, env=None):

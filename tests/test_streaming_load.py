@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from graph.errors import ValidationError
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
-from graph.store import LoadCounts
-from loaders import read_dataset
+from dealgraph.model.errors import ValidationError
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.stores.base import LoadCounts
+from dealgraph.loaders import read_dataset
 
 GOOD = Path(__file__).parent / "fixtures" / "loaders" / "good"
 
@@ -167,7 +167,7 @@ def test_a_stored_deal_id_given_to_other_entities_is_refused(tmp_path):
 def test_deals_are_written_in_batches_inside_one_transaction(tmp_path, monkeypatch):
     """Batches reach SQLite before the input is read to the end, and a problem in the last
     row still rolls every batch back."""
-    import graph.sqlite_store as sqlite_store
+    import dealgraph.stores.sqlite_store as sqlite_store
 
     monkeypatch.setattr(sqlite_store, "BATCH_SIZE", 10)
     rows = "".join(f"d{i},nvidia,invests_in,coreweave,{i}\n" for i in range(95))

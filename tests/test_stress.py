@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from graph.errors import QueryError
-from graph.model import Relationship, schema
-from graph.stress import debtrank, exposures
+from dealgraph.model.errors import QueryError
+from dealgraph.model.records import Relationship, schema
+from dealgraph.analyses.stress import debtrank, exposures
 
 
 def deal(rid, source, kind, target, amount):
@@ -151,10 +151,10 @@ def test_no_failed_entity():
 def test_docstring_examples():
     import doctest
 
-    import graph.clusters
-    import graph.stress
+    import dealgraph.analyses.clusters
+    import dealgraph.analyses.stress
 
-    for module in (graph.stress, graph.clusters):
+    for module in (dealgraph.analyses.stress, dealgraph.analyses.clusters):
         assert doctest.testmod(module).failed == 0
 
 

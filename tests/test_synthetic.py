@@ -7,7 +7,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
 from synthetic import write_synthetic  # noqa: E402
 
-from loaders import read_dataset
+from dealgraph.loaders import read_dataset
 
 
 def test_synthetic_files_load_and_are_deterministic(tmp_path):

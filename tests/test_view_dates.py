@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from graph.dates import Period
-from graph.render import render_view
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
-from loaders import read_dataset
+from dealgraph.model.dates import Period
+from dealgraph.output.html import render_view
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.loaders import read_dataset
 from test_browser import browser, open_page  # noqa: F401  (fixtures)
-from graph.dates import deals_in_period
+from dealgraph.stores.period import deals_in_period
 
 DATES = [None, "", "2024", "2024-02", "2024-02-29", "2023-02-29", "2023-02-28", "2025-09", "2025-09-01",
          "2025-09-30", "2025-09-31", "2025-10-01", "2025-08-31", "2025-13", "2025-00", "2025-1", "0000",
@@ -101,7 +101,7 @@ def test_slider_ends_are_open_and_undated_deals_go_once_bounded(shipped, open_pa
 def test_render_since_until_from_the_cli(shipped, tmp_path):
     from click.testing import CliRunner
 
-    from graph.cli import main
+    from dealgraph.cli import main
 
     db = tmp_path / "d.db"
     dataset = read_dataset([shipped_dataset_dir()])

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from graph.model import Entity, Relationship
-from graph.render import LAYOUT_THRESHOLD, render_view
-from graph.sqlite_store import SQLiteStore
+from dealgraph.model.records import Entity, Relationship
+from dealgraph.output.html import LAYOUT_THRESHOLD, render_view
+from dealgraph.stores.sqlite_store import SQLiteStore
 from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 # Every canvas dash pattern set while one frame is drawn, and the scale it was drawn at.

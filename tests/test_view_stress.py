@@ -9,14 +9,14 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from graph.cli import main
-from graph.errors import RenderError
-from graph.model import Entity, Relationship
-from graph.render import render_view
-from graph.report import usd
-from graph.shipped import shipped_dataset_dir
-from graph.sqlite_store import SQLiteStore
-from loaders import read_dataset
+from dealgraph.cli import main
+from dealgraph.model.errors import RenderError
+from dealgraph.model.records import Entity, Relationship
+from dealgraph.output.html import render_view
+from dealgraph.output.text import usd
+from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.stores.sqlite_store import SQLiteStore
+from dealgraph.loaders import read_dataset
 from test_browser import HOSTILE, browser, hostile_store, open_page  # noqa: F401  (fixtures)
 
 FAILED = "#212121"

@@ -3,7 +3,7 @@
 Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes; each deal is a
 relationship typed by its kind's ``neo4j_type`` from the model (``INVESTS_IN``, ...) with
 the properties ``id, kind, amount_usd, amount_note, date, summary, evidence_url,
-evidence_title, supersedes, expands`` (the last two: deal ids, see :mod:`graph.lineage`).
+evidence_title, supersedes, expands`` (the last two: deal ids, see :mod:`dealgraph.model.lineage`).
 Relationship types are never taken from input: only the model's list is ever put into
 query text; every value travels as a ``$parameter``.
 
@@ -33,7 +33,7 @@ Entity figures are ``(:Figure {id, kind, amount_usd, percent, period, as_of, whe
 evidence_url, evidence_title})`` nodes, linked ``(:Entity)-[:HAS_FIGURE]->(:Figure)`` and,
 for a figure about a tie to another entity (a customer's share),
 ``(:Figure)-[:COUNTERPARTY]->(:Entity)``. ``when`` is the date the figure speaks for
-(:attr:`graph.model.Figure.when`), so queries can order figures in time. Figures MERGE on
+(:attr:`dealgraph.model.records.Figure.when`), so queries can order figures in time. Figures MERGE on
 their id (unique constraint) in batched ``UNWIND`` writes after the deals; a figure's links
 are replaced on every write, so rewriting one that moved to another entity leaves no
 stale link.
@@ -64,9 +64,9 @@ from neo4j.exceptions import (
     AuthError, ConstraintError, DriverError, Neo4jError, ServiceUnavailable, TransientError,
 )
 
-from graph.errors import StoreError
-from graph.model import Entity, Figure, Relationship, schema
-from graph.store import Progress, Store
+from dealgraph.model.errors import StoreError
+from dealgraph.model.records import Entity, Figure, Relationship, schema
+from dealgraph.stores.base import Progress, Store
 
 #: Records per write transaction.
 BATCH_SIZE = 10_000

@@ -19,11 +19,11 @@ Which deal supersedes a deal does not matter for the rule: a deal named by a
 ``supersedes`` is out even if its replacement is itself superseded later.
 
 The same rule is written once per engine language: :func:`superseded_by` here, the
-``current_relationships`` view of the embedded store (:mod:`graph.sqlite_store`), and
+``current_relationships`` view of the embedded store (:mod:`dealgraph.stores.sqlite_store`), and
 the ``supersession`` preamble that every money query in ``cypher/`` starts with
 (``tests/test_queries.py`` checks they all carry it word for word).
 
->>> from graph.model import Relationship
+>>> from dealgraph.model.records import Relationship
 >>> loi = Relationship("loi", "nvidia", "invests_in", "openai", 1e11)
 >>> stake = Relationship("stake", "nvidia", "invests_in", "openai", 3e10, supersedes="loi")
 >>> superseded_by([loi, stake])
@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Iterable, Mapping
 
-from graph.model import Relationship
+from dealgraph.model.records import Relationship
 
 __all__ = ["LINEAGE_FIELDS", "counting_deals", "lineage_cycles", "superseded_by"]
 

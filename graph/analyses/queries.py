@@ -5,7 +5,7 @@ graphs of any store. :func:`run_query` runs the Cypher on a Neo4j store and the 
 the embedded one; both return the same rows (plain JSON-able dicts, same keys, same
 order) - the differential tests hold them to that.
 
-Money direction comes from the model (``graph.model.money_flow_graph``); the ``.cypher``
+Money direction comes from the model (``dealgraph.model.records.money_flow_graph``); the ``.cypher``
 files spell the same table out as relationship types, and a test checks they agree.
 """
 
@@ -16,13 +16,13 @@ from typing import Any, Callable
 
 import networkx as nx
 
-from cypher import bind, get_query, load_queries
-from graph import concentration as customer_concentration
-from graph.amounts import AmountError, parse_usd
-from graph.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
-from graph.lineage import superseded_by
-from graph.errors import QueryError
-from graph.store import Store
+from dealgraph.cypher import bind, get_query, load_queries
+from dealgraph.analyses import concentration as customer_concentration
+from dealgraph.model.amounts import AmountError, parse_usd
+from dealgraph.analyses.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
+from dealgraph.model.lineage import superseded_by
+from dealgraph.model.errors import QueryError
+from dealgraph.stores.base import Store
 
 __all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]
 
@@ -168,7 +168,7 @@ def _shape(name: str, row: dict) -> dict:
 
 def _circular_financing(store: Store, maxLength: int, entity: str | None, minAmount: float | None) -> list[dict]:
     # The search reads only payer, payee and amount of each deal that counts; the other
-    # fields are read for the deals on the loops found (see graph.cycles.find_money_loops).
+    # fields are read for the deals on the loops found (see dealgraph.analyses.cycles.find_money_loops).
     loops = find_money_loops(store.money_flows(), store.hop_deals, maxLength, entity, minAmount)
     return [c.to_dict() for c in loops]
 

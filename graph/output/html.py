@@ -13,7 +13,7 @@ Four views, all written by :func:`render_view`:
   in either direction, structural ties included.
 * ``stress`` -- the entities that fail (``failed``) and every entity their failure
   reaches through exposures, coloured by the share of its buffer lost
-  (:func:`graph.stress.stress_test`, DebtRank), with a side panel of who loses what.
+  (:func:`dealgraph.analyses.stress.stress_test`, DebtRank), with a side panel of who loses what.
 
 Every view has tooltips, a details panel (click an entity or a deal; evidence links open
 in a new tab), a search box, filters by relationship kind and minimum amount, a legend and
@@ -34,7 +34,7 @@ Size limits:
   Python, linear time) and the page draws at once with physics off; below it vis-network's
   physics lays the graph out and stops once it is stable;
 * above :data:`MAX_NODES` entities (20,000) or :data:`MAX_EDGES` deals (100,000) the view
-  is refused with :class:`~graph.errors.RenderError`, saying how to narrow it
+  is refused with :class:`~dealgraph.model.errors.RenderError`, saying how to narrow it
   (``--view focus --focus ENTITY``, ``--min-amount USD``, ``--kind KIND``).
 """
 
@@ -53,10 +53,10 @@ from urllib.parse import urlsplit
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from graph.cycles import find_cycles, find_money_loops
-from graph.errors import DealgraphError, ModelError, QueryError, RenderError
-from graph.model import Entity, Relationship, money_flow_graph, schema
-from graph.store import Store
+from dealgraph.analyses.cycles import find_cycles, find_money_loops
+from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
+from dealgraph.model.records import Entity, Relationship, money_flow_graph, schema
+from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view
     from pyvis.network import Network
@@ -120,11 +120,11 @@ def render_view(
 
     The ``stress`` view fails the entities ``failed`` (ids, names or aliases) and shows
     every entity that loses something, coloured by the fraction of its buffer lost, with
-    the deals among them; the losses are :func:`graph.stress.stress_test`'s (all the
+    the deals among them; the losses are :func:`dealgraph.analyses.stress.stress_test`'s (all the
     store's deals count, as in ``dealgraph stress``; ``kinds`` and ``min_amount`` only
     narrow what is drawn), with its ``default_buffer`` and ``shock``.
 
-    Raises :class:`~graph.errors.RenderError` for an unknown view, kind or entity, or a
+    Raises :class:`~dealgraph.model.errors.RenderError` for an unknown view, kind or entity, or a
     view above :data:`MAX_NODES` / :data:`MAX_EDGES`.
     """
     if view not in VIEWS:
@@ -268,7 +268,7 @@ def _cycles_view(store: Store, kinds, max_length, min_amount):
 
 
 def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, shock: float) -> dict:
-    from graph.stress import stress_test
+    from dealgraph.analyses.stress import stress_test
 
     if not failed:
         raise RenderError("the stress view needs a failing entity: --fail ENTITY")

@@ -11,10 +11,10 @@ engines tell the same story.
 
 from __future__ import annotations
 
-from graph.lineage import superseded_by
-from graph.model import Figure
-from graph.queries import run_query
-from graph.store import Store
+from dealgraph.model.lineage import superseded_by
+from dealgraph.model.records import Figure
+from dealgraph.analyses.queries import run_query
+from dealgraph.stores.base import Store
 
 #: Roles a counterparty plays toward the subject, by deal kind and direction:
 #: (kind, counterparty is the deal's source) -> role.

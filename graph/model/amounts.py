@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import re
 
-from graph.errors import DealgraphError
+from dealgraph.model.errors import DealgraphError
 
 #: Suffix multipliers (case-insensitive): thousand, million, billion, trillion.
 SUFFIXES = {"k": 1e3, "m": 1e6, "b": 1e9, "t": 1e12}

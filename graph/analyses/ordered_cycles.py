@@ -1,7 +1,7 @@
 """Time-ordered money loops: loops whose deals can have happened in order around the loop.
 
 When does an order hold? Every deal date is an interval of days (``2025`` is the whole
-year, ``2025-09`` the whole month; see :mod:`graph.dates`). A loop of ``k`` hops is
+year, ``2025-09`` the whole month; see :mod:`dealgraph.model.dates`). A loop of ``k`` hops is
 *time-ordered* when one can pick one dated deal on every hop and a hop to start from such
 that, going round the loop from that hop, each picked deal can have happened on or after
 the one before: there are days ``x1 <= x2 <= ... <= xk`` with each ``xi`` inside its deal's
@@ -42,12 +42,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Hashable, Iterator
 
-from graph.cycles import (
+from dealgraph.analyses.cycles import (
     Cycle, _check_max_length, _check_node, _compact, _hop, _hop_amount, _index_nodes, _prune_to_components,
     _rank_key,
 )
-from graph.dates import date_interval
-from graph.errors import QueryError
+from dealgraph.model.dates import date_interval
+from dealgraph.model.errors import QueryError
 
 __all__ = ["Order", "ordered_cycles", "ordered_money_cycles", "ordered_simple_cycles"]
 
@@ -181,7 +181,7 @@ _START = (0, -_INF, _INF, -_INF, ())
 
 
 def _ordered_from(s: int, lo: int, succ, pred, hull, k: int, h: int, window, out: list) -> None:
-    """Like :func:`graph.cycles._cycles_from`, keeping only paths that can still close into
+    """Like :func:`dealgraph.analyses.cycles._cycles_from`, keeping only paths that can still close into
     a time-ordered loop; appends index lists starting at ``s``."""
     dist = {s: 0}
     frontier = [s]
@@ -330,10 +330,10 @@ def _exact_order(hops: list[list[tuple[int, int, str]]], window) -> tuple[int, i
 def ordered_cycles(G, max_length: int = 6, window: int | None = None, through: str | None = None,
                    min_amount: float | None = None) -> list[tuple[Cycle, Order]]:
     """The time-ordered money loops of a money-flow graph, ranked like
-    :func:`graph.cycles.find_cycles`, each with the :class:`Order` that makes it ordered.
+    :func:`dealgraph.analyses.cycles.find_cycles`, each with the :class:`Order` that makes it ordered.
 
     ``window`` (days) bounds the time from the first to the last deal of the loop;
-    ``through`` and ``min_amount`` mean what they mean for :func:`~graph.cycles.find_cycles`.
+    ``through`` and ``min_amount`` mean what they mean for :func:`~dealgraph.analyses.cycles.find_cycles`.
     """
     search = None
     if min_amount is not None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the CLI imports this module for DEFAULT_DB; stores load when opened
-    from graph.store import Store
+    from dealgraph.stores.base import Store
 
 DEFAULT_DB = "dealgraph.db"
 
@@ -26,7 +26,7 @@ def open_store(
     With ``create=False`` a missing SQLite file is an error rather than a new empty store.
     """
     if neo4j_uri:
-        from graph.neo4j_store import Neo4jStore  # the driver is only loaded when used
+        from dealgraph.stores.neo4j_store import Neo4jStore  # the driver is only loaded when used
 
         return Neo4jStore(
             neo4j_uri,
@@ -34,12 +34,12 @@ def open_store(
             password=password if password is not None else os.environ.get("NEO4J_PASSWORD"),
             database=database,
         )
-    from graph.sqlite_store import SQLiteStore
+    from dealgraph.stores.sqlite_store import SQLiteStore
 
     path = Path(db or DEFAULT_DB)
     if not create and not path.exists():
-        from graph.demo import demo_store_hint
-        from graph.errors import StoreError
+        from dealgraph.demo import demo_store_hint
+        from dealgraph.model.errors import StoreError
 
         hint = demo_store_hint(path)
         if hint:  # the common case right after `dealgraph demo`

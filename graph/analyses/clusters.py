@@ -3,7 +3,7 @@
 Inside a cluster every entity's money can reach every other entity and come back, so a
 cluster is where loops live; its total flow is the known money moving between its members.
 
->>> from graph.model import Relationship
+>>> from dealgraph.model.records import Relationship
 >>> deals = [Relationship("r1", "a", "invests_in", "b", 5.0), Relationship("r2", "b", "customer_of", "a", 3.0),
 ...          Relationship("r3", "b", "lends_to", "c", 9.0)]
 >>> [c.to_dict() for c in money_clusters(deals)]
@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable
 
-from graph.lineage import counting_deals
-from graph.model import Relationship, money_flow
+from dealgraph.model.lineage import counting_deals
+from dealgraph.model.records import Relationship, money_flow
 
 __all__ = ["Cluster", "money_clusters"]
 

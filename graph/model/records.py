@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
 
-from graph.errors import ModelError
+from dealgraph.model.errors import ModelError
 
 if TYPE_CHECKING:  # networkx and yaml are imported where used: `dealgraph --help` stays fast
     import networkx as nx
@@ -101,7 +101,7 @@ def schema() -> Schema:
     """The model, parsed once from ``schema.yaml`` and checked for consistency."""
     import yaml
 
-    text = resources.files("graph").joinpath("schema.yaml").read_text("utf-8")
+    text = resources.files("dealgraph.model").joinpath("schema.yaml").read_text("utf-8")
     # LibYAML's loader when PyYAML has it: the same data, in a tenth of the time.
     raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     entity_kinds = {
@@ -159,7 +159,7 @@ class Relationship:
     summary: str | None = None
     evidence_url: str | None = None
     evidence_title: str | None = None
-    #: Lineage (see :mod:`graph.lineage`): the id of the deal this one replaces, whose
+    #: Lineage (see :mod:`dealgraph.model.lineage`): the id of the deal this one replaces, whose
     #: amount then no longer counts anywhere ...
     supersedes: str | None = None
     #: ... and the id of the deal this one adds to (both amounts count).
@@ -369,7 +369,7 @@ def money_flow_graph(
 
     Nodes carry the entity's fields; edges run payer -> payee, are keyed by the deal id
     and carry every field of the deal (``source``/``target`` keep the deal's own wording).
-    Deals that move no money are left out. Superseded deals (see :mod:`graph.lineage`;
+    Deals that move no money are left out. Superseded deals (see :mod:`dealgraph.model.lineage`;
     ``superseded`` maps a deal id to the deals replacing it, computed from
     ``relationships`` when not given) are no edges: they are kept, with their
     ``superseded_by``, in ``G.graph["superseded"]`` as ``{(payer, payee): [fields, ...]}``
@@ -379,7 +379,7 @@ def money_flow_graph(
 
     relationships = list(relationships)
     if superseded is None:
-        from graph.lineage import superseded_by
+        from dealgraph.model.lineage import superseded_by
 
         superseded = superseded_by(relationships)
     g = nx.MultiDiGraph()

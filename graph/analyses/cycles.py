@@ -5,7 +5,7 @@ Two layers:
 * :func:`simple_cycles_bounded` enumerates the simple cycles of any directed graph up to a
   length bound, each exactly once, rotated to start at its smallest node.
 * :func:`find_cycles` runs it on a money-flow ``MultiDiGraph`` (see
-  :func:`graph.model.money_flow_graph`) and returns ranked :class:`Cycle` records carrying
+  :func:`dealgraph.model.records.money_flow_graph`) and returns ranked :class:`Cycle` records carrying
   the deals behind every hop.
 
 The enumeration is a canonical-start search with reverse-BFS distance pruning: a cycle is
@@ -29,8 +29,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable, Iterator
 
-from graph.bulk import gc_paused
-from graph.errors import QueryError
+from dealgraph.model.memory import gc_paused
+from dealgraph.model.errors import QueryError
 
 __all__ = [
     "DEAL_KEYS", "Cycle", "Hop", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",

@@ -9,10 +9,10 @@ embedded store - and the store's own reads, so both engines give the same profil
 
 from __future__ import annotations
 
-from graph.lineage import superseded_by
-from graph.model import schema
-from graph.queries import cycles, run_query
-from graph.store import Store
+from dealgraph.model.lineage import superseded_by
+from dealgraph.model.records import schema
+from dealgraph.analyses.queries import cycles, run_query
+from dealgraph.stores.base import Store
 
 #: Longest loop listed on a profile, in hops.
 PROFILE_MAX_LENGTH = 6

@@ -29,7 +29,7 @@ entity's total known exposure (by default 1.0: an entity without an equity figur
 absorb losing everything it has at stake in the network, so its loss fraction is the
 share of its exposures that went bad).
 
->>> from graph.model import Relationship
+>>> from dealgraph.model.records import Relationship
 >>> deals = [Relationship("r1", "bank", "lends_to", "neo", 50.0),
 ...          Relationship("r2", "fund", "invests_in", "bank", 20.0)]
 >>> result = debtrank(deals, ["neo"], equity={"bank": 100.0, "fund": 40.0})
@@ -42,10 +42,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, NamedTuple
 
-from graph.bulk import gc_paused
-from graph.errors import QueryError
-from graph.lineage import counting_deals
-from graph.model import Relationship, exposure
+from dealgraph.model.memory import gc_paused
+from dealgraph.model.errors import QueryError
+from dealgraph.model.lineage import counting_deals
+from dealgraph.model.records import Relationship, exposure
 
 __all__ = [
     "DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposure_table", "exposures", "latest_equity",
@@ -91,7 +91,7 @@ def exposures(relationships: Iterable[Relationship]) -> Exposures:
 
 def exposure_table(flows: Iterable[tuple[str, str, float | None]]) -> Exposures:
     """The exposure table of ``(creditor, obligor, amount_usd)`` rows, as
-    :meth:`graph.store.Store.exposure_flows` gives them (an unknown amount is counted)."""
+    :meth:`dealgraph.stores.base.Store.exposure_flows` gives them (an unknown amount is counted)."""
     out = Exposures()
     at_stake, total = out.at_stake, out.total
     unknown = 0

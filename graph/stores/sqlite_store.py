@@ -30,10 +30,10 @@ import urllib.parse
 from pathlib import Path
 from typing import Collection, Iterable, Iterator, Sequence
 
-from graph.bulk import gc_paused
-from graph.errors import StoreError
-from graph.model import Entity, Figure, Relationship, schema
-from graph.store import LoadCounts, Progress, Store
+from dealgraph.model.memory import gc_paused
+from dealgraph.model.errors import StoreError
+from dealgraph.model.records import Entity, Figure, Relationship, schema
+from dealgraph.stores.base import LoadCounts, Progress, Store
 
 #: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
 APPLICATION_ID = 0x44475246
@@ -372,7 +372,7 @@ class SQLiteStore(Store):
         given twice with different fields (a trigger), deals moved to other entities
         under a stored id, lineage naming no deal or going round in a loop.
         """
-        from loaders.streaming import StreamingDataset
+        from dealgraph.loaders.streaming import StreamingDataset
 
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")

@@ -8,12 +8,12 @@
 * ``csv`` — ``entities.csv``, ``relationships.csv`` and ``figures.csv`` in the loaders' own
   CSV format, so ``dealgraph load`` of the folder gives back the same store.
 * ``ftm`` — FollowTheMoney entities as JSON Lines (Aleph, OpenSanctions; the mapping is
-  in :mod:`graph.ftm`); ``dealgraph load`` reads it back too.
+  in :mod:`dealgraph.model.ftm`); ``dealgraph load`` reads it back too.
 
 Entity figures (revenue, debt, ...) travel in the ``csv`` and ``ftm`` exports; the graph
 formats carry entities and deals only.
 
-Everything is read through the :class:`~graph.store.Store` interface, so both engines
+Everything is read through the :class:`~dealgraph.stores.base.Store` interface, so both engines
 export the same thing. Files are written whole or not at all (a temporary file, renamed).
 """
 
@@ -28,10 +28,10 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, TextIO
 
-from graph.errors import DealgraphError
-from graph.ftm import number_text, to_ftm
-from graph.model import Entity, Figure, Relationship, schema
-from graph.store import Store
+from dealgraph.model.errors import DealgraphError
+from dealgraph.model.ftm import number_text, to_ftm
+from dealgraph.model.records import Entity, Figure, Relationship, schema
+from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -2,7 +2,7 @@
 
 FtM is the data model of Aleph and OpenSanctions: every object is ``{"id", "schema",
 "properties": {name: [values]}}`` and a deal is an *interval* entity that points at its
-parties. The mapping lives here once; :mod:`graph.export` writes it and
+parties. The mapping lives here once; :mod:`dealgraph.output.export` writes it and
 :mod:`loaders.ftm_source` reads it, so an export loads back into the same store.
 
 Entities
@@ -53,8 +53,8 @@ from __future__ import annotations
 import re
 from typing import Iterable
 
-from graph.errors import DealgraphError
-from graph.model import DEFAULT_ENTITY_KIND, Entity, Figure, Relationship, schema
+from dealgraph.model.errors import DealgraphError
+from dealgraph.model.records import DEFAULT_ENTITY_KIND, Entity, Figure, Relationship, schema
 
 #: FtM schemas read as entities.
 ENTITY_SCHEMAS = ("Company", "Organization", "LegalEntity", "PublicBody")

@@ -1,6 +1,6 @@
 """Text, JSON and CSV renderings of entity profiles (``show``) and concentration rankings.
 
-Like :mod:`graph.report`, everything takes plain data and returns a string.
+Like :mod:`dealgraph.output.text`, everything takes plain data and returns a string.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ import csv
 import io
 from typing import Sequence
 
-from graph.model import schema
-from graph.report import format_rows, rows_json, usd
+from dealgraph.model.records import schema
+from dealgraph.output.text import format_rows, rows_json, usd
 
 
 def pct(value: float | None) -> str:

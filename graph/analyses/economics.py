@@ -11,7 +11,7 @@
 
 Both are computed in Python from a store's deals, so both engines give the same answer.
 
->>> from graph.model import Relationship
+>>> from dealgraph.model.records import Relationship
 >>> deals = [Relationship("f1", "nvidia", "invests_in", "coreweave", 2.0),
 ...          Relationship("s1", "nvidia", "supplies", "coreweave", 6.0),
 ...          Relationship("s2", "nvidia", "supplies", "meta", 2.0)]
@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from graph.lineage import counting_deals
-from graph.model import Relationship
-from graph.concentration import customer_pair  # the one definition of who pays whom as a customer
+from dealgraph.model.lineage import counting_deals
+from dealgraph.model.records import Relationship
+from dealgraph.analyses.concentration import customer_pair  # the one definition of who pays whom as a customer
 
 __all__ = ["FUNDING_KINDS", "funded_sales", "loop_economics"]
 

@@ -11,8 +11,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Sequence
 
-from graph.errors import DealgraphError
-from graph.model import Entity, Figure, Relationship, deal_graph, money_flow_graph
+from dealgraph.model.errors import DealgraphError
+from dealgraph.model.records import Entity, Figure, Relationship, deal_graph, money_flow_graph
 
 if TYPE_CHECKING:  # the graphs are built on demand; importing networkx is not free
     import networkx as nx
@@ -50,11 +50,11 @@ class Store(ABC):
     def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
         """Validate input files (see :mod:`loaders`) and write them, all or nothing.
 
-        Raises :class:`graph.errors.ValidationError` listing every problem; then nothing
+        Raises :class:`dealgraph.model.errors.ValidationError` listing every problem; then nothing
         is written. This reads every file into memory first; a store that can check while
         it writes (the embedded store) streams instead.
         """
-        from loaders import read_dataset
+        from dealgraph.loaders import read_dataset
 
         dataset = read_dataset(list(paths), known_entities=self.entities(),
                                known_deals=self.deal_lineage,
@@ -100,9 +100,9 @@ class Store(ABC):
 
     def money_flows(self, kinds: Collection[str] | None = None) -> Iterable[tuple[str, str, float | None]]:
         """``(payer, payee, amount_usd)`` for every money-moving deal that counts (not
-        superseded, see :mod:`graph.lineage`), of ``kinds`` if given: all a loop search
+        superseded, see :mod:`dealgraph.model.lineage`), of ``kinds`` if given: all a loop search
         needs, without the deals' other fields. Engines override this with a lean read."""
-        from graph.lineage import superseded_by
+        from dealgraph.model.lineage import superseded_by
 
         relationships = self.relationships()
         superseded = superseded_by(relationships)
@@ -113,11 +113,11 @@ class Store(ABC):
 
     def exposure_flows(self) -> Iterable[tuple[str, str, float | None]]:
         """``(creditor, obligor, amount_usd)`` for every deal that counts (not superseded,
-        see :mod:`graph.lineage`) and creates an exposure (see :func:`graph.model.exposure`),
+        see :mod:`dealgraph.model.lineage`) and creates an exposure (see :func:`dealgraph.model.records.exposure`),
         self-deals left out: all a default-contagion run needs. Engines override this with a
         lean read."""
-        from graph.lineage import counting_deals
-        from graph.model import exposure
+        from dealgraph.model.lineage import counting_deals
+        from dealgraph.model.records import exposure
 
         for r in counting_deals(self.relationships()):
             pair = exposure(r.kind, r.source, r.target)
@@ -140,9 +140,9 @@ class Store(ABC):
         return found
 
     def superseded(self) -> dict[str, tuple[str, ...]]:
-        """``{deal id: the deals superseding it}`` (see :func:`graph.lineage.superseded_by`).
+        """``{deal id: the deals superseding it}`` (see :func:`dealgraph.model.lineage.superseded_by`).
         Engines override this with a read of the few deals that name another."""
-        from graph.lineage import superseded_by
+        from dealgraph.model.lineage import superseded_by
 
         return superseded_by(self.relationships())
 
@@ -150,7 +150,7 @@ class Store(ABC):
         self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
     ) -> dict[tuple[str, str], list[dict]]:
         """What a loop's hops list for each ``(payer, payee)`` of ``pairs``: every deal's
-        fields and its ``superseded_by`` (for :func:`graph.cycles.find_money_loops`)."""
+        fields and its ``superseded_by`` (for :func:`dealgraph.analyses.cycles.find_money_loops`)."""
         found = self.money_flow_deals(pairs, kinds)
         replaced = self.superseded() if found else {}
         return {
@@ -182,7 +182,7 @@ class Store(ABC):
         return {e.id: e.name for e in self.entities() if e.id in wanted}
 
     def money_flow_graph(self) -> nx.MultiDiGraph:
-        """The money-flow view (payer -> payee), see :func:`graph.model.money_flow_graph`."""
+        """The money-flow view (payer -> payee), see :func:`dealgraph.model.records.money_flow_graph`."""
         return money_flow_graph(self.entities(), self.relationships())
 
     def deal_graph(self) -> nx.MultiDiGraph:
