@@ -30,7 +30,9 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from dealgraph.model.errors import ValidationError
 from dealgraph.model.lineage import LINEAGE_FIELDS, lineage_cycles
-from dealgraph.model.records import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
+from dealgraph.model.records import (
+    DEFAULT_ENTITY_KIND, TEXT_TYPES, Entity, Relationship, relationship_id, schema,
+)
 from dealgraph.loaders.csv_source import CsvSource, RowChunk
 from dealgraph.loaders.dataset import DatasetBuilder, _differences
 from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Problem, Record
@@ -294,7 +296,10 @@ class StreamingDataset(DatasetBuilder):
 
 
 _DEAL_FIELDS = frozenset(ALLOWED_FIELDS["relationship"])
-_TEXT_FIELDS = ("amount_note", "date", "summary", "evidence_url", "evidence_title", *LINEAGE_FIELDS)
+#: Fields read as text on the plain path (the date is text too: its grammar is checked apart).
+#: A deal row's fields, in column order.
+_ROW_FIELDS = schema().field_names("relationship")
+_TEXT_FIELDS = schema().field_names("relationship", *TEXT_TYPES, "date")
 #: Amounts the plain path takes: digits, a decimal part, a short exponent. Anything else
 #: (signs, "nan", "1_000", huge exponents) goes through the full validator.
 _PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE]\+?[0-9]{1,2})?")
@@ -329,14 +334,14 @@ class _PlainDealRows:
             target = fields["target"].strip()
             rid = fields.get("id", "").strip() or None
             amount_text = fields.get("amount_usd", "").strip()
-            text = [fields.get(name, "").strip() or None for name in _TEXT_FIELDS]
+            text = {name: fields.get(name, "").strip() or None for name in _TEXT_FIELDS}
         except (KeyError, AttributeError):  # a field missing, or not text
             return None
         if source not in self._ids or target not in self._ids or source == target:
             return None
         if kind not in self._kinds:
             return None
-        note, date, summary, url, title, supersedes, expands = text
+        date, supersedes, expands = text["date"], text["supersedes"], text["expands"]
         if date is not None and date not in self._dates:
             if _date(date, []) != date:
                 return None
@@ -351,11 +356,11 @@ class _PlainDealRows:
             amount = None
         if rid is not None and rid in (supersedes, expands):
             return None
+        text.update(id=rid, source=source, kind=kind, target=target, amount_usd=amount)
+        row = tuple(text[name] for name in _ROW_FIELDS)
         if rid is None:
-            rid = relationship_id(source, kind, target, amount, note, date, summary, url, title,
-                                  supersedes, expands)
-        return (rid, source, kind, target, amount, note, date, summary, url, title,
-                supersedes, expands)
+            row = (relationship_id(*row[1:]), *row[1:])
+        return row
 
     def chunk(self, chunk: RowChunk) -> tuple[Sequence[Location], list[tuple]] | None:
         """The rows of a chunk of a CSV file of deals and where each is, if all are plain."""
@@ -409,9 +414,9 @@ class _PlainDealRows:
             if (set(rid) & set(link)) - {None} and any(
                     r is not None and r == x for r, x in zip(rid, link)):
                 return None  # a deal naming itself (a rare chunk: all ids in it are looked at)
-        out = list(zip(rid, source, kind, target, amount, text("amount_note"), date,
-                       text("summary"), text("evidence_url"), text("evidence_title"),
-                       supersedes, expands))
+        columns = {"id": rid, "source": source, "kind": kind, "target": target, "amount_usd": amount,
+                   "date": date, "supersedes": supersedes, "expands": expands}
+        out = list(zip(*(columns[n] if n in columns else text(n) for n in _ROW_FIELDS)))
         if isinstance(rid, itertools.repeat) or None in rid:
             for k, row in enumerate(out):
                 if row[0] is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from dealgraph.model.errors import ModelError
@@ -41,56 +41,40 @@ DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits
 ALIAS_SEPARATOR = ";"
 
 
+#: The fields a draft keeps apart from its details: its id and what it ties together.
+_DEAL_HEAD = ("id", "source", "kind", "target")
+_FIGURE_HEAD = ("id", "entity", "kind", "counterparty")
+
+
 @dataclass(frozen=True, slots=True)
 class RelationshipDraft:
-    """A deal whose fields are valid; ``source``/``target`` are unresolved references."""
+    """A deal whose fields are valid; ``source``/``target`` are unresolved references.
+    ``details`` holds every other field of the deal (schema.yaml's ``records``)."""
 
     where: Location
     id: str | None
     source: str
     kind: str
     target: str
-    amount_usd: float | None = None
-    amount_note: str | None = None
-    date: str | None = None
-    summary: str | None = None
-    evidence_url: str | None = None
-    evidence_title: str | None = None
-    supersedes: str | None = None
-    expands: str | None = None
+    details: dict = field(default_factory=dict)
 
     def resolve(self, source_id: str, target_id: str) -> Relationship:
         """The deal between resolved entity ids; its id is the given one or a stable hash."""
-        details = dict(
-            amount_usd=self.amount_usd,
-            amount_note=self.amount_note,
-            date=self.date,
-            summary=self.summary,
-            evidence_url=self.evidence_url,
-            evidence_title=self.evidence_title,
-            supersedes=self.supersedes,
-            expands=self.expands,
-        )
-        rid = self.id or relationship_id(source_id, self.kind, target_id, **details)
-        return Relationship(id=rid, source=source_id, kind=self.kind, target=target_id, **details)
+        rid = self.id or relationship_id(source_id, self.kind, target_id, **self.details)
+        return Relationship(id=rid, source=source_id, kind=self.kind, target=target_id, **self.details)
 
 
 @dataclass(frozen=True, slots=True)
 class FigureDraft:
-    """A figure whose fields are valid; ``entity``/``counterparty`` are unresolved references."""
+    """A figure whose fields are valid; ``entity``/``counterparty`` are unresolved references.
+    ``details`` holds every other field of the figure."""
 
     where: Location
     id: str | None
     entity: str
     kind: str
     counterparty: str | None = None
-    amount_usd: float | None = None
-    percent: float | None = None
-    period: str | None = None
-    as_of: str | None = None
-    note: str | None = None
-    evidence_url: str | None = None
-    evidence_title: str | None = None
+    details: dict = field(default_factory=dict)
 
     @property
     def references(self) -> tuple[tuple[str, str | None], ...]:
@@ -99,18 +83,8 @@ class FigureDraft:
 
     def resolve(self, entity_id: str, counterparty_id: str | None) -> Figure:
         """The figure about resolved entity ids; its id is the given one or a stable hash."""
-        details = dict(
-            counterparty=counterparty_id,
-            amount_usd=self.amount_usd,
-            percent=self.percent,
-            period=self.period,
-            as_of=self.as_of,
-            note=self.note,
-            evidence_url=self.evidence_url,
-            evidence_title=self.evidence_title,
-        )
-        fid = self.id or figure_id(entity_id, self.kind, **details)
-        return Figure(id=fid, entity=entity_id, kind=self.kind, **details)
+        fid = self.id or figure_id(entity_id, self.kind, counterparty_id, **self.details)
+        return Figure(id=fid, entity=entity_id, kind=self.kind, counterparty=counterparty_id, **self.details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,12 +247,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     source = fields.text("source")
     kind = fields.text("kind")
     target = fields.text("target")
-    amount = _amount(fields.record.fields.get("amount_usd"), fields.messages)
-    date = _date(fields.text("date"), fields.messages)
-    details = {
-        name: fields.text(name)
-        for name in ("amount_note", "summary", "evidence_url", "evidence_title", *LINEAGE_FIELDS)
-    }
+    details = _details(fields, "relationship", _DEAL_HEAD)
     for name in LINEAGE_FIELDS:
         if rid is not None and details[name] == rid:
             fields.messages.append(f"deal {rid!r} {name} itself")
@@ -289,10 +258,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
         yield from problems
         yield RejectedRelationship(record.where, source, target)
         return
-    yield RelationshipDraft(
-        where=record.where, id=rid, source=source, kind=kind, target=target,
-        amount_usd=amount, date=date, **details,
-    )
+    yield RelationshipDraft(where=record.where, id=rid, source=source, kind=kind, target=target, details=details)
 
 
 def _validate_figure(record: Record) -> Iterator[Validated]:
@@ -301,11 +267,7 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
     entity = fields.text("entity")
     kind_name = fields.text("kind")
     counterparty = fields.text("counterparty")
-    amount = _amount(fields.record.fields.get("amount_usd"), fields.messages)
-    percent = _percent(fields.record.fields.get("percent"), fields.messages)
-    period = _period(fields.text("period"), fields.messages)
-    as_of = _date(fields.text("as_of"), fields.messages, name="as_of")
-    details = {name: fields.text(name) for name in ("note", "evidence_url", "evidence_title")}
+    details = _details(fields, "figure", _FIGURE_HEAD)
     kind = None
     if kind_name is not None:
         try:
@@ -334,10 +296,28 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
         yield from problems
         yield RejectedFigure(record.where, entity, counterparty)
         return
-    yield FigureDraft(
-        where=record.where, id=fid, entity=entity, kind=kind_name, counterparty=counterparty,
-        amount_usd=amount, percent=percent, period=period, as_of=as_of, **details,
-    )
+    yield FigureDraft(where=record.where, id=fid, entity=entity, kind=kind_name, counterparty=counterparty,
+                      details=details)
+
+
+def _details(fields: "_FieldReader", record: str, head: tuple[str, ...]) -> dict:
+    """Every field of ``record`` but ``head``, each read by its type's grammar (schema.yaml);
+    problems go to ``fields.messages``."""
+    out = {}
+    for f in schema().fields(record):
+        if f.name in head:
+            continue
+        if f.type == "usd":
+            out[f.name] = _amount(fields.record.fields.get(f.name), fields.messages)
+        elif f.type == "percent":
+            out[f.name] = _percent(fields.record.fields.get(f.name), fields.messages)
+        elif f.type == "period":
+            out[f.name] = _period(fields.text(f.name), fields.messages)
+        elif f.type == "date":
+            out[f.name] = _date(fields.text(f.name), fields.messages, name=f.name)
+        else:
+            out[f.name] = fields.text(f.name)
+    return out
 
 
 def _blank(value: object) -> bool:

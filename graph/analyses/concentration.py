@@ -32,7 +32,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from dealgraph.model.lineage import superseded_by
-from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.model.records import Entity, Figure, Relationship, schema
 
 STATED = "stated revenue share"
 CONTRACTS = "known contract values"
@@ -47,11 +47,7 @@ def customer_pair(r: Relationship) -> tuple[str, str] | None:
     """``(vendor, customer)`` when the deal has the customer paying the vendor."""
     if r.source == r.target:
         return None
-    if r.kind == "supplies":
-        return r.source, r.target
-    if r.kind in ("customer_of", "leases_from"):
-        return r.target, r.source
-    return None
+    return schema().relationship_kind(r.kind).sale(r.source, r.target)
 
 
 def stated_shares(figures: Iterable[Figure], names: dict[str, str]) -> dict[str, list[dict]]:

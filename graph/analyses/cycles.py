@@ -31,6 +31,7 @@ from typing import Callable, Hashable, Iterable, Iterator
 
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import QueryError
+from dealgraph.model.records import schema
 
 __all__ = [
     "DEAL_KEYS", "Cycle", "Hop", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",
@@ -380,29 +381,18 @@ def _check_node(G, node) -> None:
 #: The keys of a deal as loops, paths and queries list it, in this order: the DESIGN.md
 #: contract's five, then how the deal reads (``source kind target``), its caveats and its
 #: lineage (``superseded_by``: the deals replacing it, empty when it counts).
-DEAL_KEYS = (
-    "id", "kind", "amount_usd", "date", "evidence_url",
-    "source", "target", "amount_note", "evidence_title", "supersedes", "expands", "superseded_by",
-)
+DEAL_KEYS = (*schema().deal_listing, "superseded_by")
+_LISTED = schema().deal_listing
 
 
 def deal_summary(fields, superseded_by=()) -> dict:
     """A deal's listing (:data:`DEAL_KEYS`) from its fields (a mapping with the model's names)."""
-    amount = fields.get("amount_usd")
-    return {
-        "id": fields["id"],
-        "kind": fields.get("kind"),
-        "amount_usd": None if amount is None else float(amount),
-        "date": fields.get("date"),
-        "evidence_url": fields.get("evidence_url"),
-        "source": fields.get("source"),
-        "target": fields.get("target"),
-        "amount_note": fields.get("amount_note"),
-        "evidence_title": fields.get("evidence_title"),
-        "supersedes": fields.get("supersedes"),
-        "expands": fields.get("expands"),
-        "superseded_by": list(superseded_by),
-    }
+    listing = {name: fields.get(name) for name in _LISTED}
+    listing["id"] = fields["id"]
+    amount = listing["amount_usd"]
+    listing["amount_usd"] = None if amount is None else float(amount)
+    listing["superseded_by"] = list(superseded_by)
+    return listing
 
 
 def known_sum(deals: list[dict]) -> float | None:

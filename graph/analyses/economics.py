@@ -24,13 +24,13 @@ from __future__ import annotations
 from typing import Iterable
 
 from dealgraph.model.lineage import counting_deals
-from dealgraph.model.records import Relationship
+from dealgraph.model.records import Relationship, schema
 from dealgraph.analyses.concentration import customer_pair  # the one definition of who pays whom as a customer
 
 __all__ = ["FUNDING_KINDS", "funded_sales", "loop_economics"]
 
 #: Deal kinds by which a vendor funds a customer.
-FUNDING_KINDS = ("invests_in", "lends_to")
+FUNDING_KINDS = tuple(schema().kinds_with("funding"))
 
 
 def loop_economics(cycle: dict) -> list[dict]:

@@ -22,6 +22,7 @@ from dealgraph.model.amounts import AmountError, parse_usd
 from dealgraph.analyses.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
 from dealgraph.model.lineage import superseded_by
 from dealgraph.model.errors import QueryError
+from dealgraph.model.records import schema
 from dealgraph.stores.base import Store
 
 __all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]
@@ -233,13 +234,12 @@ def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
     superseded = superseded_by(rels)
+    funding = schema().kinds_with("funding")
     financing = _deals_between(
-        rels, lambda r: (r.source, r.target) if r.kind in ("invests_in", "lends_to") and r.source != r.target else None,
+        rels, lambda r: (r.source, r.target) if r.kind in funding and r.source != r.target else None,
         superseded,
     )
-    purchases = _deals_between(rels, lambda r: (
-        (r.source, r.target) if r.kind == "supplies" else (r.target, r.source) if r.kind == "customer_of" else None
-    ), superseded)
+    purchases = _deals_between(rels, customer_concentration.customer_pair, superseded)
     rows = []
     for (a, b), money in financing.items():
         bought = purchases.get((a, b))
@@ -283,7 +283,8 @@ def _lender_web(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
     superseded = superseded_by(rels)
-    loans = [r for r in rels if r.kind == "lends_to" and r.source != r.target]
+    lending = schema().kinds_with("lending")
+    loans = [r for r in rels if r.kind in lending and r.source != r.target]
     pairs = _deals_between(loans, lambda r: (r.source, r.target), superseded)
     lent: dict[str, list[dict]] = {}
     for r in loans:

@@ -76,7 +76,7 @@ LINEAGE_FIELDS = ("supersedes", "expands")
 
 _SCHEMA_BY_ENTITY_KIND = {"government": "PublicBody", "investor_group": "Organization"}
 _OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant"}
-_PAYMENT_KINDS = ("customer_of", "supplies", "leases_from")
+_PAYMENT_KINDS = tuple(schema().kinds_with("purchase"))
 _COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _NOT_SLUG = re.compile(r"[^a-z0-9-]+")
 

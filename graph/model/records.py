@@ -44,8 +44,41 @@ class RelationshipKind:
     money_flows: Flow
     neo4j_type: str
     color: str
-    exposure: Exposure = "none"  # who loses when the other side fails (graph/stress.py)
+    exposure: Exposure = "none"  # who loses when the other side fails (analyses/stress.py)
     exposure_reads_as: str = ""
+    #: A puts money into B (equity or a loan).
+    funding: bool = False
+    #: A is B's creditor by a loan.
+    lending: bool = False
+    #: Which side buys when the deal is a purchase ("source" or "target"), else None.
+    buyer: str | None = None
+    #: What A and B are to each other (a word or None for each).
+    parties: tuple[str | None, str | None] = (None, None)
+
+    def sale(self, source: str, target: str) -> tuple[str, str] | None:
+        """``(vendor, customer)`` when a deal of this kind is a purchase, else ``None``."""
+        if self.buyer == "source":
+            return target, source
+        if self.buyer == "target":
+            return source, target
+        return None
+
+
+#: Field types a record's field may have (see ``records`` in schema.yaml).
+FIELD_TYPES = ("id", "text", "url", "date", "period", "usd", "percent", "names", "entity_ref",
+               "deal_ref", "entity_kind", "relationship_kind", "figure_kind")
+#: The types whose value is free text as far as validation goes (no grammar of their own).
+TEXT_TYPES = ("text", "url", "deal_ref")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a record type, as ``records`` in schema.yaml describes it."""
+
+    name: str
+    type: str
+    required: bool = False
+    since: int = 1  # the SQLite store version that added its column
 
 
 @dataclass(frozen=True)
@@ -61,6 +94,24 @@ class Schema:
     entity_kinds: dict[str, EntityKind]
     relationship_kinds: dict[str, RelationshipKind]
     figure_kinds: dict[str, FigureKind] = field(default_factory=dict)
+    #: ``{"entity" | "relationship" | "figure": (FieldSpec, ...)}``, in record order.
+    records: dict[str, tuple[FieldSpec, ...]] = field(default_factory=dict)
+    #: The fields a loop hop, path or query row lists for each deal, in order.
+    deal_listing: tuple[str, ...] = ()
+
+    def fields(self, record: str) -> tuple[FieldSpec, ...]:
+        return self.records[record]
+
+    def field_names(self, record: str, *types: str) -> tuple[str, ...]:
+        """The names of ``record``'s fields (only those of ``types``, when given), in order."""
+        return tuple(f.name for f in self.records[record] if not types or f.type in types)
+
+    def kinds_with(self, role: str) -> list[str]:
+        """Relationship kinds with ``role`` (``funding``, ``lending`` or ``purchase``), in
+        schema order."""
+        if role == "purchase":
+            return [k.name for k in self.relationship_kinds.values() if k.buyer is not None]
+        return [k.name for k in self.relationship_kinds.values() if getattr(k, role)]
 
     def entity_kind(self, name: str) -> EntityKind:
         try:
@@ -110,7 +161,12 @@ def schema() -> Schema:
     }
     relationship_kinds = {}
     for name, spec in raw["relationship_kinds"].items():
+        spec = dict(spec)
+        if "parties" in spec:
+            spec["parties"] = tuple(spec["parties"])
         kind = RelationshipKind(name=name, **spec)
+        if kind.buyer not in (None, "source", "target"):
+            raise ModelError(f"schema.yaml: {name}: buyer must be source or target")
         if kind.money_flows not in ("forward", "reverse", "none"):
             raise ModelError(f"schema.yaml: {name}: money_flows must be forward, reverse or none")
         if kind.exposure not in ("source", "target", "none"):
@@ -124,7 +180,17 @@ def schema() -> Schema:
         if kind.measure not in ("amount_usd", "percent"):
             raise ModelError(f"schema.yaml: {name}: measure must be amount_usd or percent")
         figure_kinds[name] = kind
-    return Schema(entity_kinds, relationship_kinds, figure_kinds)
+    records = {}
+    for record, specs in raw["records"].items():
+        records[record] = tuple(FieldSpec(name=name, **spec) for name, spec in specs.items())
+        for f in records[record]:
+            if f.type not in FIELD_TYPES:
+                raise ModelError(f"schema.yaml: records.{record}.{f.name}: unknown type {f.type!r}")
+    listing = tuple(raw["deal_listing"])
+    unknown = set(listing) - {f.name for f in records["relationship"]}
+    if unknown:
+        raise ModelError(f"schema.yaml: deal_listing names no field {sorted(unknown)}")
+    return Schema(entity_kinds, relationship_kinds, figure_kinds, records, listing)
 
 
 DEFAULT_ENTITY_KIND = "company"

@@ -93,13 +93,14 @@ URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
-_DEAL_PROPERTIES = (
-    "kind", "amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title",
-    "supersedes", "expands",
-)
+#: A deal's properties: its fields in schema.yaml but the id and the two entities it ties.
+_DEAL_PROPERTIES = tuple(n for n in schema().field_names("relationship") if n not in ("id", "source", "target"))
 
-_FIGURE_PROPERTIES = (
-    "kind", "amount_usd", "percent", "period", "as_of", "when", "note", "evidence_url", "evidence_title",
+#: A figure's properties: its fields but the id and the entities it links to, and ``when``
+#: (the date it speaks for, see :attr:`Figure.when`) after ``as_of``.
+_FIGURE_PROPERTIES = tuple(
+    p for n in schema().field_names("figure") if n not in ("id", "entity", "counterparty")
+    for p in ((n, "when") if n == "as_of" else (n,))
 )
 
 # Rows: maps with the figure's id, entity, counterparty and _FIGURE_PROPERTIES.

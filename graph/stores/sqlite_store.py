@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import operator
 import os
 import sqlite3
 import urllib.parse
@@ -32,7 +33,7 @@ from typing import Collection, Iterable, Iterator, Sequence
 
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import StoreError
-from dealgraph.model.records import Entity, Figure, Relationship, schema
+from dealgraph.model.records import Entity, FieldSpec, Figure, Relationship, schema
 from dealgraph.stores.base import LoadCounts, Progress, Store
 
 #: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
@@ -49,58 +50,48 @@ BUSY_TIMEOUT = 120.0
 
 _TABLES = ("entities", "relationships")
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS entities (
-    id      TEXT PRIMARY KEY,
-    name    TEXT NOT NULL,
-    kind    TEXT NOT NULL,
-    ticker  TEXT,
-    country TEXT,
-    aliases TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS relationships (
-    id             TEXT PRIMARY KEY,
-    source         TEXT NOT NULL REFERENCES entities(id),
-    kind           TEXT NOT NULL,
-    target         TEXT NOT NULL REFERENCES entities(id),
-    amount_usd     REAL,
-    amount_note    TEXT,
-    date           TEXT,
-    summary        TEXT,
-    evidence_url   TEXT,
-    evidence_title TEXT,
-    supersedes     TEXT,
-    expands        TEXT
-);
+#: The tables holding each record type (their columns: the record's fields in schema.yaml).
+_RECORD_TABLES = {"entity": "entities", "relationship": "relationships", "figure": "figures"}
+
+
+def _column(f: FieldSpec, table: str) -> str:
+    """A column definition for field ``f`` of ``table``, from its type in schema.yaml."""
+    if f.type == "id":
+        return f"{f.name} TEXT PRIMARY KEY"
+    sql = "REAL" if f.type in ("usd", "percent") else "TEXT"
+    if f.type == "names":
+        return f"{f.name} TEXT NOT NULL DEFAULT '[]'"
+    # the kind is stored even when an input left it to its default
+    if f.required or (table == "entities" and f.type == "entity_kind"):
+        sql += " NOT NULL"
+    if f.type == "entity_ref":
+        sql += " REFERENCES entities(id)"
+    return f"{f.name} {sql}"
+
+
+def _table_ddl(record: str) -> str:
+    table = _RECORD_TABLES[record]
+    columns = ",\n    ".join(_column(f, table) for f in schema().fields(record))
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {columns}\n);"
+
+
+_DDL = f"""
+{_table_ddl("entity")}
+{_table_ddl("relationship")}
 CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
 -- On (target, source): the hops of loops are looked up by both ends (money_flow_deals).
 -- A store written before has relationships_target on (target) alone: same answers, slower.
 CREATE INDEX IF NOT EXISTS relationships_target_source ON relationships(target, source);
 CREATE INDEX IF NOT EXISTS relationships_supersedes ON relationships(supersedes);
--- The deals that count (graph/lineage.py): every deal no other deal supersedes.
+-- The deals that count (model/lineage.py): every deal no other deal supersedes.
 CREATE VIEW IF NOT EXISTS current_relationships AS
 SELECT * FROM relationships AS r
 WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
-CREATE TABLE IF NOT EXISTS figures (
-    id             TEXT PRIMARY KEY,
-    entity         TEXT NOT NULL REFERENCES entities(id),
-    kind           TEXT NOT NULL,
-    counterparty   TEXT REFERENCES entities(id),
-    amount_usd     REAL,
-    percent        REAL,
-    period         TEXT,
-    as_of          TEXT,
-    note           TEXT,
-    evidence_url   TEXT,
-    evidence_title TEXT
-);
+{_table_ddl("figure")}
 CREATE INDEX IF NOT EXISTS figures_entity ON figures(entity);
 """
 
-_FIGURE_FIELDS = (
-    "id", "entity", "kind", "counterparty", "amount_usd", "percent", "period", "as_of",
-    "note", "evidence_url", "evidence_title",
-)
+_FIGURE_FIELDS = schema().field_names("figure")
 
 _UPSERT_FIGURE = f"""
 INSERT INTO figures ({", ".join(_FIGURE_FIELDS)})
@@ -109,32 +100,35 @@ ON CONFLICT(id) DO UPDATE SET
     {", ".join(f"{f} = excluded.{f}" for f in _FIGURE_FIELDS[1:])}
 """
 
-#: Schema changes from each version to the next, run inside the write transaction.
-_MIGRATIONS: dict[int, str] = {
-    # The lineage columns (NULL for every stored deal: none is superseded); the index and
-    # view come from _DDL, run after the migrations. The application id is set for all.
-    1: """
-        ALTER TABLE relationships ADD COLUMN supersedes TEXT;
-        ALTER TABLE relationships ADD COLUMN expands TEXT
-    """,
-}
 
-_ENTITY_FIELDS = ("id", "name", "kind", "ticker", "country", "aliases")
+def _migrations() -> dict[int, str]:
+    """Schema changes from each version to the next, run inside the write transaction: the
+    columns schema.yaml says a version added (``since``). Indexes and views come from _DDL,
+    run after the migrations; the application id is set for all."""
+    steps: dict[int, list[str]] = {v: [] for v in range(1, SCHEMA_VERSION)}
+    for record, table in _RECORD_TABLES.items():
+        for f in schema().fields(record):
+            if f.since > 1:
+                steps[f.since - 1].append(f"ALTER TABLE {table} ADD COLUMN {_column(f, table)}")
+    return {v: ";\n".join(sql) for v, sql in steps.items() if sql}
 
-_UPSERT_ENTITY = """
-INSERT INTO entities (id, name, kind, ticker, country, aliases)
-VALUES (?, ?, ?, ?, ?, ?)
+
+_MIGRATIONS = _migrations()
+
+_ENTITY_FIELDS = schema().field_names("entity")
+
+_UPSERT_ENTITY = f"""
+INSERT INTO entities ({", ".join(_ENTITY_FIELDS)})
+VALUES ({", ".join("?" for _ in _ENTITY_FIELDS)})
 ON CONFLICT(id) DO UPDATE SET
-    name = excluded.name, kind = excluded.kind, ticker = excluded.ticker,
-    country = excluded.country, aliases = excluded.aliases
+    {", ".join(f"{f} = excluded.{f}" for f in _ENTITY_FIELDS[1:])}
 """
 
-_RELATIONSHIP_FIELDS = (
-    "id", "source", "kind", "target", "amount_usd", "amount_note",
-    "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands",
-)
+_RELATIONSHIP_FIELDS = schema().field_names("relationship")
 #: The columns of each version's relationships table (a version-1 store has no lineage).
-_RELATIONSHIP_COLUMNS = {1: _RELATIONSHIP_FIELDS[:-2], 2: _RELATIONSHIP_FIELDS}
+_RELATIONSHIP_COLUMNS = {
+    v: tuple(f.name for f in schema().fields("relationship") if f.since <= v) for v in READABLE_VERSIONS
+}
 
 _UPSERT_RELATIONSHIP = f"""
 INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
@@ -867,6 +861,5 @@ def _entity_row(e: Entity) -> tuple:
     return (e.id, e.name, e.kind, e.ticker, e.country, _aliases_json(list(e.aliases)))
 
 
-def _relationship_row(r: Relationship) -> tuple:
-    return (r.id, r.source, r.kind, r.target, r.amount_usd, r.amount_note, r.date,
-            r.summary, r.evidence_url, r.evidence_title, r.supersedes, r.expands)
+#: A deal's row, its fields in column order.
+_relationship_row = operator.attrgetter(*_RELATIONSHIP_FIELDS)
