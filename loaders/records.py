@@ -1,15 +1,15 @@
 """What sources hand on: raw records and problems, each with the place it came from.
 
-The field names are not repeated here by hand: they are the fields of the model's
-:class:`~dealgraph.model.records.Entity`, :class:`~dealgraph.model.records.Relationship` and :class:`~dealgraph.model.records.Figure`.
+The field names are not repeated here by hand: they are the ``records`` of the model's
+``schema.yaml`` (see :mod:`dealgraph.model.records`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
-from dealgraph.model.records import Entity, Figure, Relationship, schema
+from dealgraph.model.records import schema
 
 RecordType = Literal["entity", "relationship", "figure"]
 

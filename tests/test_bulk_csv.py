@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dealgraph.load import load_files
 from dealgraph.model.errors import ValidationError
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import csv_source, limits
@@ -178,7 +179,7 @@ def load(tmp_path: Path, name: str, files: dict[str, bytes], careful: bool, monk
             patch.setattr(csv_source, "CHUNK_BYTES", chunk_bytes or csv_source.CHUNK_BYTES)
         with SQLiteStore(tmp_path / f"{name}.db") as store:
             try:
-                store.load([folder])
+                load_files(store, [folder])
                 problems = None
             except ValidationError as exc:
                 problems = [p.replace(str(folder), "DIR") for p in exc.problems]
@@ -251,12 +252,12 @@ def test_repeated_ids_in_bulk_onto_a_store(tmp_path, monkeypatch):
             else:
                 patch.setattr(csv_source, "CHUNK_BYTES", 500)
             with SQLiteStore(db) as store:
-                store.load([tmp_path / name])
+                load_files(store, [tmp_path / name])
                 (tmp_path / name / "more.csv").write_bytes(again)
                 with pytest.raises(ValidationError) as info:
-                    store.load([tmp_path / name / "more.csv"])
+                    load_files(store, [tmp_path / name / "more.csv"])
                 (tmp_path / name / "same.csv").write_bytes(deals_file(1, [PLAIN], 50))
-                store.load([tmp_path / name / "same.csv"])
+                load_files(store, [tmp_path / name / "same.csv"])
                 rows = store._conn.execute("SELECT rowid, * FROM relationships ORDER BY rowid").fetchall()
         result = ([p.replace(str(tmp_path / name), "DIR") for p in info.value.problems], rows)
         if careful:

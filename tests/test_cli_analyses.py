@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from dealgraph.cli import main
 from dealgraph.model.dates import Period
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.analyses.stress import exposures
 from dealgraph.loaders import read_dataset
 

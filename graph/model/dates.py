@@ -27,7 +27,7 @@ from typing import Iterable
 from dealgraph.model.errors import QueryError
 from dealgraph.model.records import Relationship
 
-__all__ = ["DateInterval", "Period", "date_interval", "deals_in_period"]
+__all__ = ["DateInterval", "Period", "date_interval"]
 
 _DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 

@@ -18,12 +18,9 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
+from typing import Literal
 
 from dealgraph.model.errors import ModelError
-
-if TYPE_CHECKING:  # networkx and yaml are imported where used: `dealgraph --help` stays fast
-    import networkx as nx
 
 Flow = Literal["forward", "reverse", "none"]
 Exposure = Literal["source", "target", "none"]
@@ -424,54 +421,3 @@ def exposure(kind: str, source: str, target: str) -> tuple[str, str] | None:
     if side == "target":
         return target, source
     return None
-
-
-def money_flow_graph(
-    entities: Iterable[Entity],
-    relationships: Iterable[Relationship],
-    superseded: Mapping[str, Sequence[str]] | None = None,
-) -> nx.MultiDiGraph:
-    """The money-flow view: one node per entity, one edge per money-moving deal that counts.
-
-    Nodes carry the entity's fields; edges run payer -> payee, are keyed by the deal id
-    and carry every field of the deal (``source``/``target`` keep the deal's own wording).
-    Deals that move no money are left out. Superseded deals (see :mod:`dealgraph.model.lineage`;
-    ``superseded`` maps a deal id to the deals replacing it, computed from
-    ``relationships`` when not given) are no edges: they are kept, with their
-    ``superseded_by``, in ``G.graph["superseded"]`` as ``{(payer, payee): [fields, ...]}``
-    so that a hop can still list them. A new graph is returned each call.
-    """
-    import networkx as nx
-
-    relationships = list(relationships)
-    if superseded is None:
-        from dealgraph.model.lineage import superseded_by
-
-        superseded = superseded_by(relationships)
-    g = nx.MultiDiGraph()
-    g.graph["superseded"] = {}
-    for e in entities:
-        g.add_node(e.id, **e.to_dict())
-    for r in relationships:
-        flow = r.money_flow
-        if flow is None:
-            continue
-        replaced = superseded.get(r.id)
-        if replaced:
-            fields = dict(r.to_dict(), superseded_by=list(replaced))
-            g.graph["superseded"].setdefault(flow, []).append(fields)
-            continue
-        g.add_edge(flow[0], flow[1], key=r.id, **r.to_dict())
-    return g
-
-
-def deal_graph(entities: Iterable[Entity], relationships: Iterable[Relationship]) -> nx.MultiDiGraph:
-    """Every deal as an edge ``source -> target`` as written (views show structural ties too)."""
-    import networkx as nx
-
-    g = nx.MultiDiGraph()
-    for e in entities:
-        g.add_node(e.id, **e.to_dict())
-    for r in relationships:
-        g.add_edge(r.source, r.target, key=r.id, **r.to_dict())
-    return g

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Sequence
 
 from dealgraph.model.errors import DealgraphError
-from dealgraph.model.records import Entity, Figure, Relationship, deal_graph, money_flow_graph
+from dealgraph.model.graphs import deal_graph, money_flow_graph
+from dealgraph.model.records import Entity, Figure, Relationship
 
 if TYPE_CHECKING:  # the graphs are built on demand; importing networkx is not free
     import networkx as nx
@@ -47,21 +48,11 @@ class Store(ABC):
     ) -> None:
         """Upsert entities (by id), relationships (by deal id) and figures (by figure id)."""
 
-    def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
-        """Validate input files (see :mod:`loaders`) and write them, all or nothing.
-
-        Raises :class:`dealgraph.model.errors.ValidationError` listing every problem; then nothing
-        is written. This reads every file into memory first; a store that can check while
-        it writes (the embedded store) streams instead.
-        """
-        from dealgraph.loaders import read_dataset
-
-        dataset = read_dataset(list(paths), known_entities=self.entities(),
-                               known_deals=self.deal_lineage,
-                               stored_deal_endpoints=self.stored_deal_endpoints)
-        self.write(dataset.entities, dataset.relationships, progress=progress,
-                   figures=dataset.figures)
-        return LoadCounts(len(dataset.entities), len(dataset.relationships), len(dataset.figures))
+    #: An engine that can check input while it writes it, in one transaction, offers
+    #: ``write_streaming(open_data, progress) -> LoadCounts``: ``open_data(known_entities)``
+    #: gives the streaming reader of the input (see :mod:`dealgraph.load`). Others get
+    #: the whole checked dataset through :meth:`write`.
+    write_streaming = None
 
     @abstractmethod
     def entities(self) -> list[Entity]:

@@ -355,25 +355,25 @@ class SQLiteStore(Store):
         self._version = SCHEMA_VERSION
 
     @_reported
-    def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
-        """Validate and write input files in one streaming transaction, all or nothing.
+    def write_streaming(self, open_data, progress: Progress | None = None) -> LoadCounts:
+        """Check and write input in one streaming transaction, all or nothing.
 
+        ``open_data(known_entities)`` gives the streaming reader of the input
+        (:class:`dealgraph.loaders.streaming.StreamingDataset`, see :mod:`dealgraph.load`).
         Entities are read first (pass 1); deals are then checked, resolved and written
-        batch by batch inside the same transaction (pass 2, see
-        :mod:`loaders.streaming`), so memory does not grow with the number of deals. Any
+        batch by batch inside the same transaction (pass 2), so memory does not grow
+        with the number of deals. Any
         problem rolls the whole load back, after every problem has been listed. What
         needs every deal at once is asked of SQLite inside the transaction: deal ids
         given twice with different fields (a trigger), deals moved to other entities
         under a stored id, lineage naming no deal or going round in a loop.
         """
-        from dealgraph.loaders.streaming import StreamingDataset
-
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
         # Entities stay in memory while millions of rows pass through, and each full
         # collection would walk them all (about a tenth of a load of a million deals).
         with gc_paused():
-            data = StreamingDataset(paths, known_entities=self.entities())
+            data = open_data(self.entities())
             entities = data.read_entities()
             figures = data.figures
             loaded: list[int] = []
@@ -685,7 +685,6 @@ class SQLiteStore(Store):
             return "1"
         return (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
                 "WHERE supersedes IS NOT NULL)")
-        return found
 
     def close(self) -> None:
         if self._conn is not None:
