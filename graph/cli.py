@@ -87,12 +87,12 @@ def store_options(command=None, *, lazy: bool = False, writes: bool = False):
 
 
 class UsdAmount(click.ParamType):
-    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (dealgraph.model.amounts)."""
+    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (dealgraph.model.values)."""
 
     name = "usd"
 
     def convert(self, value, param, ctx):
-        from dealgraph.model.amounts import AmountError, parse_usd
+        from dealgraph.model.values import AmountError, parse_usd
 
         try:
             return parse_usd(value)

@@ -399,12 +399,12 @@ class _PlainDealRows:
         if amount_text is None:
             amount = itertools.repeat(None)
         else:
-            try:  # float() as validation reads amounts; then its checks
-                amount = [float(a) if a else None for a in amount_text]
-            except ValueError:
+            # plain numbers only (ASCII digits, no sign); any other form goes the careful way
+            plain = _PLAIN_AMOUNT.fullmatch
+            if not all(plain(a) for a in amount_text if a):
                 return None
-            given = list(filter(None, amount))  # (0.0 and -0.0 are valid anyway)
-            if not all(map(math.isfinite, given)) or (given and min(given) < 0):
+            amount = [float(a) if a else None for a in amount_text]
+            if not all(map(math.isfinite, filter(None, amount))):
                 return None
         rid = text("id")
         supersedes, expands = text("supersedes"), text("expands")

@@ -8,8 +8,6 @@ used; :mod:`loaders.resolution` turns them into entity ids once every entity is 
 
 from __future__ import annotations
 
-import datetime
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable, Iterator
@@ -18,7 +16,6 @@ from dealgraph.model.errors import ModelError
 from dealgraph.model.lineage import LINEAGE_FIELDS
 from dealgraph.model.records import (
     DEFAULT_ENTITY_KIND,
-    PERIOD,
     Entity,
     Figure,
     Relationship,
@@ -26,6 +23,7 @@ from dealgraph.model.records import (
     relationship_id,
     schema,
 )
+from dealgraph.model.values import PERIOD, AmountError, check_date, parse_percent, parse_usd
 from dealgraph.loaders.records import (
     ALLOWED_FIELDS,
     REQUIRED_FIELDS,
@@ -37,7 +35,6 @@ from dealgraph.loaders.records import (
 )
 
 ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
-DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits only
 ALIAS_SEPARATOR = ";"
 
 
@@ -328,19 +325,12 @@ def _percent(value: object, messages: list[str]) -> float | None:
     """A share in percent, from 0 to 100; numbers may be written as text (``"62"``)."""
     if _blank(value):
         return None
-    percent = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        percent = float(value)
-    elif isinstance(value, str):
-        try:
-            percent = float(value.strip().removesuffix("%"))
-        except ValueError:
-            pass
-    if percent is None or not math.isfinite(percent) or not 0 <= percent <= 100:
+    try:
+        return parse_percent(value)
+    except ValueError:
         shown = value.strip() if isinstance(value, str) else value
         messages.append(f"percent must be a number from 0 to 100, got {shown!r}")
         return None
-    return percent
 
 
 def _period(text: str | None, messages: list[str]) -> str | None:
@@ -382,37 +372,29 @@ def _aliases(value: object, messages: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-def _amount(value: object, messages: list[str]) -> float | None:
-    """A non-negative finite number of USD; numbers may be written as text (``"1e9"``)."""
+def _amount(value: object, messages: list[str], name: str = "amount_usd") -> float | None:
+    """A non-negative finite amount of USD, a number or text in the command line's syntax
+    (``2500000``, ``1e9``, ``1.5B``, ``$500M``, ``$1,000,000``; see :func:`parse_usd`)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    amount = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        amount = float(value)
-    elif isinstance(value, str):
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
-            amount = float(value.strip())
-        except ValueError:
-            pass
-    if amount is None or not math.isfinite(amount) or amount < 0:
-        shown = value.strip() if isinstance(value, str) else value
-        messages.append(f"amount_usd must be a non-negative number, got {shown!r}")
-        return None
-    return amount
+            return parse_usd(value)
+        except AmountError as exc:
+            if str(exc).startswith("ambiguous"):
+                messages.append(f"{name}: {exc}")
+                return None
+    shown = value.strip() if isinstance(value, str) else value
+    messages.append(f"{name} must be a non-negative amount of USD (e.g. 2500000, 1.5B or $500M), got {shown!r}")
+    return None
 
 
 def _date(text: str | None, messages: list[str], name: str = "date") -> str | None:
     """An ISO date of year, month or day precision that exists on the calendar."""
     if text is None:
         return None
-    match = DATE.fullmatch(text)
-    if not match:
-        messages.append(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
-        return None
-    year, month, day = (int(g) if g else 1 for g in match.groups())
     try:
-        datetime.date(year, month, day)
-    except ValueError:
-        messages.append(f"{name} {text!r} is not a real calendar date")
+        return check_date(text)
+    except ValueError as exc:
+        messages.append(f"{name} {exc}")
         return None
-    return text

@@ -35,10 +35,9 @@ PLAIN = [
 ]
 ODD = [  # valid, but not as plain: surrounding spaces, names, other number forms, CRLF, blanks
     " d{n} , NVIDIA Corp ,invests_in, coreweave ,  7 ,  note  , 2024 ,,,\n",
-    "d{n},Oracle,supplies,OpenAI,+5,,,,,\n",
-    "d{n},nvidia,invests_in,oracle,1_000,,,,,\n",
-    "d{n},nvidia,invests_in,oracle,-0,,,,,\n",
-    "d{n},nvidia,invests_in,oracle,\u0663,,,,,\n",
+    "d{n},Oracle,supplies,OpenAI,1.5B,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,\"$1,000\",,,,,\n",
+    "d{n},nvidia,invests_in,oracle, $2.5K ,,,,,\n",
     "d{n},nvidia,lends_to,oracle,,,,\u00a0spaced\u2003,,\n",
     "d{n},openai,customer_of,nvidia,3,,,\"two\nlines\",,\n",
     "d{n},openai,customer_of,nvidia,3,,,\"two\r\nlines\",,\r\n",
@@ -49,6 +48,10 @@ ODD = [  # valid, but not as plain: surrounding spaces, names, other number form
     "d{n},nvidia,invests_in,coreweave,5,,,caf\u00e9 \ufeff,,\n",
 ]
 BROKEN = [  # each a problem (or several) the validator or the reader words
+    "d{n},Oracle,supplies,OpenAI,+5,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,1_000,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,-0,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,\u0663,,,,,\n",
     "d{n},nvidia,invests_in,nobody,5,,,,,\n",
     "d{n},nvidia,invests_in,nvidia,5,,,,,\n",
     "d{n},nvidia,buys,coreweave,5,,,,,\n",

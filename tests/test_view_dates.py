@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from dealgraph.model.dates import Period
+from dealgraph.model.values import Period
 from dealgraph.output.html import render_view
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore

@@ -1,7 +1,7 @@
 """Time-ordered money loops: loops whose deals can have happened in order around the loop.
 
 When does an order hold? Every deal date is an interval of days (``2025`` is the whole
-year, ``2025-09`` the whole month; see :mod:`dealgraph.model.dates`). A loop of ``k`` hops is
+year, ``2025-09`` the whole month; see :mod:`dealgraph.model.values`). A loop of ``k`` hops is
 *time-ordered* when one can pick one dated deal on every hop and a hop to start from such
 that, going round the loop from that hop, each picked deal can have happened on or after
 the one before: there are days ``x1 <= x2 <= ... <= xk`` with each ``xi`` inside its deal's
@@ -46,7 +46,7 @@ from dealgraph.analyses.cycles import (
     Cycle, _check_max_length, _check_node, _compact, _hop, _hop_amount, _index_nodes, _prune_to_components,
     _rank_key,
 )
-from dealgraph.model.dates import date_interval
+from dealgraph.model.values import date_interval
 from dealgraph.model.errors import QueryError
 
 __all__ = ["Order", "ordered_cycles", "ordered_money_cycles", "ordered_simple_cycles"]

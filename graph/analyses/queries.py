@@ -18,7 +18,7 @@ import networkx as nx
 
 from dealgraph.cypher import bind, get_query, load_queries
 from dealgraph.analyses import concentration as customer_concentration
-from dealgraph.model.amounts import AmountError, parse_usd
+from dealgraph.model.values import AmountError, parse_usd
 from dealgraph.analyses.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
 from dealgraph.model.lineage import superseded_by
 from dealgraph.model.errors import QueryError

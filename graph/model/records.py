@@ -11,16 +11,15 @@ True
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
-import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from importlib import resources
 from typing import Literal
 
 from dealgraph.model.errors import ModelError
+from dealgraph.model.values import figure_when, period_end
 
 Flow = Literal["forward", "reverse", "none"]
 Exposure = Literal["source", "target", "none"]
@@ -327,45 +326,6 @@ class Figure:
 #: Neo4j relationship types that tie a figure to its entity and its counterparty:
 #: ``(:Entity)-[:HAS_FIGURE]->(:Figure)-[:COUNTERPARTY]->(:Entity)``.
 FIGURE_LINK_TYPES = ("HAS_FIGURE", "COUNTERPARTY")
-
-#: ``YYYY``, ``YYYY-QN``, ``YYYY-HN``, ``YYYY-MM``, or ``START/END`` of years or months.
-_PERIOD_PART = r"[0-9]{4}(?:-(?:Q[1-4]|H[12]|(?:0[1-9]|1[0-2])))?"
-PERIOD = re.compile(rf"(?P<start>{_PERIOD_PART})(?:/(?P<end>[0-9]{{4}}(?:-(?:0[1-9]|1[0-2]))?))?")
-
-
-def period_end(period: str) -> str:
-    """The last day of a period, as ``YYYY-MM-DD``.
-
-    >>> period_end("2024"), period_end("2025-Q2"), period_end("2025-H1"), period_end("2024-02")
-    ('2024-12-31', '2025-06-30', '2025-06-30', '2024-02-29')
-    >>> period_end("2025/2028")
-    '2028-12-31'
-    """
-    match = PERIOD.fullmatch(period)
-    if match is None:
-        raise ModelError(
-            f"period must be YYYY, YYYY-QN, YYYY-HN, YYYY-MM or START/END, got {period!r}"
-        )
-    part = match["end"] or match["start"]
-    year, _, rest = part.partition("-")
-    if not rest:
-        month = 12
-    elif rest[0] == "Q":
-        month = 3 * int(rest[1])
-    elif rest[0] == "H":
-        month = 6 * int(rest[1])
-    else:
-        month = int(rest)
-    day = calendar.monthrange(int(year), month)[1]
-    return f"{year}-{month:02d}-{day:02d}"
-
-
-def figure_when(period: str | None, as_of: str | None) -> str:
-    """``as_of`` if given, else the end of ``period`` (see :meth:`Figure.when`)."""
-    if as_of:
-        return as_of
-    return period_end(period) if period else ""
-
 
 def figure_id(
     entity: str,
