@@ -37,7 +37,11 @@ CALL () {
   RETURN collect([s.supersedes, s.id]) AS supersession
 }
 WITH *, [link IN supersession | link[0]] AS superseded
-WITH supersession, superseded, s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) | [next IN [COLLECT {
+// A path has fewer steps than there are entities: a larger $maxLength is no bound, and the
+// search runs no more levels than there are entities, however large the value.
+WITH *, CASE WHEN $maxLength > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:Entity) }
+             ELSE $maxLength END AS bound
+WITH supersession, superseded, s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, bound) | [next IN [COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
     MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
@@ -45,7 +49,7 @@ WITH supersession, superseded, s, t, reduce(search = {paths: [[s]], found: []}, 
            OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
       AND NOT r.id IN superseded
       AND NOT y IN path
-      AND (y = t OR i < $maxLength)
+      AND (y = t OR i < bound)
     RETURN DISTINCT path + [y] AS extended
   }] | {
     paths: [p IN next WHERE p[-1] <> t],

@@ -136,6 +136,14 @@ def _prune_to_components(succ, pred) -> None:
             pred[v] = [u for u in pred[v] if comp[u] == c]
 
 
+#: The distance table of a search copies its levels (see :func:`_cycles_from`) only while
+#: the copies stay within this many set elements per predecessor it has scanned, plus
+#: :data:`_LEVEL_ALLOWANCE`: past that (a long chain of small levels, as on a ring) the
+#: deeper levels share one set, so a search costs time in proportion to what it scans.
+_LEVEL_COPIES = 4
+_LEVEL_ALLOWANCE = 4096
+
+
 def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> None:
     """Append to ``out`` every simple cycle of 2..k nodes through ``s`` in the graph of
     ``succ_sets`` / ``pred_sets`` (each node's successors and predecessors as sets), as
@@ -147,57 +155,95 @@ def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> Non
     Deep in the search, where only nodes close to ``s`` may follow, the next nodes are one
     set intersection (in C) instead of a test per successor; the last node of a path is
     not pushed at all: its candidates are the successors that lead straight back to ``s``.
+    Nothing here is sized by ``k``: the table holds the levels the BFS met, and a long
+    path's nodes are looked up in a set.
     """
     back = pred_sets[s]
     if not back:
         return
     # within[j]: the nodes that may stand where j more steps must lead back to s, i.e.
-    # those at most j steps from s. Beyond the BFS depth that is every node (their true
-    # distance is unknown but may fit: None) -- unless the BFS ran out of nodes, in which
-    # case every node that can reach s at all has been seen. (s itself may be in them:
-    # being on the path already, it is never taken again.)
-    within: list = [None] * (k + 1)
-    within[1] = reached = back
-    frontier = back
+    # those at most j steps from s, for the levels the table holds (s itself may be in
+    # them: being on the path already, it is never taken again). Past the table, `far`
+    # holds every node at most `far_depth` steps from s (a superset of each level up to
+    # that depth), and beyond that depth any node may fit: None. When the BFS runs out of
+    # nodes, every node that can reach s at all has been seen and far_depth is k.
+    within: list = [None, back]
+    far = None
+    far_depth = 0
+    reached = frontier = back
     depth = 1
+    budget = _LEVEL_ALLOWANCE
     while depth < h:
         nxt = set()
         for v in frontier:
-            nxt.update(pred_sets[v])
+            p = pred_sets[v]
+            budget += _LEVEL_COPIES * len(p)
+            nxt.update(p)
         nxt -= reached
         if not nxt:
-            for j in range(depth + 1, k + 1):
-                within[j] = reached
+            far, far_depth = reached, k
             break
         depth += 1
-        within[depth] = reached = reached | nxt
+        budget -= len(reached) + len(nxt)
+        if budget >= 0:
+            within.append(reached := reached | nxt)
+            frontier = nxt
+            continue
+        # Too many copies: one set from here on, grown in place to depth h.
+        far = reached | nxt
+        far_depth = depth
         frontier = nxt
-    path = [s]
+        while far_depth < h:
+            nxt = set()
+            for v in frontier:
+                nxt.update(pred_sets[v])
+            nxt -= far
+            if not nxt:
+                far_depth = k
+                break
+            far |= nxt
+            far_depth += 1
+            frontier = nxt
+        break
+    table = len(within)
     if k == 2:
         for w in succ_sets[s] & back:
             out.append([s, w])
         return
-    first = within[k - 1]
+    path = [s]
+    # A long path is looked up in a set (`on`); a short one, as a list, is quicker to test.
+    on = set(path) if k > _SHORT else None
+    j = k - 1
+    first = within[j] if j < table else (far if j <= far_depth else None)
     stack = [iter(succ_sets[s] if first is None else succ_sets[s] & first)]
     while stack:
         d = len(path)
         for w in stack[-1]:
-            if w in path:
+            if w in (path if on is None else on):
                 continue
             if w in back:
                 out.append(path + [w])
             if d + 2 == k:  # one node more at most: a successor of w leading back to s
                 for x in succ_sets[w] & back:
-                    if x not in path:
+                    if x not in (path if on is None else on):
                         out.append(path + [w, x])
                 continue
-            allowed = within[k - d - 1]
+            j = k - d - 1
+            allowed = within[j] if j < table else (far if j <= far_depth else None)
             path.append(w)
+            if on is not None:
+                on.add(w)
             stack.append(iter(succ_sets[w] if allowed is None else succ_sets[w] & allowed))
             break
         else:
             stack.pop()
-            path.pop()
+            w = path.pop()
+            if on is not None:
+                on.discard(w)
+
+
+#: Bounds up to this many nodes test a path's nodes in the path list itself.
+_SHORT = 16
 
 
 def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -> Iterator[list]:
@@ -308,6 +354,9 @@ def _labels_are_indices(order: list) -> bool:
 
 
 def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list]:
+    # A simple cycle has at most one node per node of the graph: a larger bound is no bound,
+    # and nothing below is sized by it.
+    k = min(k, len(order))
     if through is not None:
         try:
             x = order.index(through)
