@@ -427,7 +427,7 @@ def _check_node(G, node) -> None:
 # --------------------------------------------------------------------------- money loops
 
 
-#: The keys of a deal as loops, paths and queries list it, in this order: the DESIGN.md
+#: The keys of a deal as loops, paths and queries list it, in this order: the JSON
 #: contract's five, then how the deal reads (``source kind target``), its caveats and its
 #: lineage (``superseded_by``: the deals replacing it, empty when it counts).
 DEAL_KEYS = (*schema().deal_listing, "superseded_by")
@@ -481,7 +481,7 @@ class Cycle:
     min_amount_usd: float | None  # the money that can go all the way round
 
     def to_dict(self) -> dict:
-        """The JSON shape of ``dealgraph cycles --format json`` (see DESIGN.md)."""
+        """The JSON shape of ``dealgraph cycles --format json`` (see the README)."""
         return {
             "nodes": list(self.nodes),
             "hops": [h.to_dict() for h in self.hops],

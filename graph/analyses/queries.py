@@ -106,7 +106,7 @@ def cycles(
     through: str | None = None,
     min_amount: float | None = None,
 ) -> list[dict]:
-    """The money loops in the DESIGN.md JSON shape, from whichever engine holds the data."""
+    """The money loops in the shape of `dealgraph cycles --format json`, from whichever engine holds the data."""
     return run_query(
         store, "circular-financing", {"maxLength": max_length, "entity": through, "minAmount": min_amount}
     )
