@@ -14,7 +14,9 @@ searches run in node order and each node leaves the graph once its own is done);
 breadth-first search over the *predecessors* of ``s`` gives every nearby node's distance
 back to ``s``, and a path is extended only while its length plus that distance fits the
 bound. Bounded search never needs the blocking machinery of Johnson's algorithm, and the
-distance table keeps it from wandering away from ``s``.
+distance table keeps it from wandering away from ``s``. A bound above the number of nodes
+is no bound: the search is clamped to the node count, and nothing it allocates is sized by
+the bound (10^12 or 2^70 cost what the unbounded search costs).
 
 >>> import networkx as nx
 >>> G = nx.MultiDiGraph([("b", "a"), ("a", "b"), ("a", "b"), ("b", "c"), ("c", "a"), ("c", "c")])
@@ -143,6 +145,10 @@ def _prune_to_components(succ, pred) -> None:
 _LEVEL_COPIES = 4
 _LEVEL_ALLOWANCE = 4096
 
+#: Bounds up to this many nodes test a path's nodes in the path list itself; longer ones
+#: keep them in a set too.
+_SHORT = 16
+
 
 def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> None:
     """Append to ``out`` every simple cycle of 2..k nodes through ``s`` in the graph of
@@ -240,10 +246,6 @@ def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> Non
             w = path.pop()
             if on is not None:
                 on.discard(w)
-
-
-#: Bounds up to this many nodes test a path's nodes in the path list itself.
-_SHORT = 16
 
 
 def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -> Iterator[list]:
@@ -391,7 +393,11 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
         ahead = succ_sets[s]
         behind = pred_sets[s]
         if ahead and behind:
-            _cycles_from(s, succ_sets, pred_sets, k, h, found)
+            if k > _SHORT:  # a long search keeps a container per node of its path alive
+                with gc_paused():
+                    _cycles_from(s, succ_sets, pred_sets, k, h, found)
+            else:
+                _cycles_from(s, succ_sets, pred_sets, k, h, found)
             if found:
                 if as_is:
                     yield from found
