@@ -44,7 +44,7 @@ __all__ = [
 # --------------------------------------------------------------------------- enumeration
 
 
-def _index_nodes(G) -> list:
+def index_nodes(G) -> list:
     """Nodes in the fixed total order the search uses: sorted when they compare, else as inserted."""
     nodes = list(G)
     try:
@@ -53,7 +53,7 @@ def _index_nodes(G) -> list:
         return nodes
 
 
-def _compact(G, order: list) -> tuple[list[list[int]], list[list[int]], list[int]]:
+def compact_graph(G, order: list) -> tuple[list[list[int]], list[list[int]], list[int]]:
     """Successor and predecessor lists over indices 0..n-1 (parallel edges and self-loops
     dropped), plus the indices that carry a self-loop."""
     index = {v: i for i, v in enumerate(order)}
@@ -126,7 +126,7 @@ def _cyclic_components(succ: list[list[int]]) -> list[int]:
     return comp
 
 
-def _prune_to_components(succ, pred) -> None:
+def prune_to_components(succ, pred) -> None:
     """Keep only edges inside one non-trivial strongly connected component (in place)."""
     comp = _cyclic_components(succ)
     for v, c in enumerate(comp):
@@ -266,21 +266,21 @@ def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -
     >>> list(simple_cycles_bounded(G, 3, through=3))
     [[3], [1, 2, 3]]
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     if through is not None:
-        _check_node(G, through)
+        check_node(G, through)
     return _simple_cycles(G, k, through)
 
 
 def _simple_cycles(G, k: int, through) -> Iterator[list]:
-    order = _index_nodes(G)
+    order = index_nodes(G)
     with gc_paused():
-        succ, pred, loops = _compact(G, order)
+        succ, pred, loops = compact_graph(G, order)
     return _enumerate(order, succ, pred, loops, k, through)
 
 
 def _compact_pairs(pairs) -> tuple[list, list[list[int]], list[list[int]], list[int]]:
-    """:func:`_index_nodes` and :func:`_compact` for a graph given only as ``(u, v)`` pairs
+    """:func:`index_nodes` and :func:`compact_graph` for a graph given only as ``(u, v)`` pairs
     (parallel pairs allowed): the nodes are those the pairs name.
 
     One pass numbers the nodes as they come and keeps each distinct edge once as a pair of
@@ -343,7 +343,7 @@ def simple_cycles_of_pairs(pairs: Iterable[tuple], max_length: int, through: Has
     >>> sorted(simple_cycles_of_pairs([("b", "a"), ("a", "b"), ("a", "b"), ("c", "c")], 2))
     [['a', 'b'], ['c']]
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     with gc_paused():  # a million deals make hundreds of thousands of small containers
         order, succ, pred, loops = _compact_pairs(pairs)
     return _enumerate(order, succ, pred, loops, k, through)
@@ -413,7 +413,7 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
             pred_sets[w].discard(s)
 
 
-def _check_max_length(max_length) -> int:
+def check_max_length(max_length) -> int:
     if isinstance(max_length, bool) or not isinstance(max_length, int):
         raise QueryError(f"max_length must be a whole number of at least 1, got {max_length!r}")
     if max_length < 1:
@@ -421,7 +421,7 @@ def _check_max_length(max_length) -> int:
     return max_length
 
 
-def _check_node(G, node) -> None:
+def check_node(G, node) -> None:
     try:
         present = node in G
     except TypeError:
@@ -508,7 +508,7 @@ def hop_deals(G, u, v) -> list[dict]:
     return deals
 
 
-def _hop(G, u, v) -> Hop:
+def hop_of(G, u, v) -> Hop:
     deals = hop_deals(G, u, v)
     return Hop(source=u, target=v, amount_usd=known_sum(deals), relationships=deals)
 
@@ -521,7 +521,7 @@ def _hop_of(u, v, deals_fields: Iterable[dict]) -> Hop:
     return Hop(source=u, target=v, amount_usd=known_sum(deals), relationships=deals)
 
 
-def _hop_amount(G, u, v) -> float | None:
+def hop_amount(G, u, v) -> float | None:
     amounts = [a for a in (attrs.get("amount_usd") for attrs in _edge_attrs(G, u, v)) if a is not None]
     return float(sum(amounts)) if amounts else None
 
@@ -530,7 +530,7 @@ def _edge_attrs(G, u, v):
     return G[u][v].values() if G.is_multigraph() else [G[u][v]]
 
 
-def _rank_key(cycle: Cycle):
+def rank_key(cycle: Cycle):
     known = [h.amount_usd for h in cycle.hops if h.amount_usd is not None]
     m = cycle.min_amount_usd
     return (
@@ -571,9 +571,9 @@ def find_cycles(
     >>> [h.amount_usd for h in c.hops]
     [700000000.0, 100000000.0]
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     if through is not None:
-        _check_node(G, through)
+        check_node(G, through)
     _check_min_amount(min_amount)
     search = G
     if min_amount is not None:
@@ -584,13 +584,13 @@ def find_cycles(
         search = nx.DiGraph()
         search.add_nodes_from(G)
         for u, v in {(u, v) for u, v in G.edges()}:
-            amount = _hop_amount(G, u, v)
+            amount = hop_amount(G, u, v)
             if amount is not None and amount >= min_amount:
                 search.add_edge(u, v)
     cycles = [
-        _cycle(nodes, lambda u, v: _hop(G, u, v)) for nodes in _simple_cycles(search, k, through)
+        _cycle(nodes, lambda u, v: hop_of(G, u, v)) for nodes in _simple_cycles(search, k, through)
     ]
-    cycles.sort(key=_rank_key)
+    cycles.sort(key=rank_key)
     return cycles
 
 
@@ -637,7 +637,7 @@ def find_money_loops(
     >>> c.nodes, c.min_amount_usd
     (['coreweave', 'nvidia'], 100000000.0)
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     _check_min_amount(min_amount)
     if min_amount is None:
         pairs = flows  # the search reads only the first two fields of each row
@@ -662,5 +662,5 @@ def find_money_loops(
     cycles = [_cycle(nodes, hop) for nodes in found]
     if min_amount is not None:
         cycles = [c for c in cycles if c.min_amount_usd is not None and c.min_amount_usd >= min_amount]
-    cycles.sort(key=_rank_key)
+    cycles.sort(key=rank_key)
     return cycles
