@@ -44,9 +44,11 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.logging.NullLogProvider;
 
 /**
- * A throwaway Neo4j Community server for tests: Bolt only, on 127.0.0.1, auth off (or on with --password).
+ * A throwaway Neo4j Community server for tests: Bolt only (and Neo4j Browser over HTTP with --browser-port),
+ * on 127.0.0.1, auth off (or on with --password).
  *
- * <p>Prints exactly one line to stdout, {@code NEO4J_READY bolt://127.0.0.1:PORT}, once the database
+ * <p>Prints one line to stdout, {@code NEO4J_READY bolt://127.0.0.1:PORT} (after a {@code NEO4J_BROWSER}
+ * line with --browser-port), once the database
  * answers {@code RETURN 1} and the Bolt port completes a protocol handshake. Everything else goes to
  * stderr. Exits (shutting the database down and deleting a temporary home) on SIGTERM/SIGINT and
  * when its stdin reaches end-of-file, so a test run that dies cannot leave this JVM behind.
