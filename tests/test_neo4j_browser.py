@@ -31,7 +31,7 @@ import local_neo4j  # tests/neo4j_local, put on sys.path by conftest
 from dealgraph.cli import main
 from dealgraph.cypher import load_queries
 from dealgraph.model.records import schema
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.neo4j_store import entity_labels
 
 CHROMIUM = "/usr/bin/chromium"
