@@ -123,7 +123,13 @@ def period_options(command):
 
 
 def progress_bar(label: str):
-    """A store progress callback drawing a bar on stderr (silent when nothing to show)."""
+    """A store progress callback drawing a bar on stderr (silent when nothing to show).
+
+    None when stderr is not a terminal: a log gets no progress lines, only the command's
+    one summary line.
+    """
+    if not sys.stderr.isatty():
+        return None
     state: dict = {}
 
     def update(done: int, total: int) -> None:
@@ -478,7 +484,8 @@ def demo(out, top, neo4j_uri, database):
     click.echo(f"\nOpen {result.views['cycles']} in a browser to explore the loops.")
     click.echo("\nKeep asking this store:")
     subject = names.get(STORY_SUBJECT, "CoreWeave")
-    for line in next_commands(None if neo4j_uri else out / DEMO_DB_NAME, neo4j_uri, subject=subject):
+    # An absolute path: the export still names the store after a `cd`.
+    for line in next_commands(None if neo4j_uri else (out / DEMO_DB_NAME).absolute(), neo4j_uri, subject=subject):
         click.echo(f"  {line}")
 
 

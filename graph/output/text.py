@@ -273,12 +273,13 @@ def load_counts(entities: int, relationships: int, figures: int = 0) -> str:
 
 def stats_table(stats: dict[str, dict[str, int]]) -> str:
     lines = []
-    for section in ("entities", "relationships", "figures"):
-        if section not in stats:
-            continue
+    sections = [s for s in ("entities", "relationships", "figures") if s in stats]
+    # One column for the counts of every section, as wide as the longest kind needs.
+    width = max((len(kind) for s in sections for kind in stats[s]), default=0)
+    for section in sections:
         counts = stats[section]
         lines.append(f"{section}: {sum(counts.values())}")
-        lines += [f"  {kind:<16} {n}" for kind, n in counts.items()]
+        lines += [f"  {kind:<{width}}  {n}" for kind, n in counts.items()]
     return "\n".join(lines)
 
 
