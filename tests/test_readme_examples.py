@@ -7,6 +7,8 @@ When this fails, the code prints something else now: if the new output is right,
 from __future__ import annotations
 
 import importlib.util
+import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -79,3 +81,19 @@ def test_elided_runs_are_checked_in_order_and_rewritten_in_place():
     new = ["A", "b", "c", "d changed", "e", "F"]
     assert readme_examples.rewritten(["a", "...", "d", "...", "f"], new, "x") == ["A", "...", "d changed", "...", "F"]
     assert readme_examples.rewritten(["a", "b", "..."], new, "x") == ["A", "b", "..."]
+
+
+def test_every_command_of_questions_to_commands_answers(tmp_path):
+    """Each command the README's "Questions → commands" table gives runs on the demo's store."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Questions → commands"):].split("\n#")[0]
+    commands = [c for row in table.splitlines() if row.startswith("| ") and "`dealgraph " in row
+                for c in re.findall(r"`(dealgraph [^`]+)`", row.split(" | ")[-1])]
+    assert len(commands) >= 15, commands
+    env = readme_examples.environment(tmp_path)
+    readme_examples.prepare(tmp_path, env)
+    for command in commands:
+        done = subprocess.run(["sh", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=readme_examples.COMMAND_TIMEOUT)
+        assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
+        assert done.stdout.strip(), f"{command} printed nothing"
