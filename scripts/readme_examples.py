@@ -253,6 +253,7 @@ def write(examples: list[Example]) -> list[Path]:
 
 def save_images(out_dir: Path = IMAGES) -> list[Path]:
     """Regenerate the README's images from the views the code draws now."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     from dealgraph.analyses.queries import cycles
@@ -274,8 +275,12 @@ def save_images(out_dir: Path = IMAGES) -> list[Path]:
             try:
                 page = browser.new_page(viewport={"width": 1440, "height": 900}, device_scale_factor=1)
                 page.goto(view.as_uri())
-                page.wait_for_function("() => window.__dealgraphDrawn === true", timeout=60_000)
-                page.locator("#loops-list li").nth(index).click()
+                try:
+                    page.wait_for_function("() => window.__dealgraphDrawn === true", timeout=60_000)
+                    page.locator("#loops-list li").nth(index).click(timeout=30_000)
+                except PlaywrightTimeout as exc:
+                    raise SystemExit("the cycles view no longer draws as this script expects (window.__dealgraphDrawn "
+                                     f"set once drawn, one #loops-list li per loop): {exc}") from None
                 page.wait_for_timeout(900)
                 page.evaluate("() => dealgraph.network.fit()")
                 page.wait_for_timeout(900)

@@ -97,3 +97,22 @@ def test_every_command_of_questions_to_commands_answers(tmp_path):
                               timeout=readme_examples.COMMAND_TIMEOUT)
         assert done.returncode == 0, f"{command}: {done.stdout}{done.stderr}"
         assert done.stdout.strip(), f"{command} printed nothing"
+
+
+def test_the_readme_images_are_drawn_by_the_script(tmp_path):
+    """`--images` draws the README's picture in headless Chromium: a 1440×900 PNG."""
+    import os
+    import struct
+
+    if not Path(readme_examples.CHROMIUM).exists():
+        if os.environ.get("DEALGRAPH_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"DEALGRAPH_REQUIRE_BROWSER=1 but there is no Chromium at {readme_examples.CHROMIUM}")
+        pytest.skip(f"needs Chromium at {readme_examples.CHROMIUM} (apt-get install chromium)")
+    written = readme_examples.save_images(tmp_path)
+    assert [p.name for p in written] == ["cycles-view.png"]
+    data = written[0].read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", data[16:24]) == (1440, 900)
+    assert len(data) > 50_000     # a drawing, not a blank page
+    # The README shows the image it draws.
+    assert "![The cycles view of the shipped dataset](docs/img/cycles-view.png)" in (ROOT / "README.md").read_text()
