@@ -235,7 +235,6 @@ def write(examples: list[Example]) -> list[Path]:
         by_path.setdefault(example.path, []).append(example)
     for path, found in by_path.items():
         lines = path.read_text(encoding="utf-8").split("\n")
-        indent = re.match(r"\s*", lines[found[0].start - 1]).group(0) if found else ""
         for example in reversed(found):       # from the bottom, so earlier indices stay valid
             indent = re.match(r"\s*", lines[example.start - 1]).group(0)
             body = []
