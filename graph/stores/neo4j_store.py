@@ -123,12 +123,13 @@ MATCH (c:Entity {id: row.counterparty})
 CREATE (f)-[:COUNTERPARTY]->(c)
 """
 
-_MERGE_ENTITIES = """
-UNWIND $rows AS row
-MERGE (e:Entity {id: row.id})
-SET e.name = row.name, e.kind = row.kind, e.ticker = row.ticker,
-    e.country = row.country, e.aliases = row.aliases
-"""
+#: An entity's properties: its fields in schema.yaml but the id.
+_ENTITY_PROPERTIES = tuple(n for n in schema().field_names("entity") if n != "id")
+
+_MERGE_ENTITIES = (
+    "UNWIND $rows AS row MERGE (e:Entity {id: row.id}) SET "
+    + ", ".join(f"e.{p} = row.{p}" for p in _ENTITY_PROPERTIES)
+)
 
 
 def relationship_types() -> dict[str, str]:
@@ -573,16 +574,10 @@ class Neo4jStore(Store):
 
     def entities(self) -> list[Entity]:
         rows = self._read(
-            "MATCH (e:Entity) RETURN e.id AS id, e.name AS name, e.kind AS kind, "
-            "e.ticker AS ticker, e.country AS country, e.aliases AS aliases"
+            "MATCH (e:Entity) RETURN e.id AS id, "
+            + ", ".join(f"e.{p} AS {p}" for p in _ENTITY_PROPERTIES)
         )
-        out = [
-            Entity(
-                id=row["id"], name=row["name"], kind=row["kind"], ticker=row["ticker"],
-                country=row["country"], aliases=tuple(row["aliases"] or ()),
-            )
-            for row in rows
-        ]
+        out = [Entity(**dict(row, aliases=tuple(row["aliases"] or ()))) for row in rows]
         out.sort(key=lambda e: e.id)  # code-point order, like the embedded store
         return out
 
@@ -702,10 +697,7 @@ def _looks_unreachable(exc: BaseException | None) -> bool:
 
 
 def _entity_row(e: Entity) -> dict:
-    return {
-        "id": e.id, "name": e.name, "kind": e.kind, "ticker": e.ticker,
-        "country": e.country, "aliases": list(e.aliases),
-    }
+    return dict(e.to_dict())
 
 
 def _figure_row(f: Figure) -> dict:

@@ -41,9 +41,10 @@ APPLICATION_ID = 0x44475246
 #: ``PRAGMA user_version`` of the stores this code writes. 1: entities and deals. 2: deal
 #: lineage (``supersedes``, ``expands``), the ``current_relationships`` view, the
 #: ``figures`` table and the application id; an older store is read as it is and
-#: migrated when opened for writing.
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: migrated when opened for writing. 3: what a reader needs to cite a deal (status,
+#: amount basis and range, the source's quote and dates; schema.yaml's ``since: 3``).
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 #: How long a writer waits for another process's write to finish, by default (seconds).
 BUSY_TIMEOUT = 120.0
@@ -129,6 +130,13 @@ _RELATIONSHIP_FIELDS = schema().field_names("relationship")
 _RELATIONSHIP_COLUMNS = {
     v: tuple(f.name for f in schema().fields("relationship") if f.since <= v) for v in READABLE_VERSIONS
 }
+_ENTITY_COLUMNS = {v: tuple(f.name for f in schema().fields("entity") if f.since <= v) for v in READABLE_VERSIONS}
+_FIGURE_COLUMNS = {v: tuple(f.name for f in schema().fields("figure") if f.since <= v) for v in READABLE_VERSIONS}
+
+
+def _select(fields: Sequence[str], stored: Sequence[str], prefix: str = "") -> str:
+    """A select list of ``fields``: the stored columns, NULL for those an older store lacks."""
+    return ", ".join(f"{prefix}{c}" if c in stored else f"NULL AS {c}" for c in fields)
 
 _UPSERT_RELATIONSHIP = f"""
 INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
@@ -275,7 +283,7 @@ class SQLiteStore(Store):
             table: tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
             for table in _TABLES
         }
-        return columns == {"entities": _ENTITY_FIELDS,
+        return columns == {"entities": _ENTITY_COLUMNS[version],
                            "relationships": _RELATIONSHIP_COLUMNS[version]}
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -290,8 +298,11 @@ class SQLiteStore(Store):
             _run_script(conn, _DDL)
         else:
             while version < SCHEMA_VERSION:
-                _run_script(conn, _MIGRATIONS[version])
+                if version in _MIGRATIONS:
+                    _run_script(conn, _MIGRATIONS[version])
                 version += 1
+            # the view's rule may have changed with the version: made again from _DDL
+            _run_script(conn, "DROP VIEW IF EXISTS current_relationships")
             _run_script(conn, _DDL)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -488,12 +499,9 @@ class SQLiteStore(Store):
         if self._version is None:
             return []
         rows = self._conn.execute(
-            "SELECT id, name, kind, ticker, country, aliases FROM entities ORDER BY id"
+            f"SELECT {_select(_ENTITY_FIELDS, _ENTITY_COLUMNS[self._version])} FROM entities ORDER BY id"
         )
-        return [
-            Entity(id=i, name=n, kind=k, ticker=t, country=c, aliases=tuple(json.loads(a)))
-            for i, n, k, t, c, a in rows
-        ]
+        return [_entity(row) for row in rows]
 
     @_reported
     def deal_lineage(self) -> dict[str, tuple[str | None, str | None]]:
@@ -509,9 +517,8 @@ class SQLiteStore(Store):
         if self._version is None:
             return []
         # A version-1 store opened read-only has no lineage columns: none is superseded.
-        columns = [c if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
-                   for c in _RELATIONSHIP_FIELDS]
-        rows = self._conn.execute(f"SELECT {', '.join(columns)} FROM relationships ORDER BY id")
+        columns = _select(_RELATIONSHIP_FIELDS, _RELATIONSHIP_COLUMNS[self._version])
+        rows = self._conn.execute(f"SELECT {columns} FROM relationships ORDER BY id")
         return [Relationship(*row) for row in rows]
 
     @_reported
@@ -519,7 +526,7 @@ class SQLiteStore(Store):
         if self._version is None or not _has_table(self._conn, "figures"):
             return []  # (a store opened read-only may predate figures)
         rows = self._conn.execute(
-            f"SELECT {', '.join(_FIGURE_FIELDS)} FROM figures "
+            f"SELECT {_select(_FIGURE_FIELDS, _FIGURE_COLUMNS[self._version])} FROM figures "
             "WHERE (:entity IS NULL OR entity = :entity) AND (:kind IS NULL OR kind = :kind) "
             "ORDER BY id",
             {"entity": entity, "kind": kind},
@@ -587,14 +594,11 @@ class SQLiteStore(Store):
         if self._version is None:
             return []
         rows = self._conn.execute(
-            "SELECT id, name, kind, ticker, country, aliases FROM entities"
+            f"SELECT {_select(_ENTITY_FIELDS, _ENTITY_COLUMNS[self._version])} FROM entities"
             " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (json.dumps(sorted(set(ids))),),
         )
-        return [
-            Entity(id=i, name=n, kind=k, ticker=t, country=c, aliases=tuple(json.loads(a)))
-            for i, n, k, t, c, a in rows
-        ]
+        return [_entity(row) for row in rows]
 
     @_reported
     def as_of(self) -> str | None:
@@ -646,10 +650,7 @@ class SQLiteStore(Store):
         # the deals on those hops are read.
         pairs = json.dumps(sorted(set(pairs)))
         forward, reverse = _flow_kinds(kinds)
-        columns = ", ".join(
-            f"r.{c}" if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
-            for c in _RELATIONSHIP_FIELDS
-        )
+        columns = _select(_RELATIONSHIP_FIELDS, _RELATIONSHIP_COLUMNS[self._version], "r.")
         rows = self._conn.execute(
             f"""WITH hop(payer, payee) AS (
                     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
@@ -856,8 +857,19 @@ def _figure_row(f: Figure) -> tuple:
 _aliases_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
+_ALIASES = _ENTITY_FIELDS.index("aliases")
+
+
 def _entity_row(e: Entity) -> tuple:
-    return (e.id, e.name, e.kind, e.ticker, e.country, _aliases_json(list(e.aliases)))
+    row = [getattr(e, name) for name in _ENTITY_FIELDS]
+    row[_ALIASES] = _aliases_json(list(e.aliases))
+    return tuple(row)
+
+
+def _entity(row: tuple) -> Entity:
+    row = list(row)
+    row[_ALIASES] = tuple(json.loads(row[_ALIASES]))
+    return Entity(*row)
 
 
 #: A deal's row, its fields in column order.
