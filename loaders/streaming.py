@@ -34,11 +34,11 @@ from dealgraph.model.records import (
     DEFAULT_ENTITY_KIND, TEXT_TYPES, Entity, Relationship, relationship_id, schema,
 )
 from dealgraph.loaders.csv_source import CsvSource, RowChunk
-from dealgraph.loaders.dataset import DatasetBuilder, _differences
+from dealgraph.loaders.dataset import DatasetBuilder, differences
 from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Problem, Record
 from dealgraph.loaders.resolution import EntityIndex
 from dealgraph.loaders.sources import input_files, open_source
-from dealgraph.loaders.validation import ENTITY_ID, LocatedEntity, _aliases, _date, validate_records
+from dealgraph.loaders.validation import ENTITY_ID, LocatedEntity, parse_aliases, check_date_field, validate_records
 
 
 @dataclass
@@ -218,7 +218,7 @@ class StreamingDataset(DatasetBuilder):
                     Problem(
                         where,
                         f"relationship {relationship.id!r} conflicts with its definition at "
-                        f"{seen[0]} (differs in {_differences(seen[1], relationship)})",
+                        f"{seen[0]} (differs in {differences(seen[1], relationship)})",
                     )
                 )
 
@@ -355,7 +355,7 @@ class _PlainDealRows:
             return None
         date, supersedes, expands = text["date"], text["supersedes"], text["expands"]
         if date is not None and date not in self._dates:
-            if _date(date, []) != date:
+            if check_date_field(date, []) != date:
                 return None
             self._dates.add(date)
         if amount_text:
@@ -410,7 +410,7 @@ class _PlainDealRows:
         if not isinstance(date, itertools.repeat):
             for new in set(date) - self._dates:
                 if new is not None:
-                    if _date(new, []) != new:
+                    if check_date_field(new, []) != new:
                         return None
                     self._dates.add(new)
         amount_text = column("amount_usd")
@@ -500,7 +500,7 @@ class _PlainEntityRows:
         return [
             LocatedEntity(Location(path, line), Entity(
                 id=i, name=n, kind=k, ticker=t or None, country=c or None,
-                aliases=_aliases(a, []) if a else ()))
+                aliases=parse_aliases(a, []) if a else ()))
             for line, i, n, k, t, c, a in zip(lines, ids, names, kinds, tickers, countries, aliases)
         ]
 

@@ -219,7 +219,7 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
     name = fields.text("name")
     kind = fields.text("kind") or DEFAULT_ENTITY_KIND
     details = _details(fields, "entity", ("id", "name", "kind", "aliases"))
-    aliases = _aliases(fields.record.fields.get("aliases"), fields.messages)
+    aliases = parse_aliases(fields.record.fields.get("aliases"), fields.messages)
     if eid is not None and not ENTITY_ID.fullmatch(eid):
         fields.messages.append(
             f"entity id {eid!r} is not a slug (lower-case letters, digits and '-', "
@@ -313,7 +313,7 @@ def _details(fields: "_FieldReader", record: str, head: tuple[str, ...]) -> dict
         elif f.type == "period":
             out[f.name] = _period(fields.text(f.name), fields.messages)
         elif f.type == "date":
-            out[f.name] = _date(fields.text(f.name), fields.messages, name=f.name)
+            out[f.name] = check_date_field(fields.text(f.name), fields.messages, name=f.name)
         elif f.type == "choice":
             value = fields.text(f.name)
             if value is not None and value not in f.values:
@@ -363,7 +363,7 @@ def _check_kind(lookup, kind: str, messages: list[str]) -> None:
         messages.append(str(exc))
 
 
-def _aliases(value: object, messages: list[str]) -> tuple[str, ...]:
+def parse_aliases(value: object, messages: list[str]) -> tuple[str, ...]:
     """Aliases from a ``;``-separated string or a list of strings; blanks and repeats dropped."""
     if value is None:
         return ()
@@ -397,7 +397,7 @@ def _amount(value: object, messages: list[str], name: str = "amount_usd") -> flo
     return None
 
 
-def _date(text: str | None, messages: list[str], name: str = "date") -> str | None:
+def check_date_field(text: str | None, messages: list[str], name: str = "date") -> str | None:
     """An ISO date of year, month or day precision that exists on the calendar."""
     if text is None:
         return None

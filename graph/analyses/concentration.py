@@ -19,8 +19,7 @@ Stated shares rank first (they measure revenue), then top share, then HHI, then 
 This module is the Python twin of ``cypher/concentration.cypher``; both add in the same
 order so the two engines give identical floats.
 
->>> from dealgraph.model.lineage import superseded_by
-from dealgraph.model.records import Entity, Figure, Relationship
+>>> from dealgraph.model.records import Entity, Relationship
 >>> es = [Entity("v", "V"), Entity("a", "A"), Entity("b", "B")]
 >>> deals = [Relationship("d1", "a", "customer_of", "v", 75.0), Relationship("d2", "v", "supplies", "b", 25.0)]
 >>> [(r["entity"], r["top_customer"], r["top_share_pct"], r["hhi"]) for r in concentration(es, deals, [])]

@@ -34,7 +34,7 @@ FUNDING_KINDS = tuple(schema().kinds_with("funding"))
 
 
 def loop_economics(cycle: dict) -> list[dict]:
-    """For a loop in the DESIGN.md shape: one row per entity, in loop order, with what it
+    """For a loop in the shape of `dealgraph cycles --format json`: one row per entity, in loop order, with what it
     put in (its outgoing hop), what came back (its incoming hop) and their ratio."""
     hops = cycle["hops"]
     rows = []

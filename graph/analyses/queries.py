@@ -27,6 +27,10 @@ from dealgraph.stores.base import Store
 
 __all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]
 
+#: What a ``maxLength`` or ``depth`` larger than this is sent as (Neo4j's largest integer): any
+#: value above the number of entities means no bound.
+NO_BOUND = 2**63 - 1
+
 #: Parameters that name an entity: resolved (id, name or alias) before either engine runs.
 ENTITY_PARAMS = ("entity", "vendor", "from", "to")
 
@@ -102,7 +106,7 @@ def cycles(
     through: str | None = None,
     min_amount: float | None = None,
 ) -> list[dict]:
-    """The money loops in the DESIGN.md JSON shape, from whichever engine holds the data."""
+    """The money loops in the shape of `dealgraph cycles --format json`, from whichever engine holds the data."""
     return run_query(
         store, "circular-financing", {"maxLength": max_length, "entity": through, "minAmount": min_amount}
     )
@@ -126,6 +130,9 @@ def _check(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any]:
             low = 0 if key == "depth" else 1
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise QueryError(f"query {name}: {key} must be a whole number of at least {low}, got {value!r}")
+            # A bound above the number of entities is no bound (both engines treat it so); past
+            # Neo4j's 64-bit integers a value is sent as the largest of them: same answer.
+            out[key] = min(value, NO_BOUND)
     if out.get("minAmount") is not None:
         value = out["minAmount"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:

@@ -50,6 +50,8 @@ Deals (the FtM property holding each dealgraph field)
 
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import Iterable
 
@@ -76,9 +78,10 @@ LINEAGE_FIELDS = ("supersedes", "expands")
 
 _SCHEMA_BY_ENTITY_KIND = {"government": "PublicBody", "investor_group": "Organization"}
 _OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant"}
-def _payment_kinds() -> list[str]:
+@functools.cache
+def _payment_kinds() -> tuple[str, ...]:
     """Deal kinds written as FtM Payments: the purchases (schema.yaml's ``buyer``)."""
-    return schema().kinds_with("purchase")
+    return tuple(schema().kinds_with("purchase"))
 _COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _NOT_SLUG = re.compile(r"[^a-z0-9-]+")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from importlib import resources
@@ -115,7 +116,7 @@ class Schema:
             return self.entity_kinds[name]
         except KeyError:
             raise ModelError(
-                f"unknown entity kind {name!r}; allowed: {', '.join(self.entity_kinds)}"
+                f"unknown entity kind {name!r}{_kind_hint(name, self.entity_kinds)}; allowed: {', '.join(self.entity_kinds)}"
             ) from None
 
     def relationship_kind(self, name: str) -> RelationshipKind:
@@ -123,7 +124,7 @@ class Schema:
             return self.relationship_kinds[name]
         except KeyError:
             raise ModelError(
-                f"unknown relationship kind {name!r}; allowed: {', '.join(self.relationship_kinds)}"
+                f"unknown relationship kind {name!r}{_kind_hint(name, self.relationship_kinds)}; allowed: {', '.join(self.relationship_kinds)}"
             ) from None
 
     def figure_kind(self, name: str) -> FigureKind:
@@ -131,7 +132,7 @@ class Schema:
             return self.figure_kinds[name]
         except KeyError:
             raise ModelError(
-                f"unknown figure kind {name!r}; allowed: {', '.join(self.figure_kinds)}"
+                f"unknown figure kind {name!r}{_kind_hint(name, self.figure_kinds)}; allowed: {', '.join(self.figure_kinds)}"
             ) from None
 
     def kinds_flowing(self, flow: Flow) -> list[str]:
@@ -425,3 +426,10 @@ def exposure(kind: str, source: str, target: str) -> tuple[str, str] | None:
     if side == "target":
         return target, source
     return None
+
+
+def _kind_hint(name: str, kinds) -> str:
+    """``" (did you mean invests_in?)"`` when ``name`` is a kind written with another case,
+    spaces or hyphens (``invests in``, ``Invests-In``); the kind itself is not accepted."""
+    folded = "_".join(re.split(r"[\s_-]+", name.strip().casefold()))
+    return f" (did you mean {folded}?)" if folded in kinds and folded != name else ""

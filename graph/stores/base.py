@@ -209,4 +209,20 @@ def resolve_entity(entities: Sequence[Entity], ref: str) -> str:
         return matches[0]
     if matches:
         raise UnknownEntityError(f"{ref!r} is ambiguous: it names {', '.join(matches)}")
-    raise UnknownEntityError(f"no entity with id, name or alias {ref!r}")
+    raise UnknownEntityError(f"no entity with id, name or alias {ref!r}{_entity_hint(entities, ref)}")
+
+
+def _entity_hint(entities: Sequence[Entity], ref: str) -> str:
+    """``"; did you mean CoreWeave (coreweave)?"`` for the entity whose id, name or alias is
+    closest to ``ref`` (difflib, case-insensitive), or nothing when none is close."""
+    import difflib
+
+    owner: dict[str, Entity] = {}
+    for e in entities:
+        for n in (e.id, e.name, *e.aliases):
+            owner.setdefault(n.casefold(), e)
+    close = difflib.get_close_matches(ref.casefold(), list(owner), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    e = owner[close[0]]
+    return f"; did you mean {e.name} ({e.id})?"

@@ -1,6 +1,7 @@
 """The Neo4j store: the graph in a Neo4j 5 server (local, Docker, a cluster or Aura).
 
-Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes; each deal is a
+Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes, with their kind
+as a second label (``:Entity:Chipmaker``, see :func:`entity_labels`); each deal is a
 relationship typed by its kind's ``neo4j_type`` from the model (``INVESTS_IN``, ...) with
 the properties ``id, kind, amount_usd, amount_note, date, summary, evidence_url,
 evidence_title, supersedes, expands`` (the last two: deal ids, see :mod:`dealgraph.model.lineage`).
@@ -125,11 +126,39 @@ CREATE (f)-[:COUNTERPARTY]->(c)
 
 #: An entity's properties: its fields in schema.yaml but the id.
 _ENTITY_PROPERTIES = tuple(n for n in schema().field_names("entity") if n != "id")
+_SET_ENTITY = ", ".join(f"e.{p} = row.{p}" for p in _ENTITY_PROPERTIES)
 
-_MERGE_ENTITIES = (
-    "UNWIND $rows AS row MERGE (e:Entity {id: row.id}) SET "
-    + ", ".join(f"e.{p} = row.{p}" for p in _ENTITY_PROPERTIES)
-)
+_LABEL_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def entity_labels() -> dict[str, str]:
+    """``{kind: label}``: each entity kind of the model as a second node label beside
+    ``Entity`` (``ai_lab`` -> ``AiLab``), so Neo4j Browser's style (``cypher/dealgraph.grass``)
+    can colour entities by kind; checked to be safe to place in query text."""
+    labels = {}
+    for name in schema().entity_kinds:
+        label = "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+        if not _LABEL_NAME.match(label) or label in ("Entity", "Figure", _MARKER):
+            raise StoreError(f"schema: entity kind {name!r} does not make a valid Neo4j label ({label!r})")
+        labels[name] = label
+    return labels
+
+
+def _merge_entities_statement() -> str:
+    """MERGE entities; each gets its kind's label and loses any other kind's (a reload may
+    change an entity's kind). Only the model's labels are placed in the text."""
+    labels = entity_labels()
+    relabel = "".join(
+        f"\nFOREACH (_ IN CASE WHEN row.kind = '{kind}' THEN [1] ELSE [] END | REMOVE e:"
+        + ":".join(other for k, other in labels.items() if k != kind)
+        + f" SET e:{label})"
+        for kind, label in labels.items()
+    )
+    return f"""
+UNWIND $rows AS row
+MERGE (e:Entity {{id: row.id}})
+SET {_SET_ENTITY}{relabel}
+"""
 
 
 def relationship_types() -> dict[str, str]:
@@ -171,6 +200,7 @@ _UPDATE_DEALS = (
 _DELETE_DEALS = "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row[0] AND r.id = row[1] DELETE r"
 
 _MARKER = "DealgraphBatch"
+_MERGE_ENTITIES = _merge_entities_statement()
 
 
 def safe_uri(uri: str) -> str:

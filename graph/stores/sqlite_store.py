@@ -92,14 +92,16 @@ WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
 CREATE INDEX IF NOT EXISTS figures_entity ON figures(entity);
 """
 
-_FIGURE_FIELDS = schema().field_names("figure")
+def _insert(table: str, fields: Sequence[str], upsert: bool = True) -> str:
+    """INSERT of one row of ``fields`` (the id first); an upsert replaces the row of that id."""
+    sql = f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join('?' for _ in fields)})"
+    if upsert:
+        sql += " ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{f} = excluded.{f}" for f in fields[1:])
+    return sql
 
-_UPSERT_FIGURE = f"""
-INSERT INTO figures ({", ".join(_FIGURE_FIELDS)})
-VALUES ({", ".join("?" for _ in _FIGURE_FIELDS)})
-ON CONFLICT(id) DO UPDATE SET
-    {", ".join(f"{f} = excluded.{f}" for f in _FIGURE_FIELDS[1:])}
-"""
+
+_FIGURE_FIELDS = schema().field_names("figure")
+_UPSERT_FIGURE = _insert("figures", _FIGURE_FIELDS)
 
 
 def _migrations() -> dict[int, str]:
@@ -117,13 +119,7 @@ def _migrations() -> dict[int, str]:
 _MIGRATIONS = _migrations()
 
 _ENTITY_FIELDS = schema().field_names("entity")
-
-_UPSERT_ENTITY = f"""
-INSERT INTO entities ({", ".join(_ENTITY_FIELDS)})
-VALUES ({", ".join("?" for _ in _ENTITY_FIELDS)})
-ON CONFLICT(id) DO UPDATE SET
-    {", ".join(f"{f} = excluded.{f}" for f in _ENTITY_FIELDS[1:])}
-"""
+_UPSERT_ENTITY = _insert("entities", _ENTITY_FIELDS)
 
 _RELATIONSHIP_FIELDS = schema().field_names("relationship")
 #: The columns of each version's relationships table (a version-1 store has no lineage).
@@ -138,17 +134,8 @@ def _select(fields: Sequence[str], stored: Sequence[str], prefix: str = "") -> s
     """A select list of ``fields``: the stored columns, NULL for those an older store lacks."""
     return ", ".join(f"{prefix}{c}" if c in stored else f"NULL AS {c}" for c in fields)
 
-_UPSERT_RELATIONSHIP = f"""
-INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
-VALUES ({", ".join("?" for _ in _RELATIONSHIP_FIELDS)})
-ON CONFLICT(id) DO UPDATE SET
-    {", ".join(f"{f} = excluded.{f}" for f in _RELATIONSHIP_FIELDS[1:])}
-"""
-
-_INSERT_RELATIONSHIP = f"""
-INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
-VALUES ({", ".join("?" for _ in _RELATIONSHIP_FIELDS)})
-"""
+_UPSERT_RELATIONSHIP = _insert("relationships", _RELATIONSHIP_FIELDS)
+_INSERT_RELATIONSHIP = _insert("relationships", _RELATIONSHIP_FIELDS, upsert=False)
 
 BATCH_SIZE = 5_000
 #: Page cache during a load, KiB.
