@@ -104,16 +104,18 @@ _FIGURE_FIELDS = schema().field_names("figure")
 _UPSERT_FIGURE = _insert("figures", _FIGURE_FIELDS)
 
 
-def _migrations() -> dict[int, str]:
+def _migrations() -> dict[int, tuple[tuple[str, str], ...]]:
     """Schema changes from each version to the next, run inside the write transaction: the
-    columns schema.yaml says a version added (``since``). Indexes and views come from _DDL,
-    run after the migrations; the application id is set for all."""
-    steps: dict[int, list[str]] = {v: [] for v in range(1, SCHEMA_VERSION)}
+    columns schema.yaml says a version added (``since``), each as (table, ALTER statement).
+    A table the store does not have yet (figures, in a store older than them) is skipped:
+    _DDL, run after the migrations, makes it whole, with its indexes and views; the
+    application id is set for all."""
+    steps: dict[int, list[tuple[str, str]]] = {v: [] for v in range(1, SCHEMA_VERSION)}
     for record, table in _RECORD_TABLES.items():
         for f in schema().fields(record):
             if f.since > 1:
-                steps[f.since - 1].append(f"ALTER TABLE {table} ADD COLUMN {_column(f, table)}")
-    return {v: ";\n".join(sql) for v, sql in steps.items() if sql}
+                steps[f.since - 1].append((table, f"ALTER TABLE {table} ADD COLUMN {_column(f, table)}"))
+    return {v: tuple(sql) for v, sql in steps.items() if sql}
 
 
 _MIGRATIONS = _migrations()
@@ -285,8 +287,9 @@ class SQLiteStore(Store):
             _run_script(conn, _DDL)
         else:
             while version < SCHEMA_VERSION:
-                if version in _MIGRATIONS:
-                    _run_script(conn, _MIGRATIONS[version])
+                for table, statement in _MIGRATIONS.get(version, ()):
+                    if _has_table(conn, table):
+                        conn.execute(statement)
                 version += 1
             # the view's rule may have changed with the version: made again from _DDL
             _run_script(conn, "DROP VIEW IF EXISTS current_relationships")
