@@ -66,6 +66,7 @@ from neo4j.exceptions import (
 )
 
 from dealgraph.model.errors import StoreError
+from dealgraph.model.lineage import UNCOUNTED_STATUSES, not_counted
 from dealgraph.model.records import Entity, Figure, Relationship, schema
 from dealgraph.stores.base import Progress, Store
 
@@ -623,14 +624,16 @@ class Neo4jStore(Store):
         return out
 
     def superseded(self) -> dict[str, tuple[str, ...]]:
-        # Only the deals that name another (few), not every deal.
+        # Only the deals that name another (few), not every deal; and those of a status
+        # that does not count (model/lineage.py).
         types = "|".join(self._types.values())
         rows = self._read(f"MATCH (:Entity)-[s:{types}]->(:Entity) WHERE s.supersedes IS NOT NULL "
                           "RETURN s.supersedes AS old, s.id AS new")
-        found: dict[str, list[str]] = {}
-        for row in rows:
-            found.setdefault(row["old"], []).append(row["new"])
-        return {old: tuple(sorted(new)) for old, new in found.items()}
+        statuses = [] if self.include_talks else self._read(
+            f"MATCH (:Entity)-[s:{types}]->(:Entity) WHERE s.status IN $statuses "
+            "RETURN s.id AS id, s.status AS status", {"statuses": list(UNCOUNTED_STATUSES)})
+        return not_counted([(row["old"], row["new"]) for row in rows],
+                           [(row["id"], row["status"]) for row in statuses], self.include_talks)
 
     def money_flows(self, kinds: Collection[str] | None = None) -> list[tuple[str, str, float | None]]:
         forward = [k for k in schema().kinds_flowing("forward") if kinds is None or k in kinds]

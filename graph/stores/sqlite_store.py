@@ -33,6 +33,7 @@ from typing import Collection, Iterable, Iterator, Sequence
 
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import StoreError
+from dealgraph.model.lineage import UNCOUNTED_STATUSES, not_counted
 from dealgraph.model.records import Entity, FieldSpec, Figure, Relationship, schema
 from dealgraph.stores.base import LoadCounts, Progress, Store
 
@@ -76,6 +77,9 @@ def _table_ddl(record: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} (\n    {columns}\n);"
 
 
+#: model/lineage.py's UNCOUNTED_STATUSES as an SQL list (plain words: no quoting to do).
+_UNCOUNTED_SQL = ", ".join(f"'{status}'" for status in UNCOUNTED_STATUSES)
+
 _DDL = f"""
 {_table_ddl("entity")}
 {_table_ddl("relationship")}
@@ -84,10 +88,12 @@ CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
 -- A store written before has relationships_target on (target) alone: same answers, slower.
 CREATE INDEX IF NOT EXISTS relationships_target_source ON relationships(target, source);
 CREATE INDEX IF NOT EXISTS relationships_supersedes ON relationships(supersedes);
--- The deals that count (model/lineage.py): every deal no other deal supersedes.
+-- The deals that count (model/lineage.py): every deal no other deal supersedes, not in
+-- talks or terminated.
 CREATE VIEW IF NOT EXISTS current_relationships AS
 SELECT * FROM relationships AS r
-WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
+WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id)
+  AND coalesce(r.status, '') NOT IN ({_UNCOUNTED_SQL});
 {_table_ddl("figure")}
 CREATE INDEX IF NOT EXISTS figures_entity ON figures(entity);
 """
@@ -659,23 +665,29 @@ class SQLiteStore(Store):
 
     @_reported
     def superseded(self) -> dict[str, tuple[str, ...]]:
-        # Only the deals that name another (indexed on supersedes): usually a handful.
+        # Only the deals that name another (indexed on supersedes): usually a handful; and
+        # those of a status that does not count.
         if self._version is None or self._version == 1:
             return {}
-        found: dict[str, list[str]] = {}
-        for old, new in self._conn.execute(
+        links = self._conn.execute(
             "SELECT supersedes, id FROM relationships WHERE supersedes IS NOT NULL ORDER BY id"
-        ):
-            found.setdefault(old, []).append(new)
-        return {old: tuple(new) for old, new in found.items()}
+        ).fetchall()
+        statuses = () if self._version < 3 or self.include_talks else self._conn.execute(
+            f"SELECT id, status FROM relationships WHERE status IN ({_UNCOUNTED_SQL})"
+        ).fetchall()
+        return not_counted(links, statuses, self.include_talks)
 
     def _counts_sql(self, table: str = "relationships") -> str:
-        """SQL true for the deals that count (graph/lineage.py: no deal supersedes them); a
-        version-1 store has no lineage, so every deal counts."""
+        """SQL true for the deals that count (graph/lineage.py: no deal supersedes them, and
+        unless ``include_talks`` none is in talks or terminated); a version-1 store has no
+        lineage, so every deal counts, and a version-2 store no status."""
         if self._version == 1:
             return "1"
-        return (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
-                "WHERE supersedes IS NOT NULL)")
+        sql = (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
+               "WHERE supersedes IS NOT NULL)")
+        if self._version >= 3 and not self.include_talks:
+            sql += f" AND coalesce({table}.status, '') NOT IN ({_UNCOUNTED_SQL})"
+        return sql
 
     def close(self) -> None:
         if self._conn is not None:
