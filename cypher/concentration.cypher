@@ -1,5 +1,5 @@
 // name: concentration
-// description: Customer concentration of every entity with customers (or only $entity): the top customer's share in percent and the HHI (sum of squared percent shares, 0-10000). Basis: the entity's stated revenue shares (its customer_share figures of the latest date) where it has any, else its known contract values (C customer_of V, C leases_from V, V supplies C; superseded deals do not count). Stated revenue shares rank first, then by top share, then HHI. On the contract basis, entities with fewer than $minCustomers known customers are left out (one known contract says nothing about concentration).
+// description: Customer concentration of every entity with customers (or only $entity): the top customer's share in percent and the HHI (sum of squared percent shares, 0-10000). Basis: the entity's stated revenue shares (its customer_share figures of the latest date) where it has any, else its known contract values (C customer_of V, C leases_from V, V supplies C; superseded deals and deals in talks or terminated do not count). Stated revenue shares rank first, then by top share, then HHI. On the contract basis, entities with fewer than $minCustomers known customers are left out (one known contract says nothing about concentration).
 // params: entity=null, minCustomers=2
 // Paste into Neo4j Browser first (one line):
 // :params {entity: null, minCustomers: 2}
@@ -37,8 +37,9 @@ WITH v, COLLECT {
     WITH c, reduce(t = null, a IN COLLECT {
         MATCH (v)-[d:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(c)
         WHERE ((type(d) = 'SUPPLIES' AND startNode(d) = v) OR (type(d) <> 'SUPPLIES' AND startNode(d) = c))
-          // a superseded deal does not count (graph/lineage.py)
+          // a superseded deal, or one in talks or terminated, does not count (graph/lineage.py)
           AND NOT EXISTS { MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes = d.id }
+          AND NOT coalesce(d.status, '') IN ['talks', 'terminated']
         RETURN d.amount_usd AS amount ORDER BY d.id
       } | CASE WHEN a IS NULL THEN t ELSE coalesce(t, 0.0) + a END) AS known
     WHERE known IS NOT NULL

@@ -12,13 +12,15 @@ WITH COLLECT {
   RETURN e ORDER BY e.id = $entity DESC, e.id
 } AS named
 WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS entity
-// Which deals count (graph/lineage.py): a deal that another deal supersedes adds nothing to
-// any total and makes no step, pair or row of its own; it is still listed beside the deals
-// that count, with superseded_by naming the deals that replace it.
+// Which deals count (graph/lineage.py): a deal that another deal supersedes, or in talks or
+// terminated, adds nothing to any total and makes no step, pair or row of its own; it is still
+// listed beside the deals that count, with superseded_by naming the deals that replace it, then
+// 'status:talks' or 'status:terminated' (the CLI's --include-talks answers from the Python twin).
 CALL () {
-  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL
+  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL OR s.status IN ['talks', 'terminated']
   WITH s ORDER BY s.id
-  RETURN collect([s.supersedes, s.id]) AS supersession
+  RETURN collect(CASE WHEN s.supersedes IS NOT NULL THEN [s.supersedes, s.id] END)
+       + collect(CASE WHEN s.status IN ['talks', 'terminated'] THEN [s.id, 'status:' + s.status] END) AS supersession
 }
 WITH *, [link IN supersession | link[0]] AS superseded
 MATCH (a:Entity)-[f:INVESTS_IN|LENDS_TO]->(b:Entity)
@@ -32,6 +34,7 @@ WITH a, b,
     RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
             source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
             evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,
+            amount_basis: d.amount_basis, status: d.status,
             superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
     ORDER BY d.id
   } AS financing,
@@ -41,6 +44,7 @@ WITH a, b,
     RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
             source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
             evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,
+            amount_basis: d.amount_basis, status: d.status,
             superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
     ORDER BY d.id
   } AS purchases

@@ -7,6 +7,7 @@ stderr and exit status 1; bad input files list every problem, one per line.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 from pathlib import Path
@@ -76,8 +77,16 @@ def store_options(command=None, *, lazy: bool = False, writes: bool = False):
     def wrapper(*args, db, neo4j_uri, database, **kwargs):
         from dealgraph.demo import demo_store_hint
 
-        opener = functools.partial(open_store, db=db, neo4j_uri=neo4j_uri, database=database,
-                                   create=writes, missing_hint=demo_store_hint)
+        # --include-talks (period_options): the store counts deals in talks or terminated too
+        include_talks = kwargs.pop("include_talks", False)
+
+        @contextlib.contextmanager
+        def opener():
+            with open_store(db=db, neo4j_uri=neo4j_uri, database=database, create=writes,
+                            missing_hint=demo_store_hint) as store:
+                store.include_talks = include_talks
+                yield store
+
         if lazy:
             return command(*args, open_store=opener, **kwargs)
         with opener() as store:
@@ -113,7 +122,12 @@ format_option = click.option(
 
 
 def period_options(command):
-    """``--since`` / ``--until``: only the deals that may fall in that period count (see graph/dates.py)."""
+    """``--since`` / ``--until``: only the deals that may fall in that period count (see graph/dates.py);
+    ``--include-talks``: deals in talks or terminated count too (see graph/model/lineage.py; the
+    store the command opens carries it, see :func:`store_options`)."""
+    command = click.option("--include-talks", is_flag=True, default=False,
+                           help="Count deals in talks or terminated too (by default they are listed, "
+                           "marked, but add to no total, loop or path).")(command)
     command = click.option("--until", default=None, metavar="DATE",
                            help="Only deals that may fall on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
                            "2025-09 runs to the month's last day).")(command)
@@ -407,7 +421,7 @@ def clusters(since, until, fmt, store):
     from dealgraph.analyses.clusters import money_clusters
     from dealgraph.stores.period import deals_in_period
 
-    found = money_clusters(deals_in_period(store, since, until).relationships())
+    found = money_clusters(deals_in_period(store, since, until).relationships(), store.include_talks)
     click.echo(report.format_rows([c.to_dict() for c in found], fmt))
 
 
@@ -423,7 +437,8 @@ def funded_sales(vendor, since, until, fmt, store):
 
     vendor_id = store.resolve(vendor) if vendor else None
     names = {e.id: e.name for e in store.entities()}
-    rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id)
+    rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id,
+                               include_talks=store.include_talks)
     click.echo(report.format_rows(rows, fmt))
 
 

@@ -299,7 +299,17 @@ _DEAL_FIELDS = frozenset(ALLOWED_FIELDS["relationship"])
 #: Fields read as text on the plain path (the date is text too: its grammar is checked apart).
 #: A deal row's fields, in column order.
 _ROW_FIELDS = schema().field_names("relationship")
-_TEXT_FIELDS = schema().field_names("relationship", *TEXT_TYPES, "date")
+_TEXT_FIELDS = (*schema().field_names("relationship", *TEXT_TYPES), "date")
+#: Fields of types the plain path does not check (choices, ranges, other dates): a row or
+#: a file that gives one goes through the full validator.
+_CAREFUL_ONLY = frozenset(
+    n for n in schema().field_names("relationship")
+    if n not in _TEXT_FIELDS and n not in ("id", "source", "kind", "target", "amount_usd")
+)
+#: URL fields: on the plain path a URL must start with a scheme the validator takes.
+_URL_FIELDS = schema().field_names("relationship", "url")
+_ENTITY_CAREFUL_ONLY = frozenset(schema().field_names("entity")) - {"id", "name", "kind", "ticker", "country", "aliases"}
+_URL_SCHEMES = ("http://", "https://")
 #: Amounts the plain path takes: digits, a decimal part, a short exponent. Anything else
 #: (signs, "nan", "1_000", huge exponents) goes through the full validator.
 _PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE]\+?[0-9]{1,2})?")
@@ -326,7 +336,7 @@ class _PlainDealRows:
         self._dates: set[str] = set()
 
     def row(self, fields: dict) -> tuple | None:
-        if not fields.keys() <= _DEAL_FIELDS:
+        if not fields.keys() <= _DEAL_FIELDS or any(fields.get(n) for n in _CAREFUL_ONLY):
             return None
         try:
             source = fields["source"].strip()
@@ -340,6 +350,8 @@ class _PlainDealRows:
         if source not in self._ids or target not in self._ids or source == target:
             return None
         if kind not in self._kinds:
+            return None
+        if any(text[n] is not None and not text[n].startswith(_URL_SCHEMES) for n in _URL_FIELDS):
             return None
         date, supersedes, expands = text["date"], text["supersedes"], text["expands"]
         if date is not None and date not in self._dates:
@@ -357,7 +369,7 @@ class _PlainDealRows:
         if rid is not None and rid in (supersedes, expands):
             return None
         text.update(id=rid, source=source, kind=kind, target=target, amount_usd=amount)
-        row = tuple(text[name] for name in _ROW_FIELDS)
+        row = tuple(text.get(name) for name in _ROW_FIELDS)
         if rid is None:
             row = (relationship_id(*row[1:]), *row[1:])
         return row
@@ -371,6 +383,8 @@ class _PlainDealRows:
         lines, rows = found
         if not rows:
             return (), []
+        if any(layout.field_index(n) is not None for n in _CAREFUL_ONLY):
+            return None
 
         def column(name: str) -> list[str] | None:
             i = layout.field_index(name)
@@ -382,6 +396,10 @@ class _PlainDealRows:
                 return itertools.repeat(None)
             return [v or None for v in values] if "" in values else values
 
+        for name in _URL_FIELDS:
+            urls = column(name)
+            if urls is not None and not all(u.startswith(_URL_SCHEMES) for u in urls if u):
+                return None
         source, kind, target = column("source"), column("kind"), column("target")
         ids = self._ids
         if not (ids.issuperset(source) and ids.issuperset(target) and self._kinds.issuperset(kind)):
@@ -468,6 +486,8 @@ class _PlainEntityRows:
             i = layout.field_index(name)
             return None if i is None else list(map(str.strip, map(operator.itemgetter(i), rows)))
 
+        if any(layout.field_index(n) is not None for n in _ENTITY_CAREFUL_ONLY):
+            return None  # (choices and other checked fields: the full validator reads them)
         ids, names = column("id"), column("name")
         if "" in names or not all(map(ENTITY_ID.fullmatch, ids)):
             return None

@@ -218,8 +218,7 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
     eid = fields.text("id")
     name = fields.text("name")
     kind = fields.text("kind") or DEFAULT_ENTITY_KIND
-    ticker = fields.text("ticker")
-    country = fields.text("country")
+    details = _details(fields, "entity", ("id", "name", "kind", "aliases"))
     aliases = parse_aliases(fields.record.fields.get("aliases"), fields.messages)
     if eid is not None and not ENTITY_ID.fullmatch(eid):
         fields.messages.append(
@@ -234,7 +233,7 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
         return
     yield LocatedEntity(
         record.where,
-        Entity(id=eid, name=name, kind=kind, ticker=ticker, country=country, aliases=aliases),
+        Entity(id=eid, name=name, kind=kind, aliases=aliases, **details),
     )
 
 
@@ -245,6 +244,9 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     kind = fields.text("kind")
     target = fields.text("target")
     details = _details(fields, "relationship", _DEAL_HEAD)
+    low, high = details.get("amount_low"), details.get("amount_high")
+    if low is not None and high is not None and low > high:
+        fields.messages.append(f"amount_low {low:g} is above amount_high {high:g}")
     for name in LINEAGE_FIELDS:
         if rid is not None and details[name] == rid:
             fields.messages.append(f"deal {rid!r} {name} itself")
@@ -312,6 +314,12 @@ def _details(fields: "_FieldReader", record: str, head: tuple[str, ...]) -> dict
             out[f.name] = _period(fields.text(f.name), fields.messages)
         elif f.type == "date":
             out[f.name] = check_date_field(fields.text(f.name), fields.messages, name=f.name)
+        elif f.type == "choice":
+            value = fields.text(f.name)
+            if value is not None and value not in f.values:
+                fields.messages.append(f"{f.name} must be one of {', '.join(f.values)}, got {value!r}")
+                value = None
+            out[f.name] = value
         else:
             out[f.name] = fields.text(f.name)
     return out

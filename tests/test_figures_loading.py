@@ -15,9 +15,7 @@ from dealgraph.loaders import read_dataset
 
 ENTITIES_CSV = "id,name,kind,aliases\nnvidia,NVIDIA,chipmaker,Nvidia Corp\ncoreweave,CoreWeave,neocloud,\n"
 FIGURE_KINDS = ", ".join(schema().figure_kinds)
-FIGURE_FIELDS = (
-    "id, entity, kind, counterparty, amount_usd, percent, period, as_of, note, evidence_url, evidence_title"
-)
+FIGURE_FIELDS = ", ".join(schema().field_names("figure"))
 
 
 def write(directory: Path, name: str, text: str) -> Path:

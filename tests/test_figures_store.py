@@ -79,7 +79,7 @@ def test_a_version_1_store_is_migrated_and_keeps_its_data(tmp_path):
         store.write([], [], figures=FIGURES)
         check_figures(store)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     conn.close()
 
 

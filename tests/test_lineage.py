@@ -257,7 +257,7 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
         store.write([], [Relationship("stake", "nvidia", "invests_in", "openai", 3e10, supersedes="loi")])
         assert [k for *_, k in store.money_flow_graph().edges(keys=True)] == ["stake"]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
     assert [r[0] for r in conn.execute("SELECT id FROM current_relationships")] == ["stake"]
     conn.close()
 
@@ -265,9 +265,9 @@ def test_a_version_1_store_is_migrated_in_place(tmp_path):
 def test_a_newer_store_is_refused_in_one_line(tmp_path):
     path = tmp_path / "new.db"
     conn = sqlite3.connect(path)
-    conn.execute("PRAGMA user_version = 3")
+    conn.execute("PRAGMA user_version = 4")
     conn.close()
-    with pytest.raises(StoreError, match=r"store schema version 3 is not supported \(this dealgraph reads versions 1 to 2\)"):
+    with pytest.raises(StoreError, match=r"store schema version 4 is not supported \(this dealgraph reads versions 1 to 3\)"):
         SQLiteStore(path)
 
 

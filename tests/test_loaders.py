@@ -19,7 +19,7 @@ from dealgraph.loaders.records import Problem, Record
 GOOD = Path(__file__).parent / "fixtures" / "loaders" / "good"
 ENTITY_KINDS = ", ".join(schema().entity_kinds)
 RELATIONSHIP_KINDS = ", ".join(schema().relationship_kinds)
-ENTITY_FIELDS = "id, name, kind, ticker, country, aliases"
+ENTITY_FIELDS = ", ".join(schema().field_names("entity"))
 RELATIONSHIP_FIELDS = (
     "id, source, kind, target, amount_usd, amount_note, date, summary, evidence_url, evidence_title, "
     "supersedes, expands"

@@ -10,13 +10,14 @@ def test_design_money_flow_table():
     s = schema()
     assert s.kinds_flowing("forward") == ["invests_in", "lends_to", "customer_of", "leases_from"]
     assert s.kinds_flowing("reverse") == ["supplies", "owns_warrant_in"]
-    assert set(s.kinds_flowing("none")) == {"guarantees", "partner_of", "acquires"}
+    assert set(s.kinds_flowing("none")) == {"guarantees", "partner_of", "member_of", "subsidiary_of", "acquires"}
 
 
 @pytest.mark.parametrize("kind, flow", [
     ("invests_in", ("a", "b")), ("lends_to", ("a", "b")), ("customer_of", ("a", "b")),
     ("leases_from", ("a", "b")), ("supplies", ("b", "a")), ("owns_warrant_in", ("b", "a")),
-    ("partner_of", None), ("guarantees", None), ("acquires", None),
+    ("partner_of", None), ("guarantees", None), ("acquires", None), ("member_of", None),
+    ("subsidiary_of", None),
 ])
 def test_money_flow(kind, flow):
     assert money_flow(kind, "a", "b") == flow

@@ -13,6 +13,7 @@ import pytest
 from dealgraph import cypher
 from dealgraph.cypher import bind, load_queries, params_used, parse_query
 from dealgraph.model.errors import QueryError
+from dealgraph.model.lineage import STATUS_MARK, UNCOUNTED_STATUSES
 from dealgraph.model.records import FIGURE_LINK_TYPES, Entity, Relationship, schema
 from dealgraph.stores.neo4j_store import Neo4jStore
 from dealgraph.analyses.queries import COLUMNS, TWINS, cycles, list_queries, run_query
@@ -88,12 +89,15 @@ def test_relationship_types_in_queries_come_from_the_model(name):
 
 MONEY_QUERIES = ("circular-financing", "circular-financing-graph", "customer-concentration", "lender-web",
                  "money-paths", "vendor-financing")
-SUPERSESSION = """\
-CALL () {
-  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL
+#: The statuses that do not count, as Cypher spells model/lineage.py's UNCOUNTED_STATUSES.
+UNCOUNTED = "[" + ", ".join(f"'{s}'" for s in UNCOUNTED_STATUSES) + "]"
+SUPERSESSION = f"""\
+CALL () {{
+  MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes IS NOT NULL OR s.status IN {UNCOUNTED}
   WITH s ORDER BY s.id
-  RETURN collect([s.supersedes, s.id]) AS supersession
-}
+  RETURN collect(CASE WHEN s.supersedes IS NOT NULL THEN [s.supersedes, s.id] END)
+       + collect(CASE WHEN s.status IN {UNCOUNTED} THEN [s.id, '{STATUS_MARK}' + s.status] END) AS supersession
+}}
 WITH *, [link IN supersession | link[0]] AS superseded
 """
 

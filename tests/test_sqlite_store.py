@@ -123,7 +123,7 @@ def test_newer_schema_version_is_refused(tmp_path):
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     conn.execute("PRAGMA user_version = 9")
     conn.close()
-    with pytest.raises(StoreError, match=r"schema version 9 is not supported \(this dealgraph reads versions 1 to 2\)"):
+    with pytest.raises(StoreError, match=r"schema version 9 is not supported \(this dealgraph reads versions 1 to 3\)"):
         SQLiteStore(path)
 
 
@@ -317,3 +317,50 @@ def test_writer_waits_for_another_writer_then_fails_cleanly(tmp_path):
     with SQLiteStore(path) as s:
         s.write([], [Relationship("d7", "nvidia", "invests_in", "google")])
         assert len(s.relationships()) == 4
+
+
+def test_version_2_store_gains_the_version_3_columns_when_written(tmp_path):
+    # a version-2 store as written before the cited-deal fields (status, quote, ...) existed
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        f"""
+        CREATE TABLE entities (id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL,
+            ticker TEXT, country TEXT, aliases TEXT NOT NULL DEFAULT '[]');
+        CREATE TABLE relationships (id TEXT PRIMARY KEY, source TEXT NOT NULL REFERENCES entities(id),
+            kind TEXT NOT NULL, target TEXT NOT NULL REFERENCES entities(id), amount_usd REAL,
+            amount_note TEXT, date TEXT, summary TEXT, evidence_url TEXT, evidence_title TEXT,
+            supersedes TEXT, expands TEXT);
+        CREATE TABLE figures (id TEXT PRIMARY KEY, entity TEXT NOT NULL REFERENCES entities(id),
+            kind TEXT NOT NULL, counterparty TEXT REFERENCES entities(id), amount_usd REAL, percent REAL,
+            period TEXT, as_of TEXT, note TEXT, evidence_url TEXT, evidence_title TEXT);
+        CREATE VIEW current_relationships AS SELECT * FROM relationships AS r
+            WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
+        INSERT INTO entities VALUES ('nvidia', 'Nvidia', 'chipmaker', NULL, NULL, '[]');
+        INSERT INTO entities VALUES ('coreweave', 'CoreWeave', 'neocloud', NULL, NULL, '[]');
+        INSERT INTO relationships (id, source, kind, target, amount_usd) VALUES ('d1', 'nvidia', 'invests_in', 'coreweave', 1e8);
+        PRAGMA application_id = {APPLICATION_ID};
+        PRAGMA user_version = 2;
+        """
+    )
+    conn.close()
+    with SQLiteStore(path, create=False) as s:  # read as it is: the new fields read as absent
+        (d1,) = s.relationships()
+        assert (d1.id, d1.status, d1.evidence_quote) == ("d1", None, None)
+        assert [e.lender_type for e in s.entities()] == [None, None]
+    talks = Relationship("d2", "nvidia", "lends_to", "coreweave", 2e9, status="talks", amount_low=1e9,
+                         amount_high=3e9, amount_basis="facility", evidence_quote="up to $3B")
+    with SQLiteStore(path) as s:
+        s.write([Entity("coreweave", "CoreWeave", "neocloud", lender_type=None)], [talks])
+        assert s.relationships()[1] == talks
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    fresh = tmp_path / "fresh.db"
+    with SQLiteStore(fresh) as s:
+        s.write(ENTITIES, [])
+    fresh_conn = sqlite3.connect(fresh)
+    for table in ("entities", "relationships", "figures"):
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        assert columns == [r[1] for r in fresh_conn.execute(f"PRAGMA table_info({table})")], table
+    conn.close()
+    fresh_conn.close()

@@ -35,12 +35,12 @@ class Cluster:
         }
 
 
-def money_clusters(relationships: Iterable[Relationship]) -> list[Cluster]:
+def money_clusters(relationships: Iterable[Relationship], include_talks: bool = False) -> list[Cluster]:
     """Every strongly connected set of two or more entities of the money-flow graph, the
     largest known total flow first (then more entities, then the smallest id)."""
     import networkx as nx
 
-    relationships = counting_deals(relationships)
+    relationships = counting_deals(relationships, include_talks)
     flows = []
     G = nx.DiGraph()
     for r in relationships:

@@ -70,11 +70,14 @@ def stated_shares(figures: Iterable[Figure], names: dict[str, str]) -> dict[str,
     return out
 
 
-def contract_values(relationships: Iterable[Relationship]) -> dict[str, dict[str, float]]:
+def contract_values(
+    relationships: Iterable[Relationship], include_talks: bool = False
+) -> dict[str, dict[str, float]]:
     """``{vendor: {customer: known contract value}}``: amounts added in deal-id order;
-    customers with no known amount, and superseded deals, are left out."""
+    customers with no known amount, and deals that do not count (superseded, in talks or
+    terminated unless ``include_talks``: model/lineage.py), are left out."""
     relationships = sorted(relationships, key=lambda r: r.id)
-    superseded = superseded_by(relationships)
+    superseded = superseded_by(relationships, include_talks)
     out: dict[str, dict[str, float]] = {}
     for r in relationships:
         pair = customer_pair(r)
@@ -92,11 +95,12 @@ def concentration(
     figures: Iterable[Figure],
     entity: str | None = None,
     min_customers: int = 1,
+    include_talks: bool = False,
 ) -> list[dict]:
     """One row per entity with customers (or only ``entity``), ranked; see the module doc."""
     names = {e.id: e.name for e in entities}
     stated = stated_shares(figures, names)
-    contracts = contract_values(relationships)
+    contracts = contract_values(relationships, include_talks)
     rows = []
     for v in sorted(names):
         if entity is not None and v != entity:

@@ -47,7 +47,7 @@ def loop_economics(cycle: dict) -> list[dict]:
 
 
 def funded_sales(relationships: Iterable[Relationship], names: dict[str, str] | None = None,
-                 vendor: str | None = None) -> list[dict]:
+                 vendor: str | None = None, include_talks: bool = False) -> list[dict]:
     """One row per vendor that funds at least one of its customers: its known sales, the
     part from customers it funded, that share, and what it put into them.
 
@@ -55,7 +55,7 @@ def funded_sales(relationships: Iterable[Relationship], names: dict[str, str] | 
     ``relationships`` must come in a fixed order (stores give them by id) so the sums are
     the same on every engine.
     """
-    relationships = counting_deals(relationships)
+    relationships = counting_deals(relationships, include_talks)
     names = names or {}
     sales: dict[str, dict[str, list[float | None]]] = {}
     funding: dict[tuple[str, str], list[float | None]] = {}

@@ -43,7 +43,7 @@ def entity_profile(store: Store, ref: str, max_length: int = PROFILE_MAX_LENGTH)
 
     deals: dict[str, dict[str, list[dict]]] = {"out": {}, "in": {}}
     relationships = store.relationships()  # in deal-id order
-    superseded = superseded_by(relationships)
+    superseded = superseded_by(relationships, store.include_talks)
     for r in relationships:
         for direction, mine, other in (("out", r.source, r.target), ("in", r.target, r.source)):
             if mine != eid or (direction == "in" and r.source == r.target):

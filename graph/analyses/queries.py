@@ -75,7 +75,9 @@ def run_query(store: Store, name: str, params: dict[str, Any] | None = None) -> 
     """
     query = get_query(name)
     bound = _check(store, name, bind(query, _usd_params(name, params or {})))
-    if hasattr(store, "run_cypher"):
+    # The .cypher files apply the status rule as written; --include-talks (the store's
+    # include_talks) is answered by the query's twin, on any engine (model/lineage.py).
+    if hasattr(store, "run_cypher") and not store.include_talks:
         return [_shape(name, row) for row in store.run_cypher(query.text, bound)]
     try:
         twin = TWINS[name]
@@ -240,7 +242,7 @@ def _money_paths(store: Store, source: str, target: str, maxLength: int) -> list
 def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
-    superseded = superseded_by(rels)
+    superseded = superseded_by(rels, store.include_talks)
     funding = schema().kinds_with("funding")
     financing = _deals_between(
         rels, lambda r: (r.source, r.target) if r.kind in funding and r.source != r.target else None,
@@ -264,7 +266,7 @@ def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
 def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
-    superseded = superseded_by(rels)
+    superseded = superseded_by(rels, store.include_talks)
     pairs = _deals_between(rels, customer_concentration.customer_pair, superseded)
     totals: dict[str, list[dict]] = {}
     for r in rels:
@@ -289,7 +291,7 @@ def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
 def _lender_web(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
-    superseded = superseded_by(rels)
+    superseded = superseded_by(rels, store.include_talks)
     lending = schema().kinds_with("lending")
     loans = [r for r in rels if r.kind in lending and r.source != r.target]
     pairs = _deals_between(loans, lambda r: (r.source, r.target), superseded)
@@ -341,7 +343,7 @@ def _neighbourhood(store: Store, entity: str, depth: int) -> list[dict]:
 def _concentration(store: Store, entity: str | None, minCustomers: int) -> list[dict]:
     return customer_concentration.concentration(
         store.entities(), store.relationships(), store.figures(), entity=entity,
-        min_customers=minCustomers,
+        min_customers=minCustomers, include_talks=store.include_talks,
     )
 
 

@@ -48,7 +48,7 @@ def entangled(store: Store, subject: str, names: dict[str, str]) -> list[dict]:
     with the deals and the known amount of those that count behind each role."""
     by_party: dict[str, dict[str, list]] = {}
     relationships = store.relationships()
-    superseded = superseded_by(relationships)
+    superseded = superseded_by(relationships, store.include_talks)
     for r in relationships:
         if r.source == r.target or subject not in (r.source, r.target):
             continue

@@ -68,13 +68,13 @@ class Exposures:
     unknown: int = 0
 
 
-def exposures(relationships: Iterable[Relationship]) -> Exposures:
+def exposures(relationships: Iterable[Relationship], include_talks: bool = False) -> Exposures:
     """The exposure table of a set of deals (self-deals and no-exposure kinds left out)."""
     # kind -> True when the source is the creditor, False when the target is, None: no exposure
     creditor_is_source: dict[str, bool | None] = {}
 
     def flows():
-        for r in counting_deals(relationships):
+        for r in counting_deals(relationships, include_talks):
             kind = r.kind
             forward = creditor_is_source.get(kind, 0)
             if forward == 0:

@@ -15,18 +15,33 @@ A deal may name, by deal id, the deal it ``supersedes`` (replaces) and the deal 
   whatever the press calls it (Applied Digital's ~$11B for the whole 400 MW campus
   includes the ~$7B of the first 250 MW: the ~$11B supersedes the ~$7B, total ~$11B).
 
+* **A deal still in talks, or terminated, does not count** (its ``status`` is one of
+  :data:`UNCOUNTED_STATUSES`: ``talks``, ``terminated``). Like a superseded deal it adds
+  nothing to any total and makes no money-flow edge, loop, path or query row of its own,
+  and is still listed where deals are listed, marked: its ``superseded_by`` carries
+  ``"status:talks"`` (or ``"status:terminated"``, :data:`STATUS_MARK` and the status) after
+  the ids of any deals that supersede it. Every other status (``loi``, ``signed``,
+  ``closed``, ``stalled``) and a deal without one count. The counting commands take
+  ``--include-talks`` to count these deals too (supersession still applies); the canned
+  Cypher files apply the rule as written, and ``dealgraph query --include-talks`` answers
+  from each query's Python twin over the store's deals.
+
 Which deal supersedes a deal does not matter for the rule: a deal named by a
 ``supersedes`` is out even if its replacement is itself superseded later.
 
-The same rule is written once per engine language: :func:`superseded_by` here, the
-``current_relationships`` view of the embedded store (:mod:`dealgraph.stores.sqlite_store`), and
-the ``supersession`` preamble that every money query in ``cypher/`` starts with
-(``tests/test_queries.py`` checks they all carry it word for word).
+The same rule is written once per engine language: :func:`superseded_by` here (and
+:func:`not_counted`, which the stores' lean reads use), the ``current_relationships`` view
+of the embedded store (:mod:`dealgraph.stores.sqlite_store`), and the ``supersession``
+preamble that every money query in ``cypher/`` starts with (``tests/test_queries.py``
+checks they all carry it word for word, with :data:`UNCOUNTED_STATUSES` spelled out).
 
 >>> from dealgraph.model.records import Relationship
 >>> loi = Relationship("loi", "nvidia", "invests_in", "openai", 1e11)
 >>> stake = Relationship("stake", "nvidia", "invests_in", "openai", 3e10, supersedes="loi")
->>> superseded_by([loi, stake])
+>>> talks = Relationship("talks", "nvidia", "lends_to", "openai", 2e9, status="talks")
+>>> superseded_by([loi, stake, talks])
+{'loi': ('stake',), 'talks': ('status:talks',)}
+>>> superseded_by([loi, stake, talks], include_talks=True)
 {'loi': ('stake',)}
 """
 
@@ -36,28 +51,62 @@ from typing import Iterable, Mapping
 
 from dealgraph.model.records import Relationship
 
-__all__ = ["LINEAGE_FIELDS", "counting_deals", "lineage_cycles", "superseded_by"]
+__all__ = ["LINEAGE_FIELDS", "STATUS_MARK", "UNCOUNTED_STATUSES", "counting_deals", "lineage_cycles",
+           "not_counted", "superseded_by"]
 
 #: The lineage fields of a deal, as named in every input format and store.
 LINEAGE_FIELDS = ("supersedes", "expands")
 
+#: The statuses (schema.yaml ``relationship.status``) of deals that do not count by default.
+UNCOUNTED_STATUSES = ("talks", "terminated")
 
-def superseded_by(relationships: Iterable[Relationship]) -> dict[str, tuple[str, ...]]:
-    """``{deal id: ids of the deals that supersede it, sorted}`` for every superseded deal.
+#: How a ``superseded_by`` list marks a deal left out for its status (``"status:talks"``).
+STATUS_MARK = "status:"
+
+
+def not_counted(
+    supersession: Iterable[tuple[str, str]],
+    statuses: Iterable[tuple[str, str | None]] = (),
+    include_talks: bool = False,
+) -> dict[str, tuple[str, ...]]:
+    """``{deal id: why it does not count}`` from ``(superseded id, superseding id)`` links
+    and ``(deal id, status)`` pairs: the ids of the deals that supersede it, sorted, then
+    ``"status:<status>"`` when its status is one of :data:`UNCOUNTED_STATUSES` (unless
+    ``include_talks``). A deal absent from the result counts.
+
+    >>> not_counted([("a", "c"), ("a", "b")], [("a", "talks"), ("d", "closed"), ("e", "terminated")])
+    {'a': ('b', 'c', 'status:talks'), 'e': ('status:terminated',)}
+    """
+    found: dict[str, list[str]] = {}
+    for old, new in supersession:
+        found.setdefault(old, []).append(new)
+    out = {old: sorted(new) for old, new in found.items()}
+    if not include_talks:
+        for deal, status in statuses:
+            if status in UNCOUNTED_STATUSES:
+                out.setdefault(deal, []).append(STATUS_MARK + status)
+    return {deal: tuple(why) for deal, why in out.items()}
+
+
+def superseded_by(relationships: Iterable[Relationship], include_talks: bool = False) -> dict[str, tuple[str, ...]]:
+    """``{deal id: why it does not count}`` for every deal that does not count: the ids of
+    the deals that supersede it, sorted, then its status mark (see :func:`not_counted`).
 
     A deal absent from the result counts.
     """
-    found: dict[str, list[str]] = {}
-    for r in relationships:
-        if r.supersedes is not None:
-            found.setdefault(r.supersedes, []).append(r.id)
-    return {old: tuple(sorted(new)) for old, new in found.items()}
-
-
-def counting_deals(relationships: Iterable[Relationship]) -> list[Relationship]:
-    """The deals that count: all of ``relationships`` but those another of them supersedes."""
     relationships = list(relationships)
-    superseded = superseded_by(relationships)
+    return not_counted(
+        ((r.supersedes, r.id) for r in relationships if r.supersedes is not None),
+        ((r.id, r.status) for r in relationships if r.status is not None),
+        include_talks,
+    )
+
+
+def counting_deals(relationships: Iterable[Relationship], include_talks: bool = False) -> list[Relationship]:
+    """The deals that count: all of ``relationships`` but those another of them supersedes
+    and, unless ``include_talks``, those in talks or terminated."""
+    relationships = list(relationships)
+    superseded = superseded_by(relationships, include_talks)
     return [r for r in relationships if r.id not in superseded] if superseded else relationships
 
 

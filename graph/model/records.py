@@ -63,7 +63,7 @@ class RelationshipKind:
 
 #: Field types a record's field may have (see ``records`` in schema.yaml).
 FIELD_TYPES = ("id", "text", "url", "date", "period", "usd", "percent", "names", "entity_ref",
-               "deal_ref", "entity_kind", "relationship_kind", "figure_kind")
+               "deal_ref", "entity_kind", "relationship_kind", "figure_kind", "choice")
 #: The types whose value is free text as far as validation goes (no grammar of their own).
 TEXT_TYPES = ("text", "url", "deal_ref")
 
@@ -76,6 +76,7 @@ class FieldSpec:
     type: str
     required: bool = False
     since: int = 1  # the SQLite store version that added its column
+    values: tuple[str, ...] = ()  # a choice's allowed values
 
 
 @dataclass(frozen=True)
@@ -179,7 +180,10 @@ def schema() -> Schema:
         figure_kinds[name] = kind
     records = {}
     for record, specs in raw["records"].items():
-        records[record] = tuple(FieldSpec(name=name, **spec) for name, spec in specs.items())
+        records[record] = tuple(
+            FieldSpec(name=name, **{**spec, "values": tuple(spec.get("values", ()))})
+            for name, spec in specs.items()
+        )
         for f in records[record]:
             if f.type not in FIELD_TYPES:
                 raise ModelError(f"schema.yaml: records.{record}.{f.name}: unknown type {f.type!r}")
@@ -201,6 +205,7 @@ class Entity:
     ticker: str | None = None
     country: str | None = None
     aliases: tuple[str, ...] = field(default_factory=tuple)
+    lender_type: str | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -227,6 +232,21 @@ class Relationship:
     supersedes: str | None = None
     #: ... and the id of the deal this one adds to (both amounts count).
     expands: str | None = None
+    amount_low: float | None = None
+    amount_high: float | None = None
+    #: What the amount means (cash, commitment, facility, contract_total, stock, estimate).
+    amount_basis: str | None = None
+    #: Where the deal stands (talks, loi, signed, closed, stalled, terminated).
+    status: str | None = None
+    #: When the cited page reported the deal, when that differs from ``date``.
+    reported: str | None = None
+    term: str | None = None
+    #: The source's sentence that states the number.
+    evidence_quote: str | None = None
+    published: str | None = None
+    archive_url: str | None = None
+    #: ``"yes"`` when ``evidence_title`` was rebuilt rather than the page's own headline.
+    title_rebuilt: str | None = None
 
     def to_dict(self) -> dict:
         # Every field is a str, a float or None: a plain copy is what asdict() would give,
@@ -254,14 +274,20 @@ def relationship_id(
     evidence_title: str | None = None,
     supersedes: str | None = None,
     expands: str | None = None,
+    *later: object,
+    **named: object,
 ) -> str:
     """A stable id for a deal that came without one: a hash of its fields.
 
     The same deal (same resolved entity ids and fields) always gets the same id, so
-    loading a file twice adds nothing.
+    loading a file twice adds nothing. Fields after ``expands`` (positionally, in record
+    order, or by name) enter the hash only when given, so a deal without them keeps the
+    id it had before they existed.
 
     >>> relationship_id("nvidia", "invests_in", "coreweave", 1e8) == relationship_id(
     ...     "nvidia", "invests_in", "coreweave", 100000000)
+    True
+    >>> relationship_id("a", "lends_to", "b", 5.0) == relationship_id("a", "lends_to", "b", 5.0, status=None)
     True
     """
     fields = [source, kind, target, None if amount_usd is None else float(amount_usd),
@@ -269,12 +295,20 @@ def relationship_id(
     if supersedes is not None or expands is not None:
         # Only then: deals without lineage keep the ids they had before lineage existed.
         fields += [supersedes, expands]
+    extra = dict(zip(_RELATIONSHIP_FIELDS[_FIRST_LATER:], later))
+    extra.update(named)
+    given = {k: v for k, v in sorted(extra.items()) if v is not None}
+    if given:
+        fields.append(given)
     canonical = json.dumps(
         fields,
         ensure_ascii=False,
         separators=(",", ":"),
     )
     return "r-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
+
+
+_FIRST_LATER = _RELATIONSHIP_FIELDS.index("expands") + 1
 
 
 @dataclass(frozen=True)
@@ -299,6 +333,10 @@ class Figure:
     note: str | None = None
     evidence_url: str | None = None
     evidence_title: str | None = None
+    evidence_quote: str | None = None
+    published: str | None = None
+    archive_url: str | None = None
+    title_rebuilt: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -339,17 +377,23 @@ def figure_id(
     note: str | None = None,
     evidence_url: str | None = None,
     evidence_title: str | None = None,
+    **later: object,
 ) -> str:
-    """A stable id for a figure that came without one: a hash of its fields (as for deals).
+    """A stable id for a figure that came without one: a hash of its fields (as for deals;
+    fields after ``evidence_title`` enter only when given).
 
     >>> figure_id("coreweave", "revenue", amount_usd=1.92e9, period="2024") == figure_id(
     ...     "coreweave", "revenue", amount_usd=1920000000, period="2024")
     True
     """
+    fields = [entity, kind, counterparty, None if amount_usd is None else float(amount_usd),
+              None if percent is None else float(percent), period, as_of, note, evidence_url,
+              evidence_title]
+    given = {k: v for k, v in sorted(later.items()) if v is not None}
+    if given:
+        fields.append(given)
     canonical = json.dumps(
-        [entity, kind, counterparty, None if amount_usd is None else float(amount_usd),
-         None if percent is None else float(percent), period, as_of, note, evidence_url,
-         evidence_title],
+        fields,
         ensure_ascii=False,
         separators=(",", ":"),
     )

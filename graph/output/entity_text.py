@@ -10,7 +10,7 @@ import io
 from typing import Sequence
 
 from dealgraph.model.records import schema
-from dealgraph.output.text import format_rows, rows_json, usd
+from dealgraph.output.text import format_rows, not_counted_words, rows_json, usd
 
 
 def pct(value: float | None) -> str:
@@ -120,7 +120,7 @@ def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int
             for d in group["deals"]:
                 when = f" {d['date']}" if d["date"] else ""
                 note = f" ({d['amount_note']})" if d.get("amount_note") else ""
-                replaced = f"  [superseded by {', '.join(d['superseded_by'])}]" if d["superseded_by"] else ""
+                replaced = f"  [{not_counted_words(d['superseded_by'])}]" if d["superseded_by"] else ""
                 lines.append(f"    {d['reads']}  {usd(d['amount_usd'])}{note}{when}{replaced}")
                 if evidence(d):
                     lines.append(f"      {evidence(d)}")

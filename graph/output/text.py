@@ -11,6 +11,8 @@ import io
 import json
 from typing import Iterable, Sequence
 
+from dealgraph.model.lineage import STATUS_MARK
+
 FORMATS = ("table", "json", "csv")
 
 
@@ -105,6 +107,18 @@ def deal_reads(deal: dict, names: dict[str, str] | None = None) -> str:
         f"{names.get(deal['target'], deal['target'])}"
 
 
+def not_counted_words(superseded_by) -> str:
+    """Why a listed deal does not count, from its ``superseded_by`` (model/lineage.py).
+
+    >>> not_counted_words(["d3"]), not_counted_words(["d3", "status:talks"])
+    ('superseded by d3', 'superseded by d3; status talks')
+    """
+    ids = [m for m in superseded_by if not m.startswith(STATUS_MARK)]
+    words = [f"superseded by {', '.join(ids)}"] if ids else []
+    words += [f"status {m[len(STATUS_MARK):]}" for m in superseded_by if m.startswith(STATUS_MARK)]
+    return "; ".join(words)
+
+
 def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool = True) -> list[str]:
     """One deal for reading: how it reads, its amount with its note, date and lineage; then
     its evidence (title and link).
@@ -128,7 +142,7 @@ def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool =
     if deal.get("expands"):
         lineage.append(f"expands {deal['expands']}")
     if deal.get("superseded_by"):
-        lineage.append(f"superseded by {', '.join(deal['superseded_by'])}, not counted")
+        lineage.append(f"{not_counted_words(deal['superseded_by'])}, not counted")
     if lineage:
         line += "; " + "; ".join(lineage)
     lines = [line]
@@ -145,7 +159,10 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
     counted = [d for d in deals if not d.get("superseded_by")]
     count = f"{len(counted)} deal{'s' if len(counted) != 1 else ''}"
     if len(counted) < len(deals):
-        count += f" (+{len(deals) - len(counted)} superseded, not counted)"
+        left = [d for d in deals if d.get("superseded_by")]
+        why = ("superseded" if all(not m.startswith(STATUS_MARK) for d in left for m in d["superseded_by"])
+               else "superseded, in talks or terminated")
+        count += f" (+{len(left)} {why}, not counted)"
     lines = [
         f"{names.get(hop['source'], hop['source'])} pays {names.get(hop['target'], hop['target'])}: "
         f"{usd(hop['amount_usd'])} in {count}"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable, Collection, Iterable, Sequence
 
 from dealgraph.model.errors import DealgraphError
 from dealgraph.model.graphs import deal_graph, money_flow_graph
+from dealgraph.model.lineage import superseded_by
 from dealgraph.model.records import Entity, Figure, Relationship
 
 if TYPE_CHECKING:  # the graphs are built on demand; importing networkx is not free
@@ -53,6 +54,11 @@ class Store(ABC):
     #: gives the streaming reader of the input (see :mod:`dealgraph.load`). Others get
     #: the whole checked dataset through :meth:`write`.
     write_streaming = None
+
+    #: Count deals in talks or terminated too (``--include-talks``; the rule is in
+    #: :mod:`dealgraph.model.lineage`): read by every method that leaves out deals that
+    #: do not count.
+    include_talks: bool = False
 
     @abstractmethod
     def entities(self) -> list[Entity]:
@@ -96,7 +102,7 @@ class Store(ABC):
         from dealgraph.model.lineage import superseded_by
 
         relationships = self.relationships()
-        superseded = superseded_by(relationships)
+        superseded = superseded_by(relationships, self.include_talks)
         for r in relationships:
             flow = r.money_flow
             if flow is not None and r.id not in superseded and (kinds is None or r.kind in kinds):
@@ -110,7 +116,7 @@ class Store(ABC):
         from dealgraph.model.lineage import counting_deals
         from dealgraph.model.records import exposure
 
-        for r in counting_deals(self.relationships()):
+        for r in counting_deals(self.relationships(), self.include_talks):
             pair = exposure(r.kind, r.source, r.target)
             if pair is not None and r.source != r.target:
                 yield pair[0], pair[1], r.amount_usd
@@ -135,7 +141,7 @@ class Store(ABC):
         Engines override this with a read of the few deals that name another."""
         from dealgraph.model.lineage import superseded_by
 
-        return superseded_by(self.relationships())
+        return superseded_by(self.relationships(), self.include_talks)
 
     def hop_deals(
         self, pairs: Iterable[tuple[str, str]], kinds: Collection[str] | None = None
@@ -174,7 +180,9 @@ class Store(ABC):
 
     def money_flow_graph(self) -> nx.MultiDiGraph:
         """The money-flow view (payer -> payee), see :func:`dealgraph.model.records.money_flow_graph`."""
-        return money_flow_graph(self.entities(), self.relationships())
+        relationships = self.relationships()
+        return money_flow_graph(self.entities(), relationships,
+                                superseded_by(relationships, self.include_talks))
 
     def deal_graph(self) -> nx.MultiDiGraph:
         """Every deal as written (source -> target), structural ties included."""

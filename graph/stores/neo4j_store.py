@@ -66,6 +66,7 @@ from neo4j.exceptions import (
 )
 
 from dealgraph.model.errors import StoreError
+from dealgraph.model.lineage import UNCOUNTED_STATUSES, not_counted
 from dealgraph.model.records import Entity, Figure, Relationship, schema
 from dealgraph.stores.base import Progress, Store
 
@@ -124,6 +125,10 @@ MATCH (c:Entity {id: row.counterparty})
 CREATE (f)-[:COUNTERPARTY]->(c)
 """
 
+#: An entity's properties: its fields in schema.yaml but the id.
+_ENTITY_PROPERTIES = tuple(n for n in schema().field_names("entity") if n != "id")
+_SET_ENTITY = ", ".join(f"e.{p} = row.{p}" for p in _ENTITY_PROPERTIES)
+
 _LABEL_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 
 
@@ -153,8 +158,7 @@ def _merge_entities_statement() -> str:
     return f"""
 UNWIND $rows AS row
 MERGE (e:Entity {{id: row.id}})
-SET e.name = row.name, e.kind = row.kind, e.ticker = row.ticker,
-    e.country = row.country, e.aliases = row.aliases{relabel}
+SET {_SET_ENTITY}{relabel}
 """
 
 
@@ -601,16 +605,10 @@ class Neo4jStore(Store):
 
     def entities(self) -> list[Entity]:
         rows = self._read(
-            "MATCH (e:Entity) RETURN e.id AS id, e.name AS name, e.kind AS kind, "
-            "e.ticker AS ticker, e.country AS country, e.aliases AS aliases"
+            "MATCH (e:Entity) RETURN e.id AS id, "
+            + ", ".join(f"e.{p} AS {p}" for p in _ENTITY_PROPERTIES)
         )
-        out = [
-            Entity(
-                id=row["id"], name=row["name"], kind=row["kind"], ticker=row["ticker"],
-                country=row["country"], aliases=tuple(row["aliases"] or ()),
-            )
-            for row in rows
-        ]
+        out = [Entity(**dict(row, aliases=tuple(row["aliases"] or ()))) for row in rows]
         out.sort(key=lambda e: e.id)  # code-point order, like the embedded store
         return out
 
@@ -626,14 +624,16 @@ class Neo4jStore(Store):
         return out
 
     def superseded(self) -> dict[str, tuple[str, ...]]:
-        # Only the deals that name another (few), not every deal.
+        # Only the deals that name another (few), not every deal; and those of a status
+        # that does not count (model/lineage.py).
         types = "|".join(self._types.values())
         rows = self._read(f"MATCH (:Entity)-[s:{types}]->(:Entity) WHERE s.supersedes IS NOT NULL "
                           "RETURN s.supersedes AS old, s.id AS new")
-        found: dict[str, list[str]] = {}
-        for row in rows:
-            found.setdefault(row["old"], []).append(row["new"])
-        return {old: tuple(sorted(new)) for old, new in found.items()}
+        statuses = [] if self.include_talks else self._read(
+            f"MATCH (:Entity)-[s:{types}]->(:Entity) WHERE s.status IN $statuses "
+            "RETURN s.id AS id, s.status AS status", {"statuses": list(UNCOUNTED_STATUSES)})
+        return not_counted([(row["old"], row["new"]) for row in rows],
+                           [(row["id"], row["status"]) for row in statuses], self.include_talks)
 
     def money_flows(self, kinds: Collection[str] | None = None) -> list[tuple[str, str, float | None]]:
         forward = [k for k in schema().kinds_flowing("forward") if kinds is None or k in kinds]
@@ -730,10 +730,7 @@ def _looks_unreachable(exc: BaseException | None) -> bool:
 
 
 def _entity_row(e: Entity) -> dict:
-    return {
-        "id": e.id, "name": e.name, "kind": e.kind, "ticker": e.ticker,
-        "country": e.country, "aliases": list(e.aliases),
-    }
+    return dict(e.to_dict())
 
 
 def _figure_row(f: Figure) -> dict:

@@ -22,6 +22,10 @@ class PeriodStore(Store):
         self.store = store
         self.period = period
 
+    @property
+    def include_talks(self) -> bool:  # (the flag of the store looked at)
+        return self.store.include_talks
+
     def write(self, entities: Sequence[Entity], relationships: Sequence[Relationship],
               progress: Progress | None = None, figures: Sequence[Figure] = ()) -> None:
         raise StoreError("a store restricted to a period is read-only")

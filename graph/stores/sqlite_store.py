@@ -33,6 +33,7 @@ from typing import Collection, Iterable, Iterator, Sequence
 
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import StoreError
+from dealgraph.model.lineage import UNCOUNTED_STATUSES, not_counted
 from dealgraph.model.records import Entity, FieldSpec, Figure, Relationship, schema
 from dealgraph.stores.base import LoadCounts, Progress, Store
 
@@ -41,9 +42,10 @@ APPLICATION_ID = 0x44475246
 #: ``PRAGMA user_version`` of the stores this code writes. 1: entities and deals. 2: deal
 #: lineage (``supersedes``, ``expands``), the ``current_relationships`` view, the
 #: ``figures`` table and the application id; an older store is read as it is and
-#: migrated when opened for writing.
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+#: migrated when opened for writing. 3: what a reader needs to cite a deal (status,
+#: amount basis and range, the source's quote and dates; schema.yaml's ``since: 3``).
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 
 #: How long a writer waits for another process's write to finish, by default (seconds).
 BUSY_TIMEOUT = 120.0
@@ -75,6 +77,9 @@ def _table_ddl(record: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} (\n    {columns}\n);"
 
 
+#: model/lineage.py's UNCOUNTED_STATUSES as an SQL list (plain words: no quoting to do).
+_UNCOUNTED_SQL = ", ".join(f"'{status}'" for status in UNCOUNTED_STATUSES)
+
 _DDL = f"""
 {_table_ddl("entity")}
 {_table_ddl("relationship")}
@@ -83,10 +88,12 @@ CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
 -- A store written before has relationships_target on (target) alone: same answers, slower.
 CREATE INDEX IF NOT EXISTS relationships_target_source ON relationships(target, source);
 CREATE INDEX IF NOT EXISTS relationships_supersedes ON relationships(supersedes);
--- The deals that count (model/lineage.py): every deal no other deal supersedes.
+-- The deals that count (model/lineage.py): every deal no other deal supersedes, not in
+-- talks or terminated.
 CREATE VIEW IF NOT EXISTS current_relationships AS
 SELECT * FROM relationships AS r
-WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
+WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id)
+  AND coalesce(r.status, '') NOT IN ({_UNCOUNTED_SQL});
 {_table_ddl("figure")}
 CREATE INDEX IF NOT EXISTS figures_entity ON figures(entity);
 """
@@ -103,16 +110,18 @@ _FIGURE_FIELDS = schema().field_names("figure")
 _UPSERT_FIGURE = _insert("figures", _FIGURE_FIELDS)
 
 
-def _migrations() -> dict[int, str]:
+def _migrations() -> dict[int, tuple[tuple[str, str], ...]]:
     """Schema changes from each version to the next, run inside the write transaction: the
-    columns schema.yaml says a version added (``since``). Indexes and views come from _DDL,
-    run after the migrations; the application id is set for all."""
-    steps: dict[int, list[str]] = {v: [] for v in range(1, SCHEMA_VERSION)}
+    columns schema.yaml says a version added (``since``), each as (table, ALTER statement).
+    A table the store does not have yet (figures, in a store older than them) is skipped:
+    _DDL, run after the migrations, makes it whole, with its indexes and views; the
+    application id is set for all."""
+    steps: dict[int, list[tuple[str, str]]] = {v: [] for v in range(1, SCHEMA_VERSION)}
     for record, table in _RECORD_TABLES.items():
         for f in schema().fields(record):
             if f.since > 1:
-                steps[f.since - 1].append(f"ALTER TABLE {table} ADD COLUMN {_column(f, table)}")
-    return {v: ";\n".join(sql) for v, sql in steps.items() if sql}
+                steps[f.since - 1].append((table, f"ALTER TABLE {table} ADD COLUMN {_column(f, table)}"))
+    return {v: tuple(sql) for v, sql in steps.items() if sql}
 
 
 _MIGRATIONS = _migrations()
@@ -125,6 +134,13 @@ _RELATIONSHIP_FIELDS = schema().field_names("relationship")
 _RELATIONSHIP_COLUMNS = {
     v: tuple(f.name for f in schema().fields("relationship") if f.since <= v) for v in READABLE_VERSIONS
 }
+_ENTITY_COLUMNS = {v: tuple(f.name for f in schema().fields("entity") if f.since <= v) for v in READABLE_VERSIONS}
+_FIGURE_COLUMNS = {v: tuple(f.name for f in schema().fields("figure") if f.since <= v) for v in READABLE_VERSIONS}
+
+
+def _select(fields: Sequence[str], stored: Sequence[str], prefix: str = "") -> str:
+    """A select list of ``fields``: the stored columns, NULL for those an older store lacks."""
+    return ", ".join(f"{prefix}{c}" if c in stored else f"NULL AS {c}" for c in fields)
 
 _UPSERT_RELATIONSHIP = _insert("relationships", _RELATIONSHIP_FIELDS)
 _INSERT_RELATIONSHIP = _insert("relationships", _RELATIONSHIP_FIELDS, upsert=False)
@@ -262,7 +278,7 @@ class SQLiteStore(Store):
             table: tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
             for table in _TABLES
         }
-        return columns == {"entities": _ENTITY_FIELDS,
+        return columns == {"entities": _ENTITY_COLUMNS[version],
                            "relationships": _RELATIONSHIP_COLUMNS[version]}
 
     def _migrate(self, conn: sqlite3.Connection) -> None:
@@ -277,8 +293,12 @@ class SQLiteStore(Store):
             _run_script(conn, _DDL)
         else:
             while version < SCHEMA_VERSION:
-                _run_script(conn, _MIGRATIONS[version])
+                for table, statement in _MIGRATIONS.get(version, ()):
+                    if _has_table(conn, table):
+                        conn.execute(statement)
                 version += 1
+            # the view's rule may have changed with the version: made again from _DDL
+            _run_script(conn, "DROP VIEW IF EXISTS current_relationships")
             _run_script(conn, _DDL)
         conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
@@ -475,12 +495,9 @@ class SQLiteStore(Store):
         if self._version is None:
             return []
         rows = self._conn.execute(
-            "SELECT id, name, kind, ticker, country, aliases FROM entities ORDER BY id"
+            f"SELECT {_select(_ENTITY_FIELDS, _ENTITY_COLUMNS[self._version])} FROM entities ORDER BY id"
         )
-        return [
-            Entity(id=i, name=n, kind=k, ticker=t, country=c, aliases=tuple(json.loads(a)))
-            for i, n, k, t, c, a in rows
-        ]
+        return [_entity(row) for row in rows]
 
     @_reported
     def deal_lineage(self) -> dict[str, tuple[str | None, str | None]]:
@@ -496,9 +513,8 @@ class SQLiteStore(Store):
         if self._version is None:
             return []
         # A version-1 store opened read-only has no lineage columns: none is superseded.
-        columns = [c if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
-                   for c in _RELATIONSHIP_FIELDS]
-        rows = self._conn.execute(f"SELECT {', '.join(columns)} FROM relationships ORDER BY id")
+        columns = _select(_RELATIONSHIP_FIELDS, _RELATIONSHIP_COLUMNS[self._version])
+        rows = self._conn.execute(f"SELECT {columns} FROM relationships ORDER BY id")
         return [Relationship(*row) for row in rows]
 
     @_reported
@@ -506,7 +522,7 @@ class SQLiteStore(Store):
         if self._version is None or not _has_table(self._conn, "figures"):
             return []  # (a store opened read-only may predate figures)
         rows = self._conn.execute(
-            f"SELECT {', '.join(_FIGURE_FIELDS)} FROM figures "
+            f"SELECT {_select(_FIGURE_FIELDS, _FIGURE_COLUMNS[self._version])} FROM figures "
             "WHERE (:entity IS NULL OR entity = :entity) AND (:kind IS NULL OR kind = :kind) "
             "ORDER BY id",
             {"entity": entity, "kind": kind},
@@ -574,14 +590,11 @@ class SQLiteStore(Store):
         if self._version is None:
             return []
         rows = self._conn.execute(
-            "SELECT id, name, kind, ticker, country, aliases FROM entities"
+            f"SELECT {_select(_ENTITY_FIELDS, _ENTITY_COLUMNS[self._version])} FROM entities"
             " WHERE id IN (SELECT value FROM json_each(?)) ORDER BY id",
             (json.dumps(sorted(set(ids))),),
         )
-        return [
-            Entity(id=i, name=n, kind=k, ticker=t, country=c, aliases=tuple(json.loads(a)))
-            for i, n, k, t, c, a in rows
-        ]
+        return [_entity(row) for row in rows]
 
     @_reported
     def as_of(self) -> str | None:
@@ -633,10 +646,7 @@ class SQLiteStore(Store):
         # the deals on those hops are read.
         pairs = json.dumps(sorted(set(pairs)))
         forward, reverse = _flow_kinds(kinds)
-        columns = ", ".join(
-            f"r.{c}" if c in _RELATIONSHIP_COLUMNS[self._version] else f"NULL AS {c}"
-            for c in _RELATIONSHIP_FIELDS
-        )
+        columns = _select(_RELATIONSHIP_FIELDS, _RELATIONSHIP_COLUMNS[self._version], "r.")
         rows = self._conn.execute(
             f"""WITH hop(payer, payee) AS (
                     SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))
@@ -655,23 +665,29 @@ class SQLiteStore(Store):
 
     @_reported
     def superseded(self) -> dict[str, tuple[str, ...]]:
-        # Only the deals that name another (indexed on supersedes): usually a handful.
+        # Only the deals that name another (indexed on supersedes): usually a handful; and
+        # those of a status that does not count.
         if self._version is None or self._version == 1:
             return {}
-        found: dict[str, list[str]] = {}
-        for old, new in self._conn.execute(
+        links = self._conn.execute(
             "SELECT supersedes, id FROM relationships WHERE supersedes IS NOT NULL ORDER BY id"
-        ):
-            found.setdefault(old, []).append(new)
-        return {old: tuple(new) for old, new in found.items()}
+        ).fetchall()
+        statuses = () if self._version < 3 or self.include_talks else self._conn.execute(
+            f"SELECT id, status FROM relationships WHERE status IN ({_UNCOUNTED_SQL})"
+        ).fetchall()
+        return not_counted(links, statuses, self.include_talks)
 
     def _counts_sql(self, table: str = "relationships") -> str:
-        """SQL true for the deals that count (graph/lineage.py: no deal supersedes them); a
-        version-1 store has no lineage, so every deal counts."""
+        """SQL true for the deals that count (graph/lineage.py: no deal supersedes them, and
+        unless ``include_talks`` none is in talks or terminated); a version-1 store has no
+        lineage, so every deal counts, and a version-2 store no status."""
         if self._version == 1:
             return "1"
-        return (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
-                "WHERE supersedes IS NOT NULL)")
+        sql = (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
+               "WHERE supersedes IS NOT NULL)")
+        if self._version >= 3 and not self.include_talks:
+            sql += f" AND coalesce({table}.status, '') NOT IN ({_UNCOUNTED_SQL})"
+        return sql
 
     def close(self) -> None:
         if self._conn is not None:
@@ -843,8 +859,19 @@ def _figure_row(f: Figure) -> tuple:
 _aliases_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
+_ALIASES = _ENTITY_FIELDS.index("aliases")
+
+
 def _entity_row(e: Entity) -> tuple:
-    return (e.id, e.name, e.kind, e.ticker, e.country, _aliases_json(list(e.aliases)))
+    row = [getattr(e, name) for name in _ENTITY_FIELDS]
+    row[_ALIASES] = _aliases_json(list(e.aliases))
+    return tuple(row)
+
+
+def _entity(row: tuple) -> Entity:
+    row = list(row)
+    row[_ALIASES] = tuple(json.loads(row[_ALIASES]))
+    return Entity(*row)
 
 
 #: A deal's row, its fields in column order.
