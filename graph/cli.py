@@ -113,13 +113,14 @@ format_option = click.option(
 
 
 def period_options(command):
-    """``--since`` / ``--until``: only the deals that may fall in that period count (see graph/dates.py)."""
+    """``--since`` / ``--until``: only the deals that may fall in that period count, and only the
+    figures whose as-of date or period end is in it (see graph/stores/period.py)."""
     command = click.option("--until", default=None, metavar="DATE",
-                           help="Only deals that may fall on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
-                           "2025-09 runs to the month's last day).")(command)
+                           help="Only deals that may fall on or before DATE, and figures as of or ending by it "
+                           "(YYYY, YYYY-MM or YYYY-MM-DD; 2025-09 runs to the month's last day).")(command)
     return click.option("--since", default=None, metavar="DATE",
-                        help="Only deals that may fall on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
-                        "undated deals then do not count).")(command)
+                        help="Only deals that may fall on or after DATE, and figures as of or ending from it "
+                        "(YYYY, YYYY-MM or YYYY-MM-DD; undated deals and figures then do not count).")(command)
 
 
 def progress_bar(label: str):
