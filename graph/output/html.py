@@ -108,7 +108,7 @@ def render_view(
     kinds: Sequence[str] | None = None,
     max_length: int = 6,
     failed: Sequence[str] | None = None,
-    default_buffer: float = 1.0,
+    default_buffer: float | None = None,
     shock: float = 1.0,
 ) -> RenderResult:
     """Write the HTML ``view`` of the deals in ``store`` to ``out``.
@@ -120,7 +120,8 @@ def render_view(
     ``focus`` view; ``max_length`` bounds the loops found (in entities).
 
     The ``stress`` view fails the entities ``failed`` (ids, names or aliases) and shows
-    every entity that loses something, coloured by the fraction of its buffer lost, with
+    every entity that loses something, coloured by the fraction of its buffer lost (grey: no
+    equity figure, not scored), with
     the deals among them; the losses are :func:`dealgraph.analyses.stress.stress_test`'s (all the
     store's deals count, as in ``dealgraph stress``; ``kinds`` and ``min_amount`` only
     narrow what is drawn), with its ``default_buffer`` and ``shock``.
@@ -268,7 +269,7 @@ def _cycles_view(store: Store, kinds, max_length, min_amount):
     return entity_ids, deals, listed, len(ranked)
 
 
-def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, shock: float) -> dict:
+def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float | None, shock: float) -> dict:
     from dealgraph.analyses.stress import stress_test
 
     if not failed:

@@ -282,33 +282,62 @@ def stats_table(stats: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
+def stress_loss(row: dict) -> str:
+    """How one hit entity's loss reads: against its equity, an assumed buffer, or, with no
+    equity figure, the exposure it lost, not scored.
+
+    >>> stress_loss({"loss": None, "loss_usd": 5e8, "buffer_usd": None, "buffer_from": "none", "cash_usd": None})
+    'no equity figure: loss $500M of exposure, not scored'
+    >>> stress_loss({"loss": 0.1, "loss_usd": 3e10, "buffer_usd": 3e11, "buffer_from": "equity", "cash_usd": 8e10})
+    'lost $30B of $300B equity (cash $80B)'
+    """
+    if row["loss"] is None:
+        text = f"no equity figure: loss {usd(row['loss_usd'])} of exposure, not scored"
+    elif row["buffer_from"] == "assumed":
+        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} assumed buffer"
+    else:
+        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} equity"
+    if row.get("cash_usd") is not None:
+        text += f" (cash {usd(row['cash_usd'])})"
+    return text
+
+
 def stress_table(result: dict, names: dict[str, str] | None = None) -> str:
     """A stress test for reading: each hit entity's loss and the way the shock came."""
     names = names or {}
     failed = ", ".join(names.get(f, f) for f in result["failed"])
     lines = [f"Failure of {failed}: DebtRank {result['debtrank']:.3f} "
-             "(share of the exposures' value lost beyond the failure itself)"]
+             "(share of the exposures' value lost beyond the failure itself, by the scored entities)"]
     hit = [row for row in result["entities"] if row["round"] > 0]
     if not hit:
         lines.append("No other entity is exposed to it through a deal of known amount.")
     for row in hit:
         path = " → ".join(names.get(n, n) for n in row["path"])
-        buffer = f"{usd(row['buffer_usd'])} {row['buffer_from']} buffer"
-        lines.append(f"{row['loss'] * 100:6.1f}%  {names.get(row['entity'], row['entity'])}"
-                     f"  lost {usd(row['loss_usd'])} of {buffer}, round {row['round']}: {path}")
+        share = "     —" if row["loss"] is None else f"{row['loss'] * 100:5.1f}%"
+        lines.append(f"{share}  {names.get(row['entity'], row['entity'])}"
+                     f"  {stress_loss(row)}, round {row['round']}: {path}")
+    if result.get("unscored"):
+        lines.append(f"{result['unscored']} entit{'y' if result['unscored'] == 1 else 'ies'} hit with no equity figure: "
+                     "not scored, and the shock does not travel on through them.")
+    if result.get("default_buffer") is not None:
+        lines.append(f"An assumed buffer is {result['default_buffer']:g} × the entity's total known exposure "
+                     "(--default-buffer), for entities with no equity figure.")
     if result["unknown_exposures"]:
         lines.append(f"{result['unknown_exposures']} exposure deal(s) of unknown amount were left out.")
     return "\n".join(lines)
 
 
 def stress_csv(result: dict) -> str:
-    """One row per entity with a loss (the failed ones first); the path joined by '>'."""
+    """One row per entity with a loss (the failed ones first); the path joined by '>'; an
+    entity not scored has an empty loss and its lost exposure in loss_usd."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "round", "path"])
+    writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "scored", "exposure_usd", "cash_usd",
+                     "round", "path"])
     for row in result["entities"]:
         writer.writerow([row["entity"], _cell(row["loss"]), _cell(row["loss_usd"]), _cell(row["buffer_usd"]),
-                         row["buffer_from"], row["round"], ">".join(row["path"])])
+                         row["buffer_from"], "yes" if row["scored"] else "no", _cell(row["exposure_usd"]),
+                         _cell(row["cash_usd"]), row["round"], ">".join(row["path"])])
     return out.getvalue()
 
 
