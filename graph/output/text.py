@@ -146,21 +146,52 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
     count = f"{len(counted)} deal{'s' if len(counted) != 1 else ''}"
     if len(counted) < len(deals):
         count += f" (+{len(deals) - len(counted)} superseded, not counted)"
+    size = ""
+    if hop.get("size_basis") in ("estimate", "low end"):
+        size = f"; size {sized(hop['size_usd'], hop['size_basis'])}"
     lines = [
         f"{names.get(hop['source'], hop['source'])} pays {names.get(hop['target'], hop['target'])}: "
-        f"{usd(hop['amount_usd'])} in {count}"
+        f"{usd(hop['amount_usd'])} in {count}{size}"
     ]
     for deal in deals:
         lines.extend("  " + text for text in deal_lines(deal, names, evidence))
     return lines
 
 
+def sized(amount: float | None, basis: str | None) -> str:
+    """A size as it reads with its basis (see :func:`dealgraph.analyses.cycles.size_loops`).
+
+    >>> sized(3.4e10, "estimate"), sized(2e10, "low end"), sized(5e9, "stated")
+    ('~$34B (estimate)', 'at least $20B (low end of a range)', '$5B')
+    """
+    if basis == "estimate":
+        return f"~{usd(amount)} (estimate)"
+    if basis == "low end":
+        return f"at least {usd(amount)} (low end of a range)"
+    return usd(amount)
+
+
 def loop_money(cycle: dict) -> str:
-    """What can go round: the smallest hop, or what is known when some hops are not.
+    """What can go round: the smallest hop, or what is known when some hops are not; with
+    sizes (``dealgraph cycles``), estimates and low ends are used and said.
 
     >>> loop_money({"min_amount_usd": None, "hops": [{"amount_usd": 5e9}, {"amount_usd": None}]})
     '? (smallest known hop $5B, 1 hop of unknown size)'
+    >>> loop_money({"min_amount_usd": None, "size_usd": 3.4e10, "size_basis": "estimate", "hops": []})
+    'smallest hop ~$34B (estimate)'
     """
+    if "size_usd" in cycle:
+        if cycle["size_usd"] is not None:
+            if cycle["size_basis"] == "stated":
+                return usd(cycle["size_usd"])
+            return f"smallest hop {sized(cycle['size_usd'], cycle['size_basis'])}"
+        known = [h for h in cycle["hops"] if h["size_usd"] is not None]
+        unknown = len(cycle["hops"]) - len(known)
+        if not known:
+            return "? (no hop amount known)"
+        least = min(known, key=lambda h: (h["size_usd"], h["size_basis"] != "stated"))
+        return (f"? (smallest known hop {sized(least['size_usd'], least['size_basis'])}, "
+                f"{unknown} hop{'s' if unknown != 1 else ''} of unknown size)")
     if cycle["min_amount_usd"] is not None:
         return usd(cycle["min_amount_usd"])
     hops = cycle["hops"]
@@ -169,6 +200,18 @@ def loop_money(cycle: dict) -> str:
     if not known:
         return "? (no hop amount known)"
     return f"? (smallest known hop {usd(min(known))}, {unknown} hop{'s' if unknown != 1 else ''} of unknown size)"
+
+
+def unsized_lines(cycle: dict, names: dict[str, str] | None = None) -> list[str]:
+    """One line per hop of a loop with no size: which hop, and why.
+
+    >>> unsized_lines({"unsized_hops": [{"hop": 0, "source": "nvidia", "target": "coreweave",
+    ...                                  "why": "no amount in its source (d1)"}]}, {"nvidia": "Nvidia"})
+    ['unknown: Nvidia → coreweave: no amount in its source (d1)']
+    """
+    names = names or {}
+    return [f"unknown: {names.get(h['source'], h['source'])} → {names.get(h['target'], h['target'])}: {h['why']}"
+            for h in cycle.get("unsized_hops") or ()]
 
 
 def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, evidence: bool = True) -> str:
@@ -182,6 +225,7 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
         lines.append(f"{rank}. {loop}")
         lines.append(f"   money that can go all the way round: {loop_money(cycle)}")
+        lines.extend("   " + text for text in unsized_lines(cycle, names))
         if cycle.get("order"):
             order = cycle["order"]
             lines.append(f"   in time order from {names.get(order['start'], order['start'])}, over at least "
@@ -203,6 +247,7 @@ def cycles_summary(cycles: Sequence[dict], names: dict[str, str] | None = None) 
     for rank, cycle in enumerate(cycles, 1):
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
         lines.append(f"{rank:>3}. {loop}   {loop_money(cycle)}")
+        lines.extend("       " + text for text in unsized_lines(cycle, names))
     return "\n".join(lines)
 
 
@@ -217,7 +262,8 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
     """One row per deal on a hop: the cycle's rank and path, the hop (payer, payee, the amount
     that counts), then the deal as it reads with its amount, caveat, evidence and lineage
     (with ``--ordered``: the loop's start, span and deals in time order; with
-    ``--economics``: what came back to the hop's source and per dollar it put in)."""
+    ``--economics``: what came back to the hop's source and per dollar it put in; then the
+    loop's and the hop's sizes, estimates included, and why a hop has none)."""
     cycles = list(cycles)
     ordered = any("order" in c for c in cycles)
     economics = any("economics" in c for c in cycles)
@@ -226,6 +272,8 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
     header = list(CYCLES_CSV_COLUMNS)
     header += ["order_start", "order_span_days", "order_deal_ids"] if ordered else []
     header += ["source_came_back_usd", "source_back_per_dollar"] if economics else []
+    sizes = any("size_usd" in c for c in cycles)
+    header += ["size_usd", "size_basis", "hop_size_usd", "hop_size_basis", "hop_unknown_why"] if sizes else []
     writer.writerow(header)
     for rank, cycle in enumerate(cycles, 1):
         for i, hop in enumerate(cycle["hops"], 1):
@@ -236,6 +284,10 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
             if economics:
                 e = cycle["economics"][i - 1]
                 extra += [_cell(e["came_back_usd"]), _cell(e["back_per_dollar"])]
+            if sizes:
+                h = cycle["hops"][i - 1]
+                extra += [_cell(cycle["size_usd"]), _cell(cycle["size_basis"]), _cell(h["size_usd"]),
+                          _cell(h["size_basis"]), _cell(h["unknown_why"])]
             for deal in hop["relationships"]:
                 writer.writerow([
                     rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
