@@ -108,7 +108,9 @@ def main(argv=None) -> int:
     deals, equity, failed = synthetic(n, m)
     print(f"{n:_} entities, {m:_} deals (seeded), {len(equity):_} equity figures, failing: {', '.join(failed)}")
     start, cpu = time.perf_counter(), time.process_time()
-    ours = debtrank(deals, failed, equity=equity)
+    # The networkx sweep gives every entity a buffer, so ours is asked for the same assumed
+    # buffer (1x its exposure) for the entities without an equity figure.
+    ours = debtrank(deals, failed, equity=equity, default_buffer=1.0)
     t_ours, c_ours = time.perf_counter() - start, time.process_time() - cpu
     start, cpu = time.perf_counter(), time.process_time()
     theirs = networkx_debtrank(deals, failed, equity)
@@ -135,7 +137,7 @@ def main(argv=None) -> int:
                 figures = [Figure(f"f{e}", e, "equity", amount_usd=x, as_of="2025-06-30") for e, x in equity.items()]
                 store.write([Entity(f"e{i}", f"Entity {i}") for i in range(n)], deals, figures=figures)
                 start, cpu = time.perf_counter(), time.process_time()
-                from_store = stress_test(store, failed)
+                from_store = stress_test(store, failed, default_buffer=1.0)
                 t_store, c_store = time.perf_counter() - start, time.process_time() - cpu
             same_store = from_store.losses == losses
             print(f"  from the embedded store (read + DebtRank, dealgraph.analyses.stress.stress_test): {t_store:6.2f} s wall,"
@@ -147,7 +149,7 @@ def main(argv=None) -> int:
             times = {}
             for fmt in ("table", "json"):
                 argv = [sys.executable, "-c", "import sys; from dealgraph.cli import main; sys.argv[0] = 'dealgraph'; main()",
-                        "stress", *fails, "--format", fmt, "--db", str(db)]
+                        "stress", *fails, "--default-buffer", "1", "--format", fmt, "--db", str(db)]
                 start = time.perf_counter()
                 proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE)
                 out = proc.stdout.read()

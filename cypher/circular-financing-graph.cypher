@@ -105,7 +105,7 @@ WITH loop, [j IN range(0, size(loop) - 1) | {
     RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
             source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
             evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,
-            amount_basis: d.amount_basis, status: d.status,
+            amount_basis: d.amount_basis, status: d.status, amount_low: d.amount_low, amount_high: d.amount_high,
             superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
     ORDER BY d.id
   }

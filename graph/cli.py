@@ -122,18 +122,19 @@ format_option = click.option(
 
 
 def period_options(command):
-    """``--since`` / ``--until``: only the deals that may fall in that period count (see graph/dates.py);
+    """``--since`` / ``--until``: only the deals that may fall in that period count, and only the
+    figures whose as-of date or period end is in it (see graph/stores/period.py);
     ``--include-talks``: deals in talks or terminated count too (see graph/model/lineage.py; the
     store the command opens carries it, see :func:`store_options`)."""
     command = click.option("--include-talks", is_flag=True, default=False,
                            help="Count deals in talks or terminated too (by default they are listed, "
                            "marked, but add to no total, loop or path).")(command)
     command = click.option("--until", default=None, metavar="DATE",
-                           help="Only deals that may fall on or before DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
-                           "2025-09 runs to the month's last day).")(command)
+                           help="Only deals that may fall on or before DATE, and figures as of or ending by it "
+                           "(YYYY, YYYY-MM or YYYY-MM-DD; 2025-09 runs to the month's last day).")(command)
     return click.option("--since", default=None, metavar="DATE",
-                        help="Only deals that may fall on or after DATE (YYYY, YYYY-MM or YYYY-MM-DD; "
-                        "undated deals then do not count).")(command)
+                        help="Only deals that may fall on or after DATE, and figures as of or ending from it "
+                        "(YYYY, YYYY-MM or YYYY-MM-DD; undated deals and figures then do not count).")(command)
 
 
 def progress_bar(label: str):
@@ -350,9 +351,9 @@ def query(name, list_, params, since, until, fmt, open_store):
               help="Longest loop to highlight, in hops.")
 @click.option("--fail", "failed", multiple=True, metavar="ENTITY",
               help="For the stress view: an entity that fails (repeatable: they fail together).")
-@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              metavar="RATIO", help="For the stress view, as in `dealgraph stress`: buffer of an entity with no "
-              "equity figure, as a multiple of its total known exposure.")
+@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="RATIO", help="For the stress view, as in `dealgraph stress`: give an entity with no "
+              "equity figure an assumed buffer of RATIO times its total known exposure (default: not scored).")
 @click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
               help="For the stress view, as in `dealgraph stress`: initial loss of the failing entities, as a "
               "fraction of their buffer (1: default).")
@@ -379,9 +380,10 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, failed, defau
 @main.command()
 @click.option("--fail", "failed", multiple=True, required=True, metavar="ENTITY",
               help="An entity that fails (id, name or alias; repeatable: they fail together).")
-@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=1.0, show_default=True,
-              metavar="RATIO", help="Buffer of an entity with no equity figure, as a multiple of its total "
-              "known exposure.")
+@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="RATIO", help="Give an entity with no equity figure an assumed buffer of RATIO times its "
+              "total known exposure, marked 'assumed buffer' (default: such an entity is not scored; its line "
+              "gives the exposure it lost).")
 @click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
               help="Initial loss of the failing entities, as a fraction of their buffer (1: default).")
 @click.option("--limit", type=click.IntRange(min=1), default=None,
@@ -394,7 +396,9 @@ def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
 
     Lenders, investors and warrant holders are exposed to the company, vendors to the
     buyers in their backlog, lessors to their tenants, guarantors to whom they guarantee.
-    Prints each entity hit, the fraction of its buffer lost and the path the shock took.
+    Prints each entity hit, the fraction of its buffer (its latest equity figure) lost and
+    the path the shock took; an entity with no equity figure is not scored: its line gives
+    the exposure it lost, and the shock does not travel on through it.
     """
     from dealgraph.model.memory import gc_paused
     from dealgraph.stores.period import deals_in_period

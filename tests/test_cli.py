@@ -132,16 +132,18 @@ def test_cycles_json_has_the_design_shape(runner, shipped_db):
     cycles = json.loads(result.output)
     assert len(cycles) == 36
     for cycle in cycles:
-        assert set(cycle) == {"nodes", "hops", "min_amount_usd"}
+        assert set(cycle) == {"nodes", "hops", "min_amount_usd", "size_usd", "size_basis", "size_hop", "unsized_hops"}
         assert cycle["nodes"][0] == min(cycle["nodes"])
         for i, hop in enumerate(cycle["hops"]):
-            assert set(hop) == {"source", "target", "amount_usd", "relationships"}
+            assert set(hop) == {"source", "target", "amount_usd", "relationships", "size_usd", "size_basis",
+                                "unknown_why"}
             assert (hop["source"], hop["target"]) == (
                 cycle["nodes"][i], cycle["nodes"][(i + 1) % len(cycle["nodes"])])
             for deal in hop["relationships"]:
                 # the DESIGN.md contract's five keys first, then how it reads, caveats, lineage
                 assert list(deal) == ["id", "kind", "amount_usd", "date", "evidence_url", "source", "target",
-                                      "amount_note", "evidence_title", "supersedes", "expands", "superseded_by"]
+                                      "amount_note", "evidence_title", "supersedes", "expands", "amount_basis",
+                                      "status", "amount_low", "amount_high", "superseded_by"]
     pairs = {tuple(c["nodes"]) for c in cycles}
     assert {("coreweave", "nvidia"), ("nvidia", "openai", "oracle"), ("amd", "openai")} <= pairs
 
@@ -164,7 +166,8 @@ def test_cycles_table_and_csv(runner, shipped_db):
     rows = list(csv.DictReader(io.StringIO(csv_out)))
     assert csv_out.splitlines()[0] == (
         "cycle,path,min_amount_usd,hop,source,target,hop_amount_usd,relationship_id,deal,kind,amount_usd,"
-        "amount_note,date,evidence_title,evidence_url,supersedes,expands,superseded_by,counted")
+        "amount_note,date,evidence_title,evidence_url,supersedes,expands,superseded_by,counted,"
+        "size_usd,size_basis,hop_size_usd,hop_size_basis,hop_unknown_why")
     # one row per deal: Amazon's $50B stake, then OpenAI's $38B AWS deal and its $100B expansion
     assert [(r["hop"], r["deal"], r["amount_usd"], r["expands"]) for r in rows] == [
         ("1", "amazon invests in openai", "50000000000", ""),

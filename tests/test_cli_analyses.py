@@ -32,8 +32,10 @@ def shipped():
 
 
 def test_stress_paths_follow_exposures(shipped_db, shipped):
-    result = json.loads(ok("stress", "--db", shipped_db, "--fail", "OpenAI", "--fail", "oracle", "--format", "json"))
-    assert result["failed"] == ["openai", "oracle"]
+    # An assumed buffer (asked for) scores every entity, so the shock travels every exposure.
+    result = json.loads(ok("stress", "--db", shipped_db, "--fail", "OpenAI", "--fail", "oracle", "--default-buffer", "1",
+                           "--format", "json"))
+    assert result["failed"] == ["openai", "oracle"] and result["default_buffer"] == 1.0
     table = exposures(shipped.relationships)
     rows = result["entities"]
     assert [(r["entity"], r["loss"], r["round"]) for r in rows[:2]] == [("openai", 1.0, 0), ("oracle", 1.0, 0)]
@@ -44,8 +46,9 @@ def test_stress_paths_follow_exposures(shipped_db, shipped):
         for obligor, creditor in zip(row["path"], row["path"][1:]):
             assert creditor in table.at_stake[obligor]
     assert result["unknown_exposures"] == table.unknown > 0
-    text = ok("stress", "--db", shipped_db, "--fail", "openai", "--limit", "3")
+    text = ok("stress", "--db", shipped_db, "--fail", "openai", "--limit", "3", "--default-buffer", "1")
     assert text.startswith("Failure of OpenAI: DebtRank") and text.count("round ") == 3
+    assert ("assumed buffer" in text) == any(r["buffer_from"] == "assumed" for r in result["entities"])
     rows_csv = list(csv.DictReader(ok("stress", "--db", shipped_db, "--fail", "openai", "--format", "csv").splitlines()))
     assert rows_csv[0]["entity"] == "openai" and rows_csv[1]["path"].startswith("openai>")
 
@@ -62,16 +65,27 @@ def equity_files(tmp_path):
 
 def test_stress_buffers_are_the_latest_equity_figures(tmp_path):
     # bank lent 50 to neo and 50 to other; its latest equity figure is 200 (the 2023 one, 80,
-    # is older): loss 50/200 = 0.25. fund's 20 in bank has no equity figure: default buffer
-    # 20 (its total exposure), loss 0.25 * 20/20 = 0.25.
+    # is older): loss 50/200 = 0.25. fund's 20 in bank has no equity figure: not scored, it
+    # lost 0.25 * 20 = $5 of exposure. With --default-buffer 1 its assumed buffer is 20 (its
+    # total exposure): loss 0.25 * 20/20 = 0.25.
     db = tmp_path / "s.db"
     ok("load", *equity_files(tmp_path), "--db", db)
     result = json.loads(ok("stress", "--db", db, "--fail", "neo", "--format", "json"))
-    assert [(e["entity"], e["loss"], e["buffer_usd"], e["buffer_from"], e["path"]) for e in result["entities"]] == [
-        ("neo", 1.0, None, "none", ["neo"]),
-        ("bank", 0.25, 200.0, "equity", ["neo", "bank"]),
-        ("fund", 0.25, 20.0, "default", ["neo", "bank", "fund"]),
+    assert [(e["entity"], e["loss"], e["loss_usd"], e["buffer_usd"], e["buffer_from"], e["path"])
+            for e in result["entities"]] == [
+        ("neo", 1.0, None, None, "none", ["neo"]),
+        ("bank", 0.25, 50.0, 200.0, "equity", ["neo", "bank"]),
+        ("fund", None, 5.0, None, "none", ["neo", "bank", "fund"]),
     ]
+    text = ok("stress", "--db", db, "--fail", "neo")
+    assert " 25.0%  Bank  lost $50 of $200 equity, round 1: Neo → Bank" in text
+    assert "     —  Fund  no equity figure: loss $5 of exposure, not scored, round 2: Neo → Bank → Fund" in text
+    result = json.loads(ok("stress", "--db", db, "--fail", "neo", "--default-buffer", "1", "--format", "json"))
+    assert [(e["entity"], e["loss"], e["buffer_usd"], e["buffer_from"]) for e in result["entities"][1:]] == [
+        ("bank", 0.25, 200.0, "equity"), ("fund", 0.25, 20.0, "assumed"),
+    ]
+    text = ok("stress", "--db", db, "--fail", "neo", "--default-buffer", "1")
+    assert " 25.0%  Fund  lost $5 of $20 assumed buffer, round 2: Neo → Bank → Fund" in text
 
 
 def test_stress_bad_input_is_one_line(shipped_db):
@@ -137,13 +151,15 @@ def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):
     rows = json.loads(ok("query", "vendor-financing", "--db", shipped_db, "--since", "2025-06", "--until", "2025-12",
                          "--format", "json"))
     assert all(d["id"] in kept_ids for r in rows for d in r["financing"] + r["purchases"])
-    # Up to 2019 the only exposure is Microsoft's first $1B in OpenAI: its whole default buffer.
-    stress = json.loads(ok("stress", "--db", shipped_db, "--fail", "openai", "--until", "2019", "--format", "json"))
+    # Up to 2019 the only exposure is Microsoft's first $1B in OpenAI: with an assumed buffer,
+    # its whole buffer (no equity figure is dated by 2019).
+    stress = json.loads(ok("stress", "--db", shipped_db, "--fail", "openai", "--until", "2019", "--default-buffer", "1",
+                           "--format", "json"))
     assert stress["entities"] == [
         {"entity": "openai", "loss": 1.0, "loss_usd": None, "buffer_usd": None, "buffer_from": "none",
-         "round": 0, "path": ["openai"]},
-        {"entity": "microsoft", "loss": 1.0, "loss_usd": 1e9, "buffer_usd": 1e9, "buffer_from": "default",
-         "round": 1, "path": ["openai", "microsoft"]},
+         "scored": True, "exposure_usd": None, "cash_usd": None, "round": 0, "path": ["openai"]},
+        {"entity": "microsoft", "loss": 1.0, "loss_usd": 1e9, "buffer_usd": 1e9, "buffer_from": "assumed",
+         "scored": True, "exposure_usd": 1e9, "cash_usd": None, "round": 1, "path": ["openai", "microsoft"]},
     ]
     for args in (["clusters"], ["funded-sales"], ["render", "--out", shipped_db.parent / "v.html"],
                  ["show", "coreweave"], ["concentration"]):

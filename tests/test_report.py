@@ -34,9 +34,9 @@ def test_hop_lines_read_as_the_deal_reads_with_caveats(shipped_store, names):
 
 def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
     loop = next(c for c in cycles(shipped_store) if c["nodes"] == ["nvidia", "openai", "oracle"])
-    assert list(loop) == ["nodes", "hops", "min_amount_usd"]
+    assert list(loop) == ["nodes", "hops", "min_amount_usd", "size_usd", "size_basis", "size_hop", "unsized_hops"]
     hop = loop["hops"][0]
-    assert list(hop) == ["source", "target", "amount_usd", "relationships"]
+    assert list(hop) == ["source", "target", "amount_usd", "relationships", "size_usd", "size_basis", "unknown_why"]
     deals = {d["id"]: d for d in hop["relationships"]}
     assert deals["nvidia-invests-openai-2026"] == {
         "id": "nvidia-invests-openai-2026", "kind": "invests_in", "amount_usd": 30e9, "date": "2026-02-27",
@@ -45,7 +45,8 @@ def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
         "amount_note": "part of OpenAI's $110B round at $730B pre-money (replaces much of the stalled $100B LOI)",
         "evidence_title": "Amazon invests $50 billion in OpenAI, committing to 2 gigawatts of Trainium silicon "
                           "(Tom's Hardware)",
-        "supersedes": "nvidia-invests-openai-2025", "expands": None, "superseded_by": [],
+        "supersedes": "nvidia-invests-openai-2025", "expands": None, "amount_basis": None, "status": None,
+        "amount_low": None, "amount_high": None, "superseded_by": [],
     }
     assert deals["nvidia-invests-openai-2025"]["superseded_by"] == ["nvidia-invests-openai-2026"]
     assert json.loads(report.format_cycles([loop], "json")) == [loop]

@@ -85,14 +85,45 @@ def test_two_failures_at_once():
     assert [s.entity for s in result.shocks] == ["a", "b", "c", "d", "e"]
 
 
-def test_default_buffer_is_the_total_exposure():
-    # b has no equity figure: its buffer is its total known exposure 30 + 70 = 100 (x2 with
-    # default_buffer=2). a's failure costs it 30: loss 0.3 (0.15).
+def test_an_assumed_buffer_is_the_total_exposure_and_only_when_asked():
+    # b has no equity figure: asked for, its buffer is its total known exposure 30 + 70 = 100
+    # (x2 with default_buffer=2). a's failure costs it 30: loss 0.3 (0.15).
     deals = loans(("b", "a", 30.0), ("b", "x", 70.0))
-    [_, b] = debtrank(deals, ["a"]).shocks
-    assert (b.entity, b.loss, b.buffer_usd, b.buffer_from, b.loss_usd) == ("b", pytest.approx(0.3), 100.0, "default", pytest.approx(30.0))
+    [_, b] = debtrank(deals, ["a"], default_buffer=1.0).shocks
+    assert (b.entity, b.loss, b.buffer_usd, b.buffer_from, b.loss_usd) == ("b", pytest.approx(0.3), 100.0, "assumed", pytest.approx(30.0))
     [_, b] = debtrank(deals, ["a"], default_buffer=2.0).shocks
     assert (b.loss, b.buffer_usd) == (pytest.approx(0.15), 200.0)
+    # not asked: not scored; it lost 30 of its 100 of exposure
+    [_, b] = debtrank(deals, ["a"]).shocks
+    assert (b.loss, b.loss_usd, b.buffer_usd, b.buffer_from, b.exposure_usd, b.round, b.path) == (
+        None, 30.0, None, "none", 100.0, 1, ["a", "b"])
+
+
+def test_an_entity_without_equity_is_not_scored_and_passes_nothing_on():
+    # cw fails. msft put 10 in cw, equity 300: loss 10/300. bank lent cw 50 and has no
+    # equity figure: not scored, loss $50 of exposure; its own distress is unknown, so fund
+    # (20 in bank, equity 40) loses nothing. ins guaranteed 8 of cw's debt, no equity, and
+    # lent 4 to bank: hit by cw only (bank passes nothing), $8 of its 12 of exposure.
+    deals = [deal("m", "msft", "invests_in", "cw", 10.0), deal("b", "bank", "lends_to", "cw", 50.0),
+             deal("f", "fund", "invests_in", "bank", 20.0), deal("g", "ins", "guarantees", "cw", 8.0),
+             deal("i", "ins", "lends_to", "bank", 4.0)]
+    result = debtrank(deals, ["cw"], equity={"msft": 300.0, "fund": 40.0}, cash={"msft": 70.0, "bank": 5.0})
+    assert [(s.entity, s.loss, s.loss_usd, s.buffer_from, s.cash_usd, s.path) for s in result.shocks] == [
+        ("cw", 1.0, None, "none", None, ["cw"]),
+        ("msft", pytest.approx(1 / 30), pytest.approx(10.0), "equity", 70.0, ["cw", "msft"]),
+        ("bank", None, 50.0, "none", 5.0, ["cw", "bank"]),
+        ("ins", None, 8.0, "none", None, ["cw", "ins"]),
+    ]
+    assert result.unscored == 2
+    # R: the scored only. v = exposure / all exposure (10 + 50 + 20 + 8 + 4 = 92): msft 10/92.
+    assert result.debtrank == pytest.approx((1 / 30) * 10 / 92)
+    # With an assumed buffer bank is scored (loss 1: 50 of 50) and passes it on: fund loses
+    # min(1, 20/40) * 1 = 0.5; ins's buffer is its exposure 12: 8/12 from cw, then 4/12 * 1 from bank.
+    assumed = debtrank(deals, ["cw"], equity={"msft": 300.0, "fund": 40.0}, default_buffer=1.0)
+    assert {s.entity: (s.loss, s.buffer_from) for s in assumed.shocks} == {
+        "cw": (1.0, "none"), "msft": (pytest.approx(1 / 30), "equity"), "bank": (1.0, "assumed"),
+        "ins": (pytest.approx(1.0), "assumed"), "fund": (0.5, "equity"),
+    }
 
 
 @pytest.mark.parametrize(
@@ -129,7 +160,7 @@ def test_unknown_amounts_and_self_deals_are_left_out():
              deal("r3", "c", "lends_to", "a", 10.0)]
     table_ = exposures(deals)
     assert table_.unknown == 1 and table_.at_stake == {"a": {"c": 10.0}} and table_.total == {"c": 10.0}
-    result = debtrank(deals, ["a"])
+    result = debtrank(deals, ["a"], default_buffer=1.0)
     assert result.losses == {"a": 1.0, "c": 1.0} and result.unknown_exposures == 1
 
 
@@ -137,7 +168,8 @@ def test_zero_equity_means_any_loss_wipes_out():
     assert debtrank(loans(("b", "a", 1.0)), ["a"], equity={"b": 0.0}).losses == {"a": 1.0, "b": 1.0}
 
 
-@pytest.mark.parametrize("kwargs", [{"shock": 0}, {"shock": 1.5}, {"default_buffer": 0}, {"default_buffer": True}])
+@pytest.mark.parametrize("kwargs", [{"shock": 0}, {"shock": 1.5}, {"default_buffer": 0}, {"default_buffer": True},
+                                    {"default_buffer": "1"}])
 def test_bad_parameters(kwargs):
     with pytest.raises(QueryError):
         debtrank(loans(("b", "a", 1.0)), ["a"], **kwargs)

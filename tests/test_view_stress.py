@@ -11,15 +11,16 @@ from click.testing import CliRunner
 
 from dealgraph.cli import main
 from dealgraph.model.errors import RenderError
-from dealgraph.model.records import Entity, Relationship
+from dealgraph.model.records import Entity, Figure, Relationship
 from dealgraph.output.html import render_view
-from dealgraph.output.text import usd
+from dealgraph.output.text import stress_loss
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
 from test_browser import HOSTILE, browser, hostile_store, open_page  # noqa: F401  (fixtures)
 
 FAILED = "#212121"
+UNSCORED = "#bdbdbd"  # grey: hit, but no equity figure to score the loss against
 
 
 def loss_color(loss: float) -> str:
@@ -28,35 +29,50 @@ def loss_color(loss: float) -> str:
     return "#" + "".join(f"{round(a + (b - a) * loss):02x}" for a, b in zip(low, high))
 
 
+def expected_color(row: dict) -> str:
+    return FAILED if row["round"] == 0 else UNSCORED if row["loss"] is None else loss_color(row["loss"])
+
+
+def listed(row: dict, name: str) -> str:
+    """How the side panel starts an entity's item: its loss share (— when not scored) and name."""
+    return ("—" if row["loss"] is None else f"{row['loss'] * 100:.1f}%") + name
+
+
 def colors(page) -> dict:
     return page.js("() => Object.fromEntries(dealgraph.nodes.get().map(n => [n.id, n.color.background]))")
 
 
 def test_hand_worked_network(tmp_path, open_page):
-    # neo fails. bank lent it 50 of the 100 it has at stake, so with the default buffer
-    # (its total exposure, 100) it loses half; fund's only exposure is its 20 in bank, so
-    # it loses what bank lost: half. other is owed by bank, not exposed to it: untouched.
+    # neo fails. bank lent it 50 and has equity 100 (cash 30): it loses half. fund's only
+    # exposure is its 20 in bank, and fund has no equity figure: not scored (grey), it lost
+    # half of its 20, $10 of exposure. other is owed by bank, not exposed to it: untouched.
     with SQLiteStore(tmp_path / "s.db") as store:
         store.write(
             [Entity(v, v.title(), "company") for v in ("neo", "bank", "fund", "other")],
             [Relationship("r1", "bank", "lends_to", "neo", 50.0),
              Relationship("r2", "bank", "lends_to", "other", 50.0),
              Relationship("r3", "fund", "invests_in", "bank", 20.0)],
+            figures=[Figure("e", "bank", "equity", amount_usd=100.0, as_of="2025-06-30"),
+                     Figure("c", "bank", "cash", amount_usd=30.0, as_of="2025-06-30")],
         )
         result = render_view(store, "stress", tmp_path / "s.html", failed=["Neo"])
     page = open_page(result.path)
-    assert colors(page) == {"neo": FAILED, "bank": "#db7e67", "fund": "#db7e67"}
+    assert colors(page) == {"neo": FAILED, "bank": "#db7e67", "fund": UNSCORED}
     assert loss_color(0.5) == "#db7e67"
     items = page.page.locator("#stress-list li").all_inner_texts()
-    assert [t.split("\n")[0] for t in items] == ["50.0%Bank", "50.0%Fund"]
-    assert "lost $10 of $20 · round 2 · Neo → Bank → Fund" in items[1]
-    assert "DebtRank" in page.page.locator("#stress-summary").inner_text()
+    assert [t.split("\n")[0] for t in items] == ["50.0%Bank", "—Fund"]
+    assert "lost $50 of $100 equity (cash $30) · round 1 · Neo → Bank" in items[0]
+    assert "no equity figure: loss $10 of exposure, not scored · round 2 · Neo → Bank → Fund" in items[1]
+    summary = page.page.locator("#stress-summary").inner_text()
+    assert "DebtRank" in summary and "not scored (grey)" in summary
     page.page.locator("#stress-list li").nth(1).click()
     details = page.page.locator("#details-body").inner_text()
-    assert "Loses 50.0% of its buffer: $10 of $20 (default buffer), round 2" in details
+    assert "no equity figure: loss $10 of exposure, not scored, round 2" in details
     assert "Shock path: Neo → Bank → Fund" in details
     tooltip = page.js("() => dealgraph.nodes.get('bank').title")
-    assert "Loses 50.0% of its buffer: $50 of $100 (default buffer), round 1" in tooltip
+    assert "Loses 50.0% of its buffer: $50 of $100 (equity), cash $30, round 1" in tooltip
+    legend = page.js("() => JSON.stringify(dealgraph.data.meta ? dealgraph.data.meta.legend : null)")
+    assert page.page.locator("body").inner_text().count("no equity figure: not scored") >= 1, legend
     assert page.errors == []
 
 
@@ -73,14 +89,14 @@ def test_shipped_stress_view_matches_the_stress_command(tmp_path, open_page):
     shown = colors(page)
     assert set(shown) == {row["entity"] for row in expected["entities"]}
     for row in expected["entities"]:
-        assert shown[row["entity"]] == (FAILED if row["round"] == 0 else loss_color(row["loss"])), row
+        assert shown[row["entity"]] == expected_color(row), row
     names = page.js("() => Object.fromEntries(dealgraph.data.nodes.map(n => [n.id, n.name]))")
     items = page.page.locator("#stress-list li").all_inner_texts()
     hit = [row for row in expected["entities"] if row["round"] > 0]
     assert len(items) == len(hit) > 5
     for text, row in zip(items, hit):
-        assert text.startswith(f"{row['loss'] * 100:.1f}%{names[row['entity']]}")
-        assert f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} · round {row['round']}" in text
+        assert text.startswith(listed(row, names[row["entity"]]))
+        assert f"{stress_loss(row)} · round {row['round']}" in text
     assert f"DebtRank {expected['debtrank']:.3f}" in page.page.locator("#stress-summary").inner_text()
     page.page.wait_for_function("() => window.__dealgraphSettled === true", timeout=60_000)
     path = tmp_path / "stress.png"
@@ -91,7 +107,8 @@ def test_shipped_stress_view_matches_the_stress_command(tmp_path, open_page):
 
 def test_hostile_names_stay_text_in_the_stress_view(tmp_path, open_page):
     with hostile_store(tmp_path / "h.db") as store:
-        result = render_view(store, "stress", tmp_path / "h.html", failed=["h0"])
+        # an assumed buffer scores every entity, so the shock reaches every hostile name
+        result = render_view(store, "stress", tmp_path / "h.html", failed=["h0"], default_buffer=1.0)
     page = open_page(result.path)
     texts = page.page.locator("#stress-list li").all_inner_texts()
     assert texts and any(HOSTILE[1] in t for t in texts)
@@ -142,15 +159,16 @@ def test_stress_view_from_the_cli_shows_the_command_s_run_with_its_options(tmp_p
     assert page.js("() => dealgraph.data.stress.debtrank") == expected["debtrank"]
     shown_colors = colors(page)
     for row in expected["entities"]:
-        assert shown_colors[row["entity"]] == (FAILED if row["round"] == 0 else loss_color(row["loss"])), row
+        assert shown_colors[row["entity"]] == expected_color(row), row
     hit = [row for row in expected["entities"] if row["round"] > 0]
     items = page.page.locator("#stress-list li").all_inner_texts()
     assert len(items) == len(hit) > 3
     for text, row in zip(items, hit):
-        assert f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} · round {row['round']}" in text
+        assert f"{stress_loss(row)} · round {row['round']}" in text
+        assert "assumed buffer" in text or row["buffer_from"] == "equity"
     summary = page.page.locator("#stress-summary").inner_text()
     assert f"DebtRank {expected['debtrank']:.3f}" in summary
-    assert "Shock 0.6; an entity with no equity figure has a buffer of 0.4× its total known exposure." in summary
+    assert "Shock 0.6; an entity with no equity figure has an assumed buffer of 0.4× its total known exposure." in summary
     assert page.errors == []
 
 

@@ -24,6 +24,35 @@ the bound (10^12 or 2^70 cost what the unbounded search costs).
 [['a', 'b'], ['a', 'b', 'c'], ['c']]
 >>> sorted(simple_cycles_bounded(G, 2, through="a"))
 [['a', 'b']]
+
+**How big a loop is** (:func:`size_loops`, what ``dealgraph cycles`` ranks by). The money
+that can go all the way round is the smallest hop; a hop's size is the sum of what its
+deals that count (not superseded) add, each deal by this rule, which reads only the data:
+
+* a stated ``amount_usd`` adds itself; it is an *estimate* when the deal's
+  ``amount_basis`` is ``estimate`` (an analyst's or the press's figure);
+* no ``amount_usd`` but an ``amount_low`` (a range, "more than $20B") adds the low end,
+  marked *low end*: the least the sources allow, never the midpoint;
+* only an ``amount_high`` (a ceiling, "up to $25B") adds nothing: a ceiling says how much
+  at most, not how much; the hop says "only a ceiling (up to $25B)";
+* nothing at all adds nothing: "no amount in its source".
+
+A hop whose every deal adds nothing has no size, and says why (``unknown_why``). A hop is
+an *estimate* when any deal it adds is one, else *low end* when any is a low end, else
+*stated*. A loop's ``size_usd`` is its smallest hop's size when every hop has one (on a tie
+the stated hop is the one named), ``size_basis`` is that hop's basis and ``size_hop`` its
+index; ``unsized_hops`` lists the hops with no size. Loops rank by ``size_usd`` (sized
+first), then by their smallest sized hop, then fewer hops, then the node ids; with no
+estimate or range in the data this is the ranking of ``min_amount_usd``, which stays the
+stated amounts only (``--min-amount`` filters on it).
+
+>>> [loop] = size_loops([{"nodes": ["amd", "openai"], "min_amount_usd": None, "hops": [
+...     {"source": "amd", "target": "openai", "amount_usd": 4e10, "relationships": [
+...         {"id": "s", "amount_usd": 4e10, "superseded_by": []}]},
+...     {"source": "openai", "target": "amd", "amount_usd": None, "relationships": [
+...         {"id": "w", "amount_usd": None, "amount_low": 3.4e10, "superseded_by": []}]}]}])
+>>> loop["size_usd"], loop["size_basis"], loop["size_hop"], loop["unsized_hops"]
+(34000000000.0, 'low end', 1, [])
 """
 
 from __future__ import annotations
@@ -36,8 +65,8 @@ from dealgraph.model.errors import QueryError
 from dealgraph.model.records import schema
 
 __all__ = [
-    "DEAL_KEYS", "Cycle", "Hop", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",
-    "simple_cycles_bounded", "simple_cycles_of_pairs",
+    "DEAL_KEYS", "Cycle", "Hop", "deal_size", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",
+    "simple_cycles_bounded", "simple_cycles_of_pairs", "size_loops",
 ]
 
 
@@ -438,14 +467,17 @@ def check_node(G, node) -> None:
 #: lineage (``superseded_by``: the deals replacing it, empty when it counts).
 DEAL_KEYS = (*schema().deal_listing, "superseded_by")
 _LISTED = schema().deal_listing
+_AMOUNTS = [name for name in ("amount_usd", "amount_low", "amount_high") if name in _LISTED]
 
 
 def deal_summary(fields, superseded_by=()) -> dict:
     """A deal's listing (:data:`DEAL_KEYS`) from its fields (a mapping with the model's names)."""
     listing = {name: fields.get(name) for name in _LISTED}
     listing["id"] = fields["id"]
-    amount = listing["amount_usd"]
-    listing["amount_usd"] = None if amount is None else float(amount)
+    for name in _AMOUNTS:
+        amount = listing.get(name)
+        if name in listing:
+            listing[name] = None if amount is None else float(amount)
     listing["superseded_by"] = list(superseded_by)
     return listing
 
@@ -664,3 +696,84 @@ def find_money_loops(
         cycles = [c for c in cycles if c.min_amount_usd is not None and c.min_amount_usd >= min_amount]
     cycles.sort(key=rank_key)
     return cycles
+
+
+# --------------------------------------------------------------------------- loop sizes
+
+
+def deal_size(deal: dict) -> tuple[float | None, str]:
+    """What one deal (a listing, :data:`DEAL_KEYS`) adds to its hop's size and on what basis:
+    ``(usd, "stated" | "estimate" | "low end")``, or ``(None, why it adds nothing)``; the
+    rule is the module docstring's.
+
+    >>> deal_size({"amount_usd": 4e10, "amount_basis": "estimate"})
+    (40000000000.0, 'estimate')
+    >>> deal_size({"amount_usd": None, "amount_low": None, "amount_high": 2.5e10})
+    (None, 'only a ceiling (up to $25B)')
+    """
+    amount = deal.get("amount_usd")
+    if amount is not None:
+        return float(amount), "estimate" if deal.get("amount_basis") == "estimate" else "stated"
+    low = deal.get("amount_low")
+    if low is not None:
+        return float(low), "low end"
+    high = deal.get("amount_high")
+    if high is not None:
+        from dealgraph.output.text import usd
+
+        return None, f"only a ceiling (up to {usd(float(high))})"
+    return None, "no amount in its source"
+
+
+_BASIS_RANK = {"stated": 0, "low end": 1, "estimate": 2}
+
+
+def _hop_size(hop: dict) -> dict:
+    total = None
+    basis = "stated"
+    whys = []
+    for deal in hop["relationships"]:
+        if deal.get("superseded_by"):
+            continue  # listed, but it counts nowhere
+        amount, how = deal_size(deal)
+        if amount is None:
+            whys.append((deal["id"], how))
+            continue
+        total = (0.0 if total is None else total) + amount
+        if _BASIS_RANK[how] > _BASIS_RANK[basis]:
+            basis = how
+    if total is not None:
+        return {"size_usd": total, "size_basis": basis, "unknown_why": None}
+    if len(whys) == 1:
+        why = f"{whys[0][1]} ({whys[0][0]})"
+    else:
+        why = "; ".join(f"{rid}: {how}" for rid, how in whys)
+    return {"size_usd": None, "size_basis": None, "unknown_why": why}
+
+
+def size_loops(cycles: Iterable[dict]) -> list[dict]:
+    """The loops (dicts shaped as ``dealgraph cycles --format json``, from either engine) with
+    their sizes (see the module docstring), ranked by them; the input is not modified."""
+    sized = []
+    for cycle in cycles:
+        hops = [{**hop, **_hop_size(hop)} for hop in cycle["hops"]]
+        known = [(h["size_usd"], _BASIS_RANK[h["size_basis"]], i) for i, h in enumerate(hops) if h["size_usd"] is not None]
+        unsized = [{"hop": i, "source": h["source"], "target": h["target"], "why": h["unknown_why"]}
+                   for i, h in enumerate(hops) if h["size_usd"] is None]
+        smallest = min(known) if known else None
+        whole = smallest is not None and not unsized
+        sized.append({
+            **cycle, "hops": hops,
+            "size_usd": smallest[0] if whole else None,
+            "size_basis": hops[smallest[2]]["size_basis"] if whole else None,
+            "size_hop": smallest[2] if whole else None,
+            "unsized_hops": unsized,
+            "_least": smallest[0] if smallest else None,
+        })
+    sized.sort(key=lambda c: (
+        c["size_usd"] is None, -(c["size_usd"] or 0.0), c["_least"] is None, -(c["_least"] or 0.0),
+        len(c["hops"]), [str(n) for n in c["nodes"]],
+    ))
+    for c in sized:
+        del c["_least"]
+    return sized

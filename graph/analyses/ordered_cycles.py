@@ -44,7 +44,7 @@ from typing import Hashable, Iterator
 
 from dealgraph.analyses.cycles import (
     Cycle, check_max_length, check_node, compact_graph, hop_of, hop_amount, index_nodes, prune_to_components,
-    rank_key,
+    rank_key, size_loops,
 )
 from dealgraph.model.values import date_interval
 from dealgraph.model.errors import QueryError
@@ -368,7 +368,8 @@ def ordered_cycles(G, max_length: int = 6, window: int | None = None, through: s
 def ordered_money_cycles(store, max_length: int = 6, window: int | None = None, through: str | None = None,
                          min_amount: float | None = None) -> list[dict]:
     """:func:`ordered_cycles` on a store, in the ``dealgraph cycles --format json`` shape
-    plus an ``order`` object (:meth:`Order.to_dict`). Computed in Python from the store's
-    deals, so every engine gives the same answer."""
+    (sizes included, ranked by them: :func:`~dealgraph.analyses.cycles.size_loops`) plus an
+    ``order`` object (:meth:`Order.to_dict`). Computed in Python from the store's deals, so
+    every engine gives the same answer."""
     found = ordered_cycles(store.money_flow_graph(), max_length, window, through, min_amount)
-    return [{**cycle.to_dict(), "order": order.to_dict()} for cycle, order in found]
+    return size_loops({**cycle.to_dict(), "order": order.to_dict()} for cycle, order in found)

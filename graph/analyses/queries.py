@@ -19,7 +19,7 @@ import networkx as nx
 from dealgraph.cypher import bind, get_query, load_queries
 from dealgraph.analyses import concentration as customer_concentration
 from dealgraph.model.values import AmountError, parse_usd
-from dealgraph.analyses.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
+from dealgraph.analyses.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum, size_loops
 from dealgraph.model.lineage import superseded_by
 from dealgraph.model.errors import QueryError
 from dealgraph.model.records import schema
@@ -108,10 +108,12 @@ def cycles(
     through: str | None = None,
     min_amount: float | None = None,
 ) -> list[dict]:
-    """The money loops in the shape of `dealgraph cycles --format json`, from whichever engine holds the data."""
-    return run_query(
+    """The money loops in the shape of `dealgraph cycles --format json`, from whichever engine holds the
+    data, with their sizes and ranked by them (estimates and ranges included, see
+    :func:`dealgraph.analyses.cycles.size_loops`; the canned query itself ranks by stated amounts)."""
+    return size_loops(run_query(
         store, "circular-financing", {"maxLength": max_length, "entity": through, "minAmount": min_amount}
-    )
+    ))
 
 
 # --------------------------------------------------------------------------- checks

@@ -23,11 +23,16 @@ The propagation is DebtRank as published (Battiston, Puliga, Kaushik, Tasca, Cal
   with ``v[j]`` the entity's share of all the exposures at stake (its relative economic
   value): the share of the network's value lost beyond the initial failure.
 
-``h[j]`` is the fraction of ``j``'s buffer lost (1 = wiped out). Buffers are ``equity``
-figures where known; elsewhere the default buffer is ``default_buffer`` times the
-entity's total known exposure (by default 1.0: an entity without an equity figure can
-absorb losing everything it has at stake in the network, so its loss fraction is the
-share of its exposures that went bad).
+``h[j]`` is the fraction of ``j``'s buffer lost (1 = wiped out). Buffers are real balance
+sheets: the entity's latest ``equity`` figure (book equity) of the period looked at. An
+entity with no equity figure is **not scored**: its loss cannot be a fraction of a buffer
+nobody knows, so it is reported as the exposure it lost (``loss_usd``: the sum of
+``A[i][j] * h[i]`` over what hit it, at most its exposure), with ``loss`` None, and its own
+distress, being unknown, is not passed on (the shock does not travel through it; DebtRank
+``R`` adds up the scored entities only). Only when asked (``default_buffer``, the CLI's
+``--default-buffer F``) does such an entity get an *assumed* buffer of ``F`` times its total
+known exposure, marked ``buffer_from="assumed"``. Cash (the latest ``cash`` figure) is shown
+beside the buffer where known; it changes nothing in the propagation.
 
 >>> from dealgraph.model.records import Relationship
 >>> deals = [Relationship("r1", "bank", "lends_to", "neo", 50.0),
@@ -35,6 +40,8 @@ share of its exposures that went bad).
 >>> result = debtrank(deals, ["neo"], equity={"bank": 100.0, "fund": 40.0})
 >>> [(s.entity, s.loss, s.path) for s in result.shocks]
 [('neo', 1.0, ['neo']), ('bank', 0.5, ['neo', 'bank']), ('fund', 0.25, ['neo', 'bank', 'fund'])]
+>>> [(s.entity, s.loss, s.loss_usd, s.buffer_from) for s in debtrank(deals, ["neo"], equity={"fund": 40.0}).shocks]
+[('neo', 1.0, None, 'none'), ('bank', None, 50.0, 'none')]
 """
 
 from __future__ import annotations
@@ -48,12 +55,9 @@ from dealgraph.model.lineage import counting_deals
 from dealgraph.model.records import Relationship, exposure
 
 __all__ = [
-    "DEFAULT_BUFFER", "Exposures", "Shock", "StressResult", "debtrank", "exposure_table", "exposures", "latest_equity",
+    "Exposures", "Shock", "StressResult", "debtrank", "exposure_table", "exposures", "latest_equity", "latest_figures",
     "stress_test",
 ]
-
-#: Buffer of an entity with no equity figure, as a multiple of its total known exposure.
-DEFAULT_BUFFER = 1.0
 
 
 @dataclass
@@ -117,17 +121,24 @@ class Shock(NamedTuple):
     """
 
     entity: str
-    loss: float  # h: fraction of the buffer lost, 0..1 (1 for a failed entity)
-    loss_usd: float | None  # loss * buffer; None for a failed entity with no known buffer
+    loss: float | None  # h: fraction of the buffer lost, 0..1 (1 for a failed entity); None: not scored
+    loss_usd: float | None  # loss * buffer; not scored: the exposure lost; None for a failed entity with no buffer
     buffer_usd: float | None
-    buffer_from: str  # "equity" (a known figure), "default" (DEFAULT_BUFFER rule) or "none"
+    buffer_from: str  # "equity" (its latest equity figure), "assumed" (--default-buffer) or "none"
     round: int  # 0 for the failed entities, else the round in which it was first hit
     path: list[str]  # failed entity -> ... -> this entity, along the largest first hits
+    exposure_usd: float | None = None  # its total known exposure to anyone
+    cash_usd: float | None = None  # its latest cash figure, where known
+
+    @property
+    def scored(self) -> bool:
+        return self.loss is not None
 
     def to_dict(self) -> dict:
         return {
             "entity": self.entity, "loss": self.loss, "loss_usd": self.loss_usd,
-            "buffer_usd": self.buffer_usd, "buffer_from": self.buffer_from,
+            "buffer_usd": self.buffer_usd, "buffer_from": self.buffer_from, "scored": self.scored,
+            "exposure_usd": self.exposure_usd, "cash_usd": self.cash_usd,
             "round": self.round, "path": list(self.path),
         }
 
@@ -135,20 +146,28 @@ class Shock(NamedTuple):
 @dataclass(frozen=True)
 class StressResult:
     failed: list[str]
-    shocks: list[Shock]  # failed entities first, then by loss (largest first), round, id
-    debtrank: float  # R: share of the network's value lost beyond the initial failures
+    shocks: list[Shock]  # failed first, then the scored by loss (largest first), then the unscored by loss_usd
+    debtrank: float  # R: share of the network's value lost beyond the initial failures (scored entities)
     unknown_exposures: int  # exposure deals left out because their amount is unknown
+    default_buffer: float | None = None  # the assumed buffer's multiple, when one was asked for
 
     @property
-    def losses(self) -> dict[str, float]:
-        """Entity id -> loss fraction, for every entity that lost something."""
+    def losses(self) -> dict[str, float | None]:
+        """Entity id -> loss fraction (None: not scored), for every entity that lost something."""
         return {s.entity: s.loss for s in self.shocks}
+
+    @property
+    def unscored(self) -> int:
+        """How many entities were hit but have no buffer to score the loss against."""
+        return sum(1 for s in self.shocks if s.loss is None)
 
     def to_dict(self) -> dict:
         return {
             "failed": list(self.failed),
             "debtrank": self.debtrank,
             "unknown_exposures": self.unknown_exposures,
+            "default_buffer": self.default_buffer,
+            "unscored": self.unscored,
             "entities": [s.to_dict() for s in self.shocks],
         }
 
@@ -158,39 +177,47 @@ def debtrank(
     failed: Iterable[str],
     *,
     equity: Mapping[str, float] | None = None,
-    default_buffer: float = DEFAULT_BUFFER,
+    default_buffer: float | None = None,
     shock: float = 1.0,
+    cash: Mapping[str, float] | None = None,
 ) -> StressResult:
     """Propagate the failure of ``failed`` through the exposures of ``deals`` (DebtRank).
 
     ``deals`` is any iterable of relationships (or a ready :class:`Exposures`);
-    ``equity`` maps entity ids to their equity in USD (the buffer); entities without one
-    get ``default_buffer`` times their total known exposure. ``shock`` is the initial
-    distress of the failed entities (1.0: they default). The input is not modified.
+    ``equity`` maps entity ids to their equity in USD (the buffer). An entity without one is
+    not scored (see the module docstring) unless ``default_buffer`` is given: it then gets
+    ``default_buffer`` times its total known exposure as an assumed buffer. ``shock`` is the
+    initial distress of the failed entities (1.0: they default); ``cash`` (entity id -> USD)
+    is only reported. The input is not modified.
     """
     table = deals if isinstance(deals, Exposures) else exposures(deals)
     failed = list(dict.fromkeys(failed))
     if not failed:
         raise QueryError("name at least one failed entity")
-    if isinstance(default_buffer, bool) or not isinstance(default_buffer, (int, float)) or not default_buffer > 0:
+    if default_buffer is not None and (isinstance(default_buffer, bool) or not isinstance(default_buffer, (int, float))
+                                       or not default_buffer > 0):
         raise QueryError(f"default_buffer must be a number above 0, got {default_buffer!r}")
     if isinstance(shock, bool) or not isinstance(shock, (int, float)) or not 0 < shock <= 1:
         raise QueryError(f"shock must be a number in (0, 1], got {shock!r}")
     equity = dict(equity or {})
+    cash = dict(cash or {})
 
     def buffer(j: str) -> tuple[float | None, str]:
         if j in equity and equity[j] is not None:
             return float(equity[j]), "equity"
-        if j in table.total:
-            return table.total[j] * default_buffer, "default"
+        if default_buffer is not None and j in table.total:
+            return table.total[j] * default_buffer, "assumed"
         return None, "none"
 
     # W[i][j] = min(1, at_stake[i][j] / buffer[j]) is worked out as i passes distress on,
     # which it does once. A row's order changes no sum (each j appears once per row, and
-    # the distressed entities are visited in id order).
+    # the distressed entities are visited in id order). An entity with no buffer (None)
+    # collects the exposure it lost in `lost` instead, and never becomes distressed.
     buffers = {j: buffer(j)[0] for j in table.total}
     at_stake = table.at_stake
+    failed_set = set(failed)
     h: dict[str, float] = {f: float(shock) for f in failed}
+    lost: dict[str, float] = {}
     first_round = {f: 0 for f in failed}
     via: dict[str, str | None] = {f: None for f in failed}
     distressed = sorted(failed)
@@ -209,6 +236,19 @@ def debtrank(
                 if amount <= 0:
                     continue
                 e = buffers[j]
+                if e is None:  # not scored: what it lost, in dollars of exposure
+                    if j in failed_set:
+                        continue
+                    hit = amount * hi
+                    lost[j] = lost.get(j, 0.0) + hit
+                    if j not in first_round:
+                        first_round[j] = rnd
+                        via[j] = i
+                        best[j] = (hit, i)
+                    elif j in best and hit > best[j][0]:
+                        best[j] = (hit, i)
+                        via[j] = i
+                    continue
                 w = amount / e if e > 0 else 1.0
                 hit = (w if w < 1.0 else 1.0) * hi
                 g = gain.get(j)
@@ -251,39 +291,57 @@ def debtrank(
         shocks.append(Shock(
             entity=j, loss=hj, loss_usd=None if b is None else hj * b, buffer_usd=b,
             buffer_from=source, round=first_round[j], path=path(j),
+            exposure_usd=table.total.get(j), cash_usd=cash.get(j),
         ))
-    failed_set = set(failed)
-    shocks.sort(key=lambda s: (s.entity not in failed_set, -s.loss, s.round, s.entity))
-    return StressResult(failed=failed, shocks=shocks, debtrank=max(0.0, r), unknown_exposures=table.unknown)
+    for j, dollars in lost.items():
+        if dollars <= 0:
+            continue
+        exposure = table.total.get(j, 0.0)
+        shocks.append(Shock(
+            entity=j, loss=None, loss_usd=min(dollars, exposure), buffer_usd=None, buffer_from="none",
+            round=first_round[j], path=path(j), exposure_usd=exposure, cash_usd=cash.get(j),
+        ))
+    shocks.sort(key=lambda s: (s.entity not in failed_set, s.loss is None, -(s.loss or 0.0),
+                               -(s.loss_usd or 0.0) if s.loss is None else 0.0, s.round, s.entity))
+    return StressResult(failed=failed, shocks=shocks, debtrank=max(0.0, r), unknown_exposures=table.unknown,
+                        default_buffer=default_buffer)
 
 
 def stress_test(
     store,
     failed: Iterable[str],
     *,
-    default_buffer: float = DEFAULT_BUFFER,
+    default_buffer: float | None = None,
     shock: float = 1.0,
 ) -> StressResult:
     """:func:`debtrank` on a store's deals; ``failed`` names entities by id, name or alias.
 
-    Buffers are the entities' latest ``equity`` figures (see :func:`latest_equity`); an
-    entity with none gets ``default_buffer`` times its total known exposure.
+    Buffers are the entities' latest ``equity`` figures, cash their latest ``cash`` figures
+    (see :func:`latest_figures`; a store restricted to a period gives the figures of the
+    period). An entity with no equity figure is not scored, unless ``default_buffer`` is
+    given (an assumed buffer of that many times its total known exposure).
     """
     ids = [store.resolve(ref) for ref in failed]
-    equity = latest_equity(store.figures(kind="equity"))
+    equity = latest_figures(store.figures(kind="equity"), "equity")
+    cash = latest_figures(store.figures(kind="cash"), "cash")
     with gc_paused():
         table = exposure_table(store.exposure_flows())
-        return debtrank(table, ids, equity=equity, default_buffer=default_buffer, shock=shock)
+        return debtrank(table, ids, equity=equity, default_buffer=default_buffer, shock=shock, cash=cash)
 
 
-def latest_equity(figures) -> dict[str, float]:
-    """Entity id -> its latest equity figure in USD: the one with the latest date it speaks
+def latest_figures(figures, kind: str) -> dict[str, float]:
+    """Entity id -> its latest ``kind`` figure in USD: the one with the latest date it speaks
     for (``as_of``, else the end of its ``period``; the larger figure id on a tie)."""
     latest: dict[str, tuple[str, str, float]] = {}
     for f in figures:
-        if f.kind != "equity" or f.amount_usd is None:
+        if f.kind != kind or f.amount_usd is None:
             continue
         key = (f.when, f.id, float(f.amount_usd))
         if f.entity not in latest or key[:2] > latest[f.entity][:2]:
             latest[f.entity] = key
     return {entity: key[2] for entity, key in latest.items()}
+
+
+def latest_equity(figures) -> dict[str, float]:
+    """:func:`latest_figures` of kind ``equity``: the buffers."""
+    return latest_figures(figures, "equity")

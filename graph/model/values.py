@@ -196,6 +196,24 @@ class Period:
     def relationships(self, relationships: Iterable["Relationship"]) -> list["Relationship"]:
         return [r for r in relationships if self.keeps(r.date)]
 
+    def keeps_figure(self, period: str | None, as_of: str | None) -> bool:
+        """Whether a figure is in the period: the date it speaks for is (its ``as_of`` when
+        given, else the end of its ``period``; see :func:`figure_when`). A figure with neither
+        is in an open period only. So a view "as known in October 2025" shows no figure
+        stated in 2026, nor a full-year 2025 figure, but does show guidance given in 2025.
+
+        >>> p = Period.between(None, "2025-10")
+        >>> p.keeps_figure("2025", None), p.keeps_figure("2025-Q3", None), p.keeps_figure("2026", "2025-09")
+        (False, True, True)
+        """
+        if not self.bounded:
+            return True
+        try:
+            when = figure_when(period, as_of)
+        except ModelError:
+            return False
+        return self.keeps(when or None)
+
 
 #: ``YYYY``, ``YYYY-QN``, ``YYYY-HN``, ``YYYY-MM``, or ``START/END`` of years or months.
 _PERIOD_PART = r"[0-9]{4}(?:-(?:Q[1-4]|H[12]|(?:0[1-9]|1[0-2])))?"

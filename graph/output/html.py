@@ -53,7 +53,7 @@ from urllib.parse import urlsplit
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from dealgraph.analyses.cycles import find_cycles, find_money_loops
+from dealgraph.analyses.cycles import find_cycles, find_money_loops, size_loops
 from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
 from dealgraph.model.graphs import money_flow_graph
 from dealgraph.model.records import Entity, Relationship, schema
@@ -108,7 +108,7 @@ def render_view(
     kinds: Sequence[str] | None = None,
     max_length: int = 6,
     failed: Sequence[str] | None = None,
-    default_buffer: float = 1.0,
+    default_buffer: float | None = None,
     shock: float = 1.0,
 ) -> RenderResult:
     """Write the HTML ``view`` of the deals in ``store`` to ``out``.
@@ -120,7 +120,8 @@ def render_view(
     ``focus`` view; ``max_length`` bounds the loops found (in entities).
 
     The ``stress`` view fails the entities ``failed`` (ids, names or aliases) and shows
-    every entity that loses something, coloured by the fraction of its buffer lost, with
+    every entity that loses something, coloured by the fraction of its buffer lost (grey: no
+    equity figure, not scored), with
     the deals among them; the losses are :func:`dealgraph.analyses.stress.stress_test`'s (all the
     store's deals count, as in ``dealgraph stress``; ``kinds`` and ``min_amount`` only
     narrow what is drawn), with its ``default_buffer`` and ``shock``.
@@ -179,7 +180,7 @@ def render_view(
     if view != "cycles":
         loops = find_cycles(money_flow_graph(shown, deals, superseded), max_length=max_length)
     else:
-        loops = cycles
+        loops = [c for c, _ in cycles]
     on_loop = {rel["id"] for c in loops for h in c.hops for rel in h.relationships if not rel["superseded_by"]}
 
     net = _network(shown, deals, on_loop, focus_id, superseded)
@@ -198,7 +199,7 @@ def render_view(
     }
     payload = {
         "meta": meta,
-        "cycles": [_cycle_payload(c) for c in cycles],
+        "cycles": [_cycle_payload(c, size) for c, size in cycles],
         "stress": stress,
     }
     html = _generate_html(net, payload)
@@ -258,17 +259,20 @@ def _cycles_view(store: Store, kinds, max_length, min_amount):
         return found
 
     try:
-        ranked = find_money_loops(store.money_flows(kinds), deals_on, max_length, min_amount=min_amount)
+        found = find_money_loops(store.money_flows(kinds), deals_on, max_length, min_amount=min_amount)
     except QueryError as exc:  # a store's own errors (StoreError) already say what is wrong
         raise RenderError(f"cannot find loops: {exc}") from None
+    # Ranked by size, estimates and low ends included, as `dealgraph cycles` ranks them.
+    sizes = size_loops({**c.to_dict(), "index": i} for i, c in enumerate(found))
+    ranked = [(found[s["index"]], s) for s in sizes]
     listed = ranked[:MAX_PANEL_CYCLES]
-    entity_ids = {n for c in listed for n in c.nodes}
-    deal_ids = {rel["id"] for c in listed for h in c.hops for rel in h.relationships}
+    entity_ids = {n for c, _ in listed for n in c.nodes}
+    deal_ids = {rel["id"] for c, _ in listed for h in c.hops for rel in h.relationships}
     deals = sorted((r for r in fetched if r.id in deal_ids), key=lambda r: r.id)
     return entity_ids, deals, listed, len(ranked)
 
 
-def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float, shock: float) -> dict:
+def _stress(store: Store, failed: Sequence[str] | None, default_buffer: float | None, shock: float) -> dict:
     from dealgraph.analyses.stress import stress_test
 
     if not failed:
@@ -635,15 +639,19 @@ def _legend(entities: list[Entity], deals: list[Relationship]) -> dict:
     }
 
 
-def _cycle_payload(cycle) -> dict:
+def _cycle_payload(cycle, size: dict) -> dict:
     return {
         "nodes": list(cycle.nodes),
         "min_amount_usd": cycle.min_amount_usd,
+        "size_usd": size["size_usd"],
+        "size_basis": size["size_basis"],
+        "unsized_hops": size["unsized_hops"],
         "hops": [
             {"source": h.source, "target": h.target, "amount_usd": h.amount_usd,
+             "size_usd": s["size_usd"], "size_basis": s["size_basis"],
              "deals": [rel["id"] for rel in h.relationships],
              "superseded": [rel["id"] for rel in h.relationships if rel["superseded_by"]]}
-            for h in cycle.hops
+            for h, s in zip(cycle.hops, size["hops"])
         ],
     }
 

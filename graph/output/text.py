@@ -163,21 +163,52 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
         why = ("superseded" if all(not m.startswith(STATUS_MARK) for d in left for m in d["superseded_by"])
                else "superseded, in talks or terminated")
         count += f" (+{len(left)} {why}, not counted)"
+    size = ""
+    if hop.get("size_basis") in ("estimate", "low end"):
+        size = f"; size {sized(hop['size_usd'], hop['size_basis'])}"
     lines = [
         f"{names.get(hop['source'], hop['source'])} pays {names.get(hop['target'], hop['target'])}: "
-        f"{usd(hop['amount_usd'])} in {count}"
+        f"{usd(hop['amount_usd'])} in {count}{size}"
     ]
     for deal in deals:
         lines.extend("  " + text for text in deal_lines(deal, names, evidence))
     return lines
 
 
+def sized(amount: float | None, basis: str | None) -> str:
+    """A size as it reads with its basis (see :func:`dealgraph.analyses.cycles.size_loops`).
+
+    >>> sized(3.4e10, "estimate"), sized(2e10, "low end"), sized(5e9, "stated")
+    ('~$34B (estimate)', 'at least $20B (low end of a range)', '$5B')
+    """
+    if basis == "estimate":
+        return f"~{usd(amount)} (estimate)"
+    if basis == "low end":
+        return f"at least {usd(amount)} (low end of a range)"
+    return usd(amount)
+
+
 def loop_money(cycle: dict) -> str:
-    """What can go round: the smallest hop, or what is known when some hops are not.
+    """What can go round: the smallest hop, or what is known when some hops are not; with
+    sizes (``dealgraph cycles``), estimates and low ends are used and said.
 
     >>> loop_money({"min_amount_usd": None, "hops": [{"amount_usd": 5e9}, {"amount_usd": None}]})
     '? (smallest known hop $5B, 1 hop of unknown size)'
+    >>> loop_money({"min_amount_usd": None, "size_usd": 3.4e10, "size_basis": "estimate", "hops": []})
+    'smallest hop ~$34B (estimate)'
     """
+    if "size_usd" in cycle:
+        if cycle["size_usd"] is not None:
+            if cycle["size_basis"] == "stated":
+                return usd(cycle["size_usd"])
+            return f"smallest hop {sized(cycle['size_usd'], cycle['size_basis'])}"
+        known = [h for h in cycle["hops"] if h["size_usd"] is not None]
+        unknown = len(cycle["hops"]) - len(known)
+        if not known:
+            return "? (no hop amount known)"
+        least = min(known, key=lambda h: (h["size_usd"], h["size_basis"] != "stated"))
+        return (f"? (smallest known hop {sized(least['size_usd'], least['size_basis'])}, "
+                f"{unknown} hop{'s' if unknown != 1 else ''} of unknown size)")
     if cycle["min_amount_usd"] is not None:
         return usd(cycle["min_amount_usd"])
     hops = cycle["hops"]
@@ -186,6 +217,18 @@ def loop_money(cycle: dict) -> str:
     if not known:
         return "? (no hop amount known)"
     return f"? (smallest known hop {usd(min(known))}, {unknown} hop{'s' if unknown != 1 else ''} of unknown size)"
+
+
+def unsized_lines(cycle: dict, names: dict[str, str] | None = None) -> list[str]:
+    """One line per hop of a loop with no size: which hop, and why.
+
+    >>> unsized_lines({"unsized_hops": [{"hop": 0, "source": "nvidia", "target": "coreweave",
+    ...                                  "why": "no amount in its source (d1)"}]}, {"nvidia": "Nvidia"})
+    ['unknown: Nvidia → coreweave: no amount in its source (d1)']
+    """
+    names = names or {}
+    return [f"unknown: {names.get(h['source'], h['source'])} → {names.get(h['target'], h['target'])}: {h['why']}"
+            for h in cycle.get("unsized_hops") or ()]
 
 
 def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, evidence: bool = True) -> str:
@@ -199,6 +242,7 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
         lines.append(f"{rank}. {loop}")
         lines.append(f"   money that can go all the way round: {loop_money(cycle)}")
+        lines.extend("   " + text for text in unsized_lines(cycle, names))
         if cycle.get("order"):
             order = cycle["order"]
             lines.append(f"   in time order from {names.get(order['start'], order['start'])}, over at least "
@@ -220,6 +264,7 @@ def cycles_summary(cycles: Sequence[dict], names: dict[str, str] | None = None) 
     for rank, cycle in enumerate(cycles, 1):
         loop = " → ".join(names.get(n, n) for n in [*cycle["nodes"], cycle["nodes"][0]])
         lines.append(f"{rank:>3}. {loop}   {loop_money(cycle)}")
+        lines.extend("       " + text for text in unsized_lines(cycle, names))
     return "\n".join(lines)
 
 
@@ -234,7 +279,8 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
     """One row per deal on a hop: the cycle's rank and path, the hop (payer, payee, the amount
     that counts), then the deal as it reads with its amount, caveat, evidence and lineage
     (with ``--ordered``: the loop's start, span and deals in time order; with
-    ``--economics``: what came back to the hop's source and per dollar it put in)."""
+    ``--economics``: what came back to the hop's source and per dollar it put in; then the
+    loop's and the hop's sizes, estimates included, and why a hop has none)."""
     cycles = list(cycles)
     ordered = any("order" in c for c in cycles)
     economics = any("economics" in c for c in cycles)
@@ -243,6 +289,8 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
     header = list(CYCLES_CSV_COLUMNS)
     header += ["order_start", "order_span_days", "order_deal_ids"] if ordered else []
     header += ["source_came_back_usd", "source_back_per_dollar"] if economics else []
+    sizes = any("size_usd" in c for c in cycles)
+    header += ["size_usd", "size_basis", "hop_size_usd", "hop_size_basis", "hop_unknown_why"] if sizes else []
     writer.writerow(header)
     for rank, cycle in enumerate(cycles, 1):
         for i, hop in enumerate(cycle["hops"], 1):
@@ -253,6 +301,10 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
             if economics:
                 e = cycle["economics"][i - 1]
                 extra += [_cell(e["came_back_usd"]), _cell(e["back_per_dollar"])]
+            if sizes:
+                h = cycle["hops"][i - 1]
+                extra += [_cell(cycle["size_usd"]), _cell(cycle["size_basis"]), _cell(h["size_usd"]),
+                          _cell(h["size_basis"]), _cell(h["unknown_why"])]
             for deal in hop["relationships"]:
                 writer.writerow([
                     rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
@@ -300,33 +352,62 @@ def stats_table(stats: dict[str, dict[str, int]]) -> str:
     return "\n".join(lines)
 
 
+def stress_loss(row: dict) -> str:
+    """How one hit entity's loss reads: against its equity, an assumed buffer, or, with no
+    equity figure, the exposure it lost, not scored.
+
+    >>> stress_loss({"loss": None, "loss_usd": 5e8, "buffer_usd": None, "buffer_from": "none", "cash_usd": None})
+    'no equity figure: loss $500M of exposure, not scored'
+    >>> stress_loss({"loss": 0.1, "loss_usd": 3e10, "buffer_usd": 3e11, "buffer_from": "equity", "cash_usd": 8e10})
+    'lost $30B of $300B equity (cash $80B)'
+    """
+    if row["loss"] is None:
+        text = f"no equity figure: loss {usd(row['loss_usd'])} of exposure, not scored"
+    elif row["buffer_from"] == "assumed":
+        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} assumed buffer"
+    else:
+        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} equity"
+    if row.get("cash_usd") is not None:
+        text += f" (cash {usd(row['cash_usd'])})"
+    return text
+
+
 def stress_table(result: dict, names: dict[str, str] | None = None) -> str:
     """A stress test for reading: each hit entity's loss and the way the shock came."""
     names = names or {}
     failed = ", ".join(names.get(f, f) for f in result["failed"])
     lines = [f"Failure of {failed}: DebtRank {result['debtrank']:.3f} "
-             "(share of the exposures' value lost beyond the failure itself)"]
+             "(share of the exposures' value lost beyond the failure itself, by the scored entities)"]
     hit = [row for row in result["entities"] if row["round"] > 0]
     if not hit:
         lines.append("No other entity is exposed to it through a deal of known amount.")
     for row in hit:
         path = " → ".join(names.get(n, n) for n in row["path"])
-        buffer = f"{usd(row['buffer_usd'])} {row['buffer_from']} buffer"
-        lines.append(f"{row['loss'] * 100:6.1f}%  {names.get(row['entity'], row['entity'])}"
-                     f"  lost {usd(row['loss_usd'])} of {buffer}, round {row['round']}: {path}")
+        share = "     —" if row["loss"] is None else f"{row['loss'] * 100:5.1f}%"
+        lines.append(f"{share}  {names.get(row['entity'], row['entity'])}"
+                     f"  {stress_loss(row)}, round {row['round']}: {path}")
+    if result.get("unscored"):
+        lines.append(f"{result['unscored']} entit{'y' if result['unscored'] == 1 else 'ies'} hit with no equity figure: "
+                     "not scored, and the shock does not travel on through them.")
+    if result.get("default_buffer") is not None:
+        lines.append(f"An assumed buffer is {result['default_buffer']:g} × the entity's total known exposure "
+                     "(--default-buffer), for entities with no equity figure.")
     if result["unknown_exposures"]:
         lines.append(f"{result['unknown_exposures']} exposure deal(s) of unknown amount were left out.")
     return "\n".join(lines)
 
 
 def stress_csv(result: dict) -> str:
-    """One row per entity with a loss (the failed ones first); the path joined by '>'."""
+    """One row per entity with a loss (the failed ones first); the path joined by '>'; an
+    entity not scored has an empty loss and its lost exposure in loss_usd."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "round", "path"])
+    writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "scored", "exposure_usd", "cash_usd",
+                     "round", "path"])
     for row in result["entities"]:
         writer.writerow([row["entity"], _cell(row["loss"]), _cell(row["loss_usd"]), _cell(row["buffer_usd"]),
-                         row["buffer_from"], row["round"], ">".join(row["path"])])
+                         row["buffer_from"], "yes" if row["scored"] else "no", _cell(row["exposure_usd"]),
+                         _cell(row["cash_usd"]), row["round"], ">".join(row["path"])])
     return out.getvalue()
 
 

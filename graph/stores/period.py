@@ -16,7 +16,8 @@ from dealgraph.stores.base import Progress, Store
 
 
 class PeriodStore(Store):
-    """A read-only view of a store that shows only the deals of a period (every entity)."""
+    """A read-only view of a store that shows only the deals and figures of a period (every
+    entity)."""
 
     def __init__(self, store: Store, period: Period):
         self.store = store
@@ -31,8 +32,11 @@ class PeriodStore(Store):
         raise StoreError("a store restricted to a period is read-only")
 
     def figures(self, entity: str | None = None, kind: str | None = None) -> list[Figure]:
-        """Every figure: a period restricts which deals count, and figures are not deals."""
-        return self.store.figures(entity=entity, kind=kind)
+        """The figures of the period: those whose ``as_of`` date or period end is in it (see
+        :meth:`dealgraph.model.values.Period.keeps_figure`), so a view "as known in October
+        2025" shows no 2026 number (profiles, stress buffers, views, the story)."""
+        keeps = self.period.keeps_figure
+        return [f for f in self.store.figures(entity=entity, kind=kind) if keeps(f.period, f.as_of)]
 
     def entities(self) -> list[Entity]:
         return self.store.entities()
@@ -53,7 +57,7 @@ class PeriodStore(Store):
 
 def deals_in_period(store: Store, since: str | None = None, until: str | None = None) -> Store:
     """``store`` itself when no bound is given, else a read-only view of it in which only the
-    deals that may fall between ``since`` and ``until`` count. Every reading command takes its
+    deals that may fall between ``since`` and ``until`` count, and only the figures in it. Every reading command takes its
     ``--since`` / ``--until`` through here, so they all count the same deals.
 
     A view answers canned queries with their Python twins on either engine (the Cypher

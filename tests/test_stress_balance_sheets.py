@@ -1,0 +1,108 @@
+"""Stress on real balance sheets, checked against common sense on the shipped data.
+
+Whatever equity figures the shipped data holds (the expectations are computed from the
+data here, not written down), a failure must obey what a reader would check by hand:
+
+* an entity with an equity figure loses at most what it had at stake on the entities hit,
+  over its equity (Microsoft's loss from CoreWeave's failure is bounded by its exposure to
+  CoreWeave over its equity, when CoreWeave is the only one hitting it), so an entity whose
+  equity is far above its exposure is never wiped out;
+* an entity with no equity figure is not scored: no loss fraction, its lost exposure in
+  dollars (at most its exposure), its line saying so; the shock never travels through it;
+* no buffer is assumed unless asked for.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from dealgraph.analyses.stress import debtrank, exposures, latest_figures
+from dealgraph.cli import main
+from dealgraph.load import shipped_dataset_dir
+from dealgraph.loaders import read_dataset
+from dealgraph.model.lineage import counting_deals
+from dealgraph.output.text import usd
+
+FAILURES = [["coreweave"], ["openai"], ["oracle"], ["coreweave", "openai"]]
+
+#: Hand-made equity figures laid over the shipped ones, so the scored side of the rules is
+#: exercised whatever the shipped data holds (round numbers, not anyone's balance sheet).
+HAND_EQUITY = {"microsoft": 3.0e11, "nvidia": 8.0e10, "oracle": 2.0e10, "softbank": 1.0e11}
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return read_dataset([shipped_dataset_dir()])
+
+
+def check_common_sense(result, table, equity):
+    failed = set(result.failed)
+    scored = {s.entity for s in result.shocks if s.loss is not None}
+    passed_on = failed | scored  # an entity not scored passes nothing on
+    for s in result.shocks:
+        if s.entity in failed:
+            continue
+        at_stake = {i: row[s.entity] for i, row in table.at_stake.items() if s.entity in row}
+        on_hit = sum(a for i, a in at_stake.items() if i in passed_on)
+        assert s.exposure_usd == pytest.approx(table.total[s.entity])
+        # the shock came only through the failed or scored entities
+        assert all(v in failed or v in scored for v in s.path[:-1]), s
+        if s.entity in equity:
+            assert (s.buffer_from, s.buffer_usd) == ("equity", equity[s.entity]), s
+            assert s.loss <= min(1.0, on_hit / equity[s.entity]) + 1e-12, s
+            if equity[s.entity] >= 2 * table.total[s.entity]:
+                assert s.loss <= 0.5 + 1e-12, s  # far above its exposure: never wiped out
+            if set(at_stake) & passed_on <= failed and len(failed) == 1:
+                # hit by the failed entity alone: exactly its exposure to it over its equity
+                [f] = failed
+                assert s.loss == pytest.approx(min(1.0, at_stake[f] / equity[s.entity])), s
+        else:
+            assert (s.loss, s.buffer_usd, s.buffer_from) == (None, None, "none"), s
+            assert 0 < s.loss_usd <= min(on_hit, table.total[s.entity]) * (1 + 1e-12), s
+
+
+@pytest.mark.parametrize("failed", FAILURES)
+@pytest.mark.parametrize("laid_over", [{}, HAND_EQUITY], ids=["shipped equity", "hand equity laid over"])
+def test_shipped_failures_obey_common_sense(shipped, failed, laid_over):
+    equity = {**latest_figures(shipped.figures, "equity"), **laid_over}
+    table = exposures(counting_deals(shipped.relationships))
+    result = debtrank(table, failed, equity=equity)
+    check_common_sense(result, table, equity)
+    assert len(result.shocks) > len(failed)  # the failure reaches someone
+    if failed == ["coreweave"] and "microsoft" in equity:
+        # the story's check, by name: Microsoft's loss is bounded by its exposure to what passed
+        # the shock on (CoreWeave, and the scored entities hit) over its equity
+        msft = {s.entity: s for s in result.shocks}.get("microsoft")
+        scored = {s.entity for s in result.shocks if s.loss is not None}
+        to_hit = sum(row.get("microsoft", 0.0) for i, row in table.at_stake.items() if i in scored)
+        assert (msft is None) == (to_hit == 0)
+        if msft is not None:
+            assert msft.loss <= to_hit / equity["microsoft"] + 1e-12
+
+
+def test_the_stress_command_on_the_shipped_data_says_which_lines_are_not_scored(shipped_db, shipped):
+    run = CliRunner().invoke(main, ["stress", "--db", str(shipped_db), "--fail", "coreweave", "--format", "json"])
+    assert run.exit_code == 0, run.output
+    result = json.loads(run.output)
+    equity = latest_figures(shipped.figures, "equity")
+    cash = latest_figures(shipped.figures, "cash")
+    assert result["default_buffer"] is None
+    assert all(e["buffer_from"] in ("equity", "none") for e in result["entities"])  # nothing assumed
+    unscored = [e for e in result["entities"] if not e["scored"]]
+    assert result["unscored"] == len(unscored) == sum(1 for e in result["entities"] if e["round"] and e["entity"] not in equity)
+    for e in result["entities"]:
+        assert e["cash_usd"] == cash.get(e["entity"])
+    names = {e.id: e.name for e in shipped.entities}
+    text = CliRunner().invoke(main, ["stress", "--db", str(shipped_db), "--fail", "coreweave"]).output
+    for e in unscored:
+        assert f"{names[e['entity']]}  no equity figure: loss {usd(e['loss_usd'])} of exposure, not scored" in text
+    # asked for, an assumed buffer scores everyone without an equity figure, and each such line says so
+    args = ["stress", "--db", str(shipped_db), "--fail", "coreweave", "--default-buffer", "1"]
+    rows = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)["entities"]
+    assumed = [e for e in rows if e["round"] and e["buffer_from"] == "assumed"]
+    assert assumed and all(e["entity"] not in equity for e in assumed)
+    lines = [line for line in CliRunner().invoke(main, args).output.splitlines() if "assumed buffer, round" in line]
+    assert len(lines) == len(assumed)
