@@ -11,8 +11,10 @@ Works on any :class:`dealgraph.stores.base.Store`, so both engines give the same
 period is the store's (see :func:`dealgraph.stores.period.deals_in_period`).
 
 >>> from dealgraph.model.records import Entity, Relationship
+>>> import tempfile, pathlib
 >>> from dealgraph.stores.sqlite_store import SQLiteStore
->>> store = SQLiteStore(":memory:")
+>>> folder = tempfile.TemporaryDirectory()
+>>> store = SQLiteStore(pathlib.Path(folder.name) / "deals.db")
 >>> store.write(
 ...     [Entity("bank", "Bank", "lender", lender_type="bank"), Entity("fund", "Fund", "lender",
 ...      lender_type="private_credit"), Entity("cw", "CW", "neocloud")],
@@ -23,6 +25,7 @@ period is the store's (see :func:`dealgraph.stores.period.deals_in_period`).
 [('private_credit', 2, 1, 7000000000.0), ('bank', 1, 1, 2000000000.0)]
 >>> result["total"]["amount_usd"]
 9000000000.0
+>>> store.close(); folder.cleanup()
 """
 
 from __future__ import annotations
