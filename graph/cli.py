@@ -405,6 +405,39 @@ def clusters(since, until, fmt, store):
     click.echo(report.format_rows([c.to_dict() for c in found], fmt))
 
 
+@main.command("funded-sales")
+@click.option("--vendor", default=None, metavar="ENTITY", help="Only this vendor (id, name or alias).")
+@period_options
+@format_option
+@store_options
+def funded_sales(vendor, since, until, fmt, store):
+    """For each vendor that funds its customers: the share of its known sales from customers it funded."""
+    from dealgraph.stores.period import deals_in_period
+    from dealgraph.analyses.economics import funded_sales as vendor_funded_sales
+
+    vendor_id = store.resolve(vendor) if vendor else None
+    names = {e.id: e.name for e in store.entities()}
+    rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id)
+    click.echo(report.format_rows(rows, fmt))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
+              help="graphml or gexf: the deal graph for Gephi; csv: entities.csv, relationships.csv and "
+              "figures.csv that `dealgraph load` reads back; ftm: FollowTheMoney JSON lines (Aleph, OpenSanctions).")
+@click.option("--out", type=click.Path(path_type=Path, allow_dash=True), default=None,
+              help="File to write (a folder for csv; - for standard output). "
+              "Default: dealgraph.graphml, dealgraph.gexf, dealgraph-csv/ or dealgraph.ftm.json.")
+@store_options
+def export(fmt, out, store):
+    """Export every entity and deal: GraphML/GEXF (Gephi), CSV, or FollowTheMoney."""
+    from dealgraph.output.export import export_store
+
+    result = export_store(store, fmt, out, stdout=sys.stdout)
+    if result.paths:
+        click.echo(f"wrote {', '.join(map(str, result.paths))} ({result.counts()})")
+
+
 #: ``deals --group-by`` (dealgraph.analyses.deals.GROUPS; spelt out so that --help needs no model).
 DEAL_GROUPS = ("source", "target", "kind", "counterparty-kind", "lender-type", "year", "status")
 
@@ -455,39 +488,6 @@ def deals(kinds, entity, source, target, counterparty_kinds, lender_types, statu
     if fmt == "table":
         names = store.entity_names({d[side] for d in result["deals"] for side in ("source", "target")})
     click.echo(format_deals(result, fmt, names))
-
-
-@main.command("funded-sales")
-@click.option("--vendor", default=None, metavar="ENTITY", help="Only this vendor (id, name or alias).")
-@period_options
-@format_option
-@store_options
-def funded_sales(vendor, since, until, fmt, store):
-    """For each vendor that funds its customers: the share of its known sales from customers it funded."""
-    from dealgraph.stores.period import deals_in_period
-    from dealgraph.analyses.economics import funded_sales as vendor_funded_sales
-
-    vendor_id = store.resolve(vendor) if vendor else None
-    names = {e.id: e.name for e in store.entities()}
-    rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id)
-    click.echo(report.format_rows(rows, fmt))
-
-
-@main.command()
-@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
-              help="graphml or gexf: the deal graph for Gephi; csv: entities.csv, relationships.csv and "
-              "figures.csv that `dealgraph load` reads back; ftm: FollowTheMoney JSON lines (Aleph, OpenSanctions).")
-@click.option("--out", type=click.Path(path_type=Path, allow_dash=True), default=None,
-              help="File to write (a folder for csv; - for standard output). "
-              "Default: dealgraph.graphml, dealgraph.gexf, dealgraph-csv/ or dealgraph.ftm.json.")
-@store_options
-def export(fmt, out, store):
-    """Export every entity and deal: GraphML/GEXF (Gephi), CSV, or FollowTheMoney."""
-    from dealgraph.output.export import export_store
-
-    result = export_store(store, fmt, out, stdout=sys.stdout)
-    if result.paths:
-        click.echo(f"wrote {', '.join(map(str, result.paths))} ({result.counts()})")
 
 
 @main.command()
