@@ -463,6 +463,58 @@ def export(fmt, out, store):
         click.echo(f"wrote {', '.join(map(str, result.paths))} ({result.counts()})")
 
 
+#: ``deals --group-by`` (dealgraph.analyses.deals.GROUPS; spelt out so that --help needs no model).
+DEAL_GROUPS = ("source", "target", "kind", "counterparty-kind", "lender-type", "year", "status")
+
+
+@main.command()
+@click.option("--kind", "kinds", multiple=True, metavar="KIND", help="Only deals of this kind (repeatable).")
+@click.option("--entity", default=None, metavar="ENTITY",
+              help="Only deals with this entity on either side (id, name or alias).")
+@click.option("--source", default=None, metavar="ENTITY", help="Only deals this entity is the source of.")
+@click.option("--target", default=None, metavar="ENTITY", help="Only deals this entity is the target of.")
+@click.option("--counterparty-kind", "counterparty_kinds", multiple=True, metavar="KIND",
+              help="Only deals whose other side (from --entity, --source or --target) is an entity of this "
+              "kind (repeatable).")
+@click.option("--lender-type", "lender_types", multiple=True, metavar="TYPE",
+              help="Only deals whose other side has this lender type: private_credit, bank, ... (repeatable).")
+@click.option("--status", "statuses", multiple=True, metavar="STATUS",
+              help="Only deals with this status: talks, loi, signed, ... (repeatable).")
+@click.option("--min-amount", type=USD, default=None, metavar="USD",
+              help="Only deals of at least USD (1.5B, 500M, 2.5K or a number); deals of unknown amount are left out.")
+@click.option("--max-amount", type=USD, default=None, metavar="USD",
+              help="Only deals of at most USD; deals of unknown amount are left out.")
+@click.option("--group-by", type=click.Choice(DEAL_GROUPS),
+              default=None, help="Count and sum the deals in groups (counterparty groups: the other side from "
+              "--entity, --source or --target).")
+@period_options
+@format_option
+@store_options
+def deals(kinds, entity, source, target, counterparty_kinds, lender_types, statuses, min_amount, max_amount,
+          group_by, since, until, fmt, store):
+    """List the deals that match, count them and sum what counts, optionally in groups.
+
+    Every matching deal is listed; a superseded deal is listed but adds nothing to a sum
+    (as everywhere). Example: how much of CoreWeave's debt is private credit, bank or bond
+    market? `dealgraph deals --kind lends_to --target coreweave --group-by lender-type`.
+    """
+    from dealgraph.analyses.deals import DealFilter, find_deals
+    from dealgraph.output.deals_text import format_deals
+    from dealgraph.stores.period import deals_in_period
+
+    where = DealFilter(
+        kinds=kinds, entity=store.resolve(entity) if entity else None,
+        source=store.resolve(source) if source else None, target=store.resolve(target) if target else None,
+        counterparty_kinds=counterparty_kinds, lender_types=lender_types, statuses=statuses,
+        min_amount=min_amount, max_amount=max_amount,
+    )
+    result = find_deals(deals_in_period(store, since, until), where, group_by=group_by)
+    names = None
+    if fmt == "table":
+        names = store.entity_names({d[side] for d in result["deals"] for side in ("source", "target")})
+    click.echo(format_deals(result, fmt, names))
+
+
 @main.command()
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dealgraph-demo"),
               show_default=True, help="Folder for the demo's store and HTML views.")

@@ -73,6 +73,8 @@ def test_cycles_and_queries_use_neo4j(neo4j_env, tmp_path):
         ["concentration", "--format", "json", "--min-customers", "1"],
         ["show", "CoreWeave", "--format", "json"],
         ["show", "microsoft", "--format", "json"],
+        ["deals", "--kind", "lends_to", "--target", "coreweave", "--group-by", "source", "--format", "json"],
+        ["deals", "--entity", "nvidia", "--since", "2025", "--group-by", "counterparty-kind", "--format", "json"],
     ):
         on_neo4j = invoke(*args)
         on_embedded = invoke(*args, "--db", db, env={"NEO4J_URI": ""})

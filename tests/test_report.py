@@ -89,3 +89,57 @@ def test_query_csv_and_json_carry_caveats(shipped_store):
     ]
     assert all(d["evidence_title"] for d in listed)
     assert json.loads(report.format_rows(rows, "json")) == rows
+
+
+def test_query_tables_write_amounts_and_shares_as_they_read(shipped_store, names):
+    rows = run_query(shipped_store, "customer-concentration", {"vendor": "coreweave"})
+    meta = next(r for r in rows if r["customer"] == "meta")
+    assert (meta["contract_usd"], meta["vendor_total_usd"]) == (35.2e9, 75.2e9)  # raw in the rows
+    table = report.format_rows(rows, "table", names)
+    meta_line = next(line for line in table.splitlines() if line.startswith("coreweave  meta"))
+    assert meta_line.split() == ["coreweave", "meta", "Meta", "2", "$35.2B", "46.8%", "$75.2B"]
+    assert "0.468" not in table and "35200000000" not in table
+    # JSON and CSV keep the raw numbers.
+    parsed = list(csv.DictReader(io.StringIO(report.format_rows(rows, "csv"))))
+    meta_csv = next(r for r in parsed if r["customer"] == "meta")
+    assert (meta_csv["contract_usd"], meta_csv["share"]) == ("35200000000", str(meta["share"]))
+    assert json.loads(report.format_rows(rows, "json")) == rows
+
+
+@pytest.mark.parametrize("column, value, shown", [
+    ("total_usd", 1.10175e12, "$1.1T"), ("min_amount_usd", 9.7e9, "$9.7B"), ("funding_usd", 667.7e6, "$667.7M"),
+    ("share", 1.0, "100%"), ("share", 0.2978723404255319, "29.8%"), ("top_share_pct", 93.75, "93.8%"),
+    ("hhi", 8827.6, "8,828"), ("deals", 3, "3"), ("via", ["a", "b"], "a, b"), ("contract_usd", None, ""),
+    ("name", "Oracle", "Oracle"),
+])
+def test_table_cells_by_column_meaning(column, value, shown):
+    assert report.table_cell(column, value) == shown
+
+
+def test_long_cells_wrap_whole_instead_of_being_cut():
+    rows = [{"entities": [f"entity-{i:02d}" for i in range(20)], "deals": 46}]
+    lines = report.format_rows(rows, "table").splitlines()
+    body = " ".join(line.removesuffix("46").strip() for line in lines[2:])
+    assert all(f"entity-{i:02d}" in body for i in range(20))
+    assert "…" not in "\n".join(lines)
+    assert max(len(line) for line in lines) <= 60 + 2 + len("deals")
+    assert lines[2].endswith("46") and not lines[3].endswith("46")  # the row's other cells on its first line
+
+
+def test_clusters_table_lists_every_member(shipped_db):
+    from click.testing import CliRunner
+
+    from dealgraph.cli import main
+
+    def run(*args):
+        result = CliRunner().invoke(main, ["clusters", "--db", str(shipped_db), *args])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    clusters = json.loads(run("--format", "json"))
+    assert max(len(c["entities"]) for c in clusters) > 6  # long enough that a 60-character cell would cut it
+    table = run()
+    assert "…" not in table
+    listed = set(table.replace(",", " ").split())
+    assert {e for c in clusters for e in c["entities"]} <= listed
+    assert f"{report.usd(clusters[0]['total_flow_usd'])}" in table.splitlines()[2]

@@ -43,25 +43,72 @@ def _cell(value) -> str:
 #: Query columns that hold lists of deals (listed under their row in a table, not squeezed in).
 DEAL_LIST_COLUMNS = ("financing", "purchases", "relationships")
 
+#: Columns holding a fraction of a whole (0.468 reads 46.8%); a column named ``*_usd`` holds
+#: dollars and ``*_pct`` a percentage already (46.8).
+SHARE_COLUMNS = ("share",)
 
-def rows_table(rows: Sequence[dict], max_width: int = 60, names: dict[str, str] | None = None) -> str:
-    """Rows as an aligned text table; long cells are cut with an ellipsis.
+
+def table_cell(column: str, value) -> str:
+    """One table cell, written by what its column means: dollars as :func:`usd`, shares and
+    percentages as ``46.8%``, the HHI with thousands separators, lists as ``a, b``. JSON and
+    CSV keep the raw value (:func:`_cell`).
+
+    >>> table_cell("contract_usd", 35.2e9), table_cell("share", 0.46808510638297873), table_cell("top_share_pct", 67.0)
+    ('$35.2B', '46.8%', '67%')
+    >>> table_cell("hhi", 4489.0), table_cell("entities", ["amd", "nvidia"]), table_cell("share", None)
+    ('4,489', 'amd, nvidia', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if column.endswith("_usd"):
+            return usd(value)
+        if column in SHARE_COLUMNS:
+            return _percent(100.0 * value)
+        if column.endswith("_pct"):
+            return _percent(value)
+        if column == "hhi":
+            return f"{value:,.0f}"
+    if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
+        return ", ".join(map(_cell, value))
+    return _cell(value)
+
+
+def _percent(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0") + "%"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A cell's lines: ``text`` wrapped at ``width`` (at spaces where it can), never cut."""
+    import textwrap
+
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def rows_table(rows: Sequence[dict], max_width: int = 60, names: dict[str, str] | None = None,
+               list_deal=None) -> str:
+    """Rows as an aligned text table, each cell written by its column's meaning
+    (:func:`table_cell`); a cell longer than ``max_width`` wraps onto more lines, whole.
 
     Columns that list deals (:data:`DEAL_LIST_COLUMNS`) or hops are not cells: under each
     row, every deal is written out as it reads, with its caveats and evidence
-    (:func:`deal_lines`).
+    (``list_deal(deal, names)``, by default :func:`deal_lines`).
     """
     if not rows:
         return "(no rows)"
+    write_deal = list_deal or deal_lines
     columns = [c for c in rows[0] if c not in DEAL_LIST_COLUMNS and c != "hops"]
     listed = [c for c in rows[0] if c not in columns]
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    cells = [[c if len(c) <= max_width else c[: max_width - 1] + "…" for c in line] for line in cells]
-    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    cells = [[_wrap(table_cell(c, row.get(c)), max_width) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(part) for line in cells for part in line[i])) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths)).rstrip()]
     lines.append("  ".join("-" * w for w in widths))
     for row, line in zip(rows, cells):
-        lines.append("  ".join(c.ljust(w) for c, w in zip(line, widths)).rstrip())
+        for k in range(max(len(parts) for parts in line)):
+            parts = [p[k] if k < len(p) else "" for p in line]
+            lines.append("  ".join(c.ljust(w) for c, w in zip(parts, widths)).rstrip())
         for column in listed:
             if column == "hops":
                 for hop in row[column]:
@@ -69,7 +116,7 @@ def rows_table(rows: Sequence[dict], max_width: int = 60, names: dict[str, str] 
             else:
                 lines.append(f"  {column}:")
                 for deal in row[column]:
-                    lines.extend("    " + text for text in deal_lines(deal, names))
+                    lines.extend("    " + text for text in write_deal(deal, names))
     return "\n".join(lines)
 
 
