@@ -251,11 +251,12 @@ def test_csv_texts_are_the_loader_format():
     entities_csv, deals_csv, figures_csv = csv_texts(
         [Entity("a", "A", aliases=("x", "y"))], [Relationship("d", "a", "invests_in", "b", 1.5e9)],
         [Figure("f", "a", "revenue", amount_usd=2.5e9, period="2024")])
-    assert entities_csv == "id,name,kind,ticker,country,aliases\na,A,company,,,x;y\n"
+    assert entities_csv == "id,name,kind,ticker,country,aliases,lender_type\na,A,company,,,x;y,\n"
     assert deals_csv.splitlines()[1].startswith("d,a,invests_in,b,1500000000,")
     assert figures_csv.splitlines() == [
-        "id,entity,kind,counterparty,amount_usd,percent,period,as_of,note,evidence_url,evidence_title",
-        "f,a,revenue,,2500000000,,2024,,,,",
+        "id,entity,kind,counterparty,amount_usd,percent,period,as_of,note,evidence_url,evidence_title,"
+        "evidence_quote,published,archive_url,title_rebuilt",
+        "f,a,revenue,,2500000000,,2024,,,,,,,,",
     ]
 
 

@@ -39,8 +39,10 @@ Deals (the FtM property holding each dealgraph field)
     ``sourceUrl``, ``evidence_title`` -> ``publisher`` (FtM has no title for an interval's
     source).
 
-    What FtM's schema has no property for — an ``UnknownLink``'s amount, and deal lineage
-    (``supersedes``, ``expands``) — goes in a top-level ``"dealgraph"`` object beside
+    What FtM's schema has no property for — an ``UnknownLink``'s amount, deal lineage
+    (``supersedes``, ``expands``) and the deal fields after it (``amount_low``/``high``,
+    ``amount_basis``, ``status``, ``reported``, ``term``, ``evidence_quote``, ``published``,
+    ``archive_url``, ``title_rebuilt``), an entity's ``lender_type`` — goes in a top-level ``"dealgraph"`` object beside
     ``properties``, e.g. ``{"id": ..., "schema": "UnknownLink", "properties": {...},
     "dealgraph": {"amount_usd": 3200000000.0}}``: FtM tools keep top-level keys they do not
     know, and dealgraph reads them back, so an export loads back exactly. An entity's
@@ -51,6 +53,7 @@ Deals (the FtM property holding each dealgraph field)
 from __future__ import annotations
 
 import functools
+from dataclasses import fields as dataclass_fields
 
 import re
 from typing import Iterable
@@ -75,6 +78,15 @@ CONTEXT_KEY = "dealgraph"
 
 #: Deal fields carried only in :data:`CONTEXT_KEY`, besides an ``UnknownLink``'s amount.
 LINEAGE_FIELDS = ("supersedes", "expands")
+
+#: Entity fields FtM's schema has no property for (carried in :data:`CONTEXT_KEY`).
+ENTITY_CONTEXT_FIELDS = tuple(
+    f.name for f in dataclass_fields(Entity) if f.name not in ("id", "name", "kind", "ticker", "country", "aliases"))
+
+#: Deal fields carried in :data:`CONTEXT_KEY`: lineage and every field after it (range,
+#: basis, status, evidence quote, archive, ...), so an export loads back exactly.
+_DEAL_FIELD_NAMES = [f.name for f in dataclass_fields(Relationship)]
+DEAL_CONTEXT_FIELDS = tuple(_DEAL_FIELD_NAMES[_DEAL_FIELD_NAMES.index(LINEAGE_FIELDS[0]):])
 
 _SCHEMA_BY_ENTITY_KIND = {"government": "PublicBody", "investor_group": "Organization"}
 _OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant"}
@@ -111,7 +123,11 @@ def entity_to_ftm(entity: Entity) -> dict:
     if entity.ticker:
         props["ticker"] = [entity.ticker]
     props["keywords"] = [entity.kind]
-    return {"id": entity.id, "schema": ftm_schema, "properties": props}
+    obj = {"id": entity.id, "schema": ftm_schema, "properties": props}
+    extras = {f: getattr(entity, f) for f in ENTITY_CONTEXT_FIELDS if getattr(entity, f) is not None}
+    if extras:
+        obj[CONTEXT_KEY] = extras
+    return obj
 
 
 def deal_to_ftm(deal: Relationship, schemas: dict[str, str]) -> dict:
@@ -146,7 +162,7 @@ def deal_to_ftm(deal: Relationship, schemas: dict[str, str]) -> dict:
     obj = {"id": deal.id, "schema": ftm_schema, "properties": props}
     extras = {
         "amount_usd": deal.amount_usd if ftm_schema == "UnknownLink" else None,
-        **{field: getattr(deal, field) for field in LINEAGE_FIELDS},
+        **{field: getattr(deal, field) for field in DEAL_CONTEXT_FIELDS},
     }
     extras = {k: v for k, v in extras.items() if v is not None}
     if extras:
@@ -168,7 +184,7 @@ def to_ftm(
     for e in entities:
         obj = entity_to_ftm(e)
         if e.id in figures_of:
-            obj[CONTEXT_KEY] = {"figures": figures_of[e.id]}
+            obj[CONTEXT_KEY] = {**obj.get(CONTEXT_KEY, {}), "figures": figures_of[e.id]}
         yield obj
     for r in deals:
         if r.id in schemas:
@@ -218,6 +234,7 @@ def ftm_to_fields(obj: dict) -> list[tuple[str, dict[str, object]]]:
     context = context if isinstance(context, dict) else {}
     if ftm_schema in ENTITY_SCHEMAS:
         entity = _entity_fields(ftm_schema, ftm_id, props)
+        entity.update({f: context[f] for f in ENTITY_CONTEXT_FIELDS if f in context})
         figures = context.get("figures", [])
         if not isinstance(figures, list) or not all(isinstance(f, dict) for f in figures):
             raise FtmError(f"'{CONTEXT_KEY}.figures' must be a list of figures (mappings)")
@@ -288,7 +305,7 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
         fields[field] = _first(props, prop)
     if ftm_schema == "UnknownLink" and "amount_usd" in context:
         fields["amount_usd"] = context["amount_usd"]
-    for field in LINEAGE_FIELDS:
+    for field in DEAL_CONTEXT_FIELDS:
         if field in context:
             fields[field] = context[field]
     return fields
