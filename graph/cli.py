@@ -161,6 +161,8 @@ def load(paths, store):
     from dealgraph.load import load_files
 
     loaded = load_files(store, list(paths), progress=progress_bar("loading"))
+    for notice in loaded.notices:
+        click.echo(notice, err=True)
     click.echo(f"loaded {report.load_counts(loaded.entities, loaded.relationships, loaded.figures)}")
 
 
@@ -174,6 +176,8 @@ def validate(paths):
     from dealgraph.loaders import read_dataset
 
     dataset = read_dataset(list(paths))
+    for notice in dataset.notices:
+        click.echo(notice, err=True)
     click.echo(f"ok: {report.dataset_counts(dataset)}")
 
 

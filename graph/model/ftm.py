@@ -229,7 +229,7 @@ def ftm_to_fields(obj: dict) -> list[tuple[str, dict[str, object]]]:
     if not isinstance(props, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in props.values()
     ):
-        raise FtmError("'properties' must map each property to a list of strings")
+        raise FtmError(f"{ftm_schema} {ftm_id!r}: 'properties' must map each property to a list of strings")
     context = obj.get(CONTEXT_KEY)
     context = context if isinstance(context, dict) else {}
     if ftm_schema in ENTITY_SCHEMAS:
@@ -240,11 +240,24 @@ def ftm_to_fields(obj: dict) -> list[tuple[str, dict[str, object]]]:
             raise FtmError(f"'{CONTEXT_KEY}.figures' must be a list of figures (mappings)")
         return [("entity", entity), *(("figure", {**f, "entity": entity["id"]}) for f in figures)]
     if ftm_schema in DEAL_SCHEMAS:
-        return [("relationship", _deal_fields(ftm_schema, ftm_id, props, context))]
+        try:
+            return [("relationship", _deal_fields(ftm_schema, ftm_id, props, context))]
+        except FtmError as exc:
+            raise FtmError(f"{ftm_schema} {ftm_id!r}: {exc}") from None
     raise FtmError(
         f"FollowTheMoney schema {ftm_schema!r} is not read; dealgraph reads "
         f"{', '.join(ENTITY_SCHEMAS)} (entities) and {', '.join(DEAL_SCHEMAS)} (deals)"
     )
+
+
+def party_labels(obj: dict, fields: dict[str, object]) -> tuple[str, str]:
+    """How messages name the ``source`` and ``target`` of a deal read from ``obj``: by FtM's
+    property and the file's own id (``("owner 'NK-1'", "asset 'NK-2'")``)."""
+    props = obj["properties"]
+    shown = [f"{prop} {next(v for v in props[prop] if v.strip())!r}" for prop in DEAL_SCHEMAS[obj["schema"]]]
+    if obj["schema"] == "Payment" and fields["kind"] == "supplies":  # read beneficiary -> payer
+        shown.reverse()
+    return shown[0], shown[1]
 
 
 def _first(props: dict, *names: str) -> str | None:
@@ -278,10 +291,13 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
     source_prop, target_prop = DEAL_SCHEMAS[ftm_schema]
     parties = []
     for prop in (source_prop, target_prop):
-        values = props.get(prop, [])
+        values = [v for v in props.get(prop, []) if v.strip()]
         if len(values) > 1:
-            raise FtmError(f"{ftm_schema} with {len(values)} values of {prop!r}; dealgraph reads one")
-        parties.append(slug(values[0]) if values else None)
+            raise FtmError(f"{len(values)} values of {prop!r}; dealgraph reads one")
+        if not values:
+            raise FtmError(f"no {prop!r}; dealgraph reads a {ftm_schema} between two parties "
+                           f"({source_prop!r} and {target_prop!r})")
+        parties.append(slug(values[0]))
     source, target = parties
     amount = None
     if ftm_schema == "Ownership":
@@ -297,6 +313,10 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
         kind = next((r for r in props.get("role", ()) if r in schema().relationship_kinds), "partner_of")
     if ftm_schema in ("Debt", "Payment"):
         amount = _first(props, "amountUsd") or _usd(props, "amount", "currency")
+        euros = _first(props, "amountEur")
+        if amount is None and euros is not None:
+            # Never dropped silently; with amountUsd beside it, it is the same amount.
+            raise FtmError(f"amountEur {euros!r} is in EUR; dealgraph keeps amounts in USD (give amountUsd)")
     fields: dict[str, object] = {
         "id": ftm_id, "source": source, "kind": kind, "target": target, "amount_usd": amount,
         "date": _date(_first(props, "date", "startDate")),
