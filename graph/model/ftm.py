@@ -13,7 +13,9 @@ Entities
     ``Organization``, ``LegalEntity`` and ``PublicBody``; the kind is the first keyword
     that is an entity kind, else ``government`` for a ``PublicBody``, else ``company``;
     further names become aliases; ids are made slugs (lower case, runs of other
-    characters turned into ``-``) in entities and references alike.
+    characters turned into ``-``) in entities and references alike. Objects of other
+    schemata are skipped by :mod:`loaders.ftm_source` (one notice per file), and so are
+    deals naming them; messages name the file's own ids and FtM's properties.
 
 Deals (the FtM property holding each dealgraph field)
     =================  =====================================================
@@ -34,7 +36,8 @@ Deals (the FtM property holding each dealgraph field)
 
     ``amount_usd`` -> ``amountUsd`` (``Debt``, ``Payment``) or ``sharesValue`` with
     ``sharesCurrency`` ``USD`` (``Ownership``); read back, ``amount`` counts only with
-    ``currency`` ``USD``. ``date`` -> ``date`` (else ``startDate`` when reading),
+    ``currency`` ``USD``, and an ``amountEur`` without ``amountUsd`` is refused (beside
+    ``amountUsd`` it is the same amount). ``date`` -> ``date`` (else ``startDate`` when reading),
     ``summary`` -> ``summary``, ``amount_note`` -> ``description``, ``evidence_url`` ->
     ``sourceUrl``, ``evidence_title`` -> ``publisher`` (FtM has no title for an interval's
     source).
