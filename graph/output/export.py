@@ -133,8 +133,8 @@ WEIGHT_UNIT = 1e9
 
 def deal_weight(deal: Relationship, counts: bool) -> float:
     """An edge's ``weight``: the deal's amount in billions of USD, or ``0.0`` when the
-    amount is unknown or the deal does not count (superseded, see
-    :mod:`dealgraph.model.lineage`): a weight is the money an edge adds to totals."""
+    amount is unknown or the deal does not count (:func:`dealgraph.model.lineage.counting_deals`:
+    superseded): a weight is the money an edge adds to totals."""
     if not counts or deal.amount_usd is None:
         return 0.0
     return deal.amount_usd / WEIGHT_UNIT
@@ -172,7 +172,7 @@ def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx
     round for the kinds whose money flows the other way), any other deal from its source to
     its target. Each edge lists its deals (``deal_ids``, and their ``kinds`` in the same
     order) and adds up the ``amount_usd`` of those that count; ``not_counted`` names the
-    superseded ones, ``unknown_amounts`` counts the counting deals with no amount, and
+    others (superseded, :func:`dealgraph.model.lineage.counting_deals`), ``unknown_amounts`` counts the counting deals with no amount, and
     ``weight`` is the sum in billions of USD (``0.0`` when no counting deal has an amount).
     """
     import networkx as nx
@@ -274,8 +274,8 @@ def _gexf(g, f: TextIO) -> None:
         values = [(declare(node_attrs, k, v), text(v)) for k, v in data.items() if k != "label"]
         if values:
             attvalues = SubElement(el, "attvalues")
-            for key, value in values:
-                SubElement(attvalues, "attvalue", {"for": key, "value": value})
+            for att_id, value in values:
+                SubElement(attvalues, "attvalue", {"for": att_id, "value": value})
     edges = SubElement(graph, "edges")
     items = g.edges(keys=True, data=True) if g.is_multigraph() else (
         (u, v, f"{u}->{v}", d) for u, v, d in g.edges(data=True))
@@ -285,11 +285,11 @@ def _gexf(g, f: TextIO) -> None:
         values = [(declare(edge_attrs, k, v), text(v)) for k, v in data.items() if k not in ("label", "weight")]
         if values:
             attvalues = SubElement(el, "attvalues")
-            for key, value in values:
-                SubElement(attvalues, "attvalue", {"for": key, "value": value})
+            for att_id, value in values:
+                SubElement(attvalues, "attvalue", {"for": att_id, "value": value})
     for decl, table in ((node_decl, node_attrs), (edge_decl, edge_attrs)):
-        for name, (key, kind) in table.items():
-            SubElement(decl, "attribute", {"id": key, "title": name, "type": kind})
+        for name, (att_id, kind) in table.items():
+            SubElement(decl, "attribute", {"id": att_id, "title": name, "type": kind})
     indent(root, "  ")
     f.write("<?xml version='1.0' encoding='utf-8'?>\n")
     f.write(tostring(root, encoding="unicode"))
