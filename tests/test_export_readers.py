@@ -88,7 +88,7 @@ def test_igraph_reads_graphml_with_no_warning(shipped_db, tmp_path, fmt):
     if fmt == "graphml":
         assert g.ecount() == len(deals)
         assert sorted(g.es["deal_id"]) == sorted(r.id for r in deals)
-    assert all(w >= 0 for w in g.es["weight"])
+    assert all(w >= 0.001 for w in g.es["weight"])
 
 
 @pytest.mark.parametrize("fmt", ["graphml", "gexf"])
@@ -104,9 +104,9 @@ def test_every_edge_weighs_the_money_it_counts_for(shipped_db, tmp_path, fmt):
         assert (u, v) == (deal.source, deal.target)
         assert data["counts"] is (deal.id in counting)
         if deal.id not in counting or deal.amount_usd is None:
-            assert data["weight"] == 0.0
+            assert data["weight"] == 0.001  # never 0: Gephi leaves such edges out
         else:
-            assert data["weight"] == pytest.approx(deal.amount_usd / 1e9)
+            assert data["weight"] == pytest.approx(max(deal.amount_usd / 1e9, 0.001))
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def test_pair_export_has_one_edge_per_payer_and_payee(pair_db, tmp_path, fmt):
     assert ab["not_counted"] == "loi" and ab["unknown_amounts"] == 1 and ab["deals"] == 4
     assert g.edges["c", "a"]["weight"] == pytest.approx(2.0) and g.edges["c", "a"]["label"] == "lends_to"
     cb = g.edges["c", "b"]
-    assert cb["weight"] == 0.0 and "amount_usd" not in cb and cb["money_flows"] == "none"
+    assert cb["weight"] == 0.001 and "amount_usd" not in cb and cb["money_flows"] == "none"
 
 
 # --- every field through every format that can carry it ----------------------------------

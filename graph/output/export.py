@@ -5,7 +5,8 @@
   ``"; "``), one edge per deal from ``source`` to ``target`` keyed by the deal id (``label``
   its kind, ``deal_id`` its id, its fields as attributes, ``money_flows`` the kind's
   direction of money, ``counts`` whether it counts, ``weight`` the money it counts for in
-  billions of USD, ``0`` when unknown or not counted); fields with no value are left out.
+  billions of USD, at least 0.001 — Gephi drops edges of weight 0 — so 0.001 when the
+  amount is unknown or not counted); fields with no value are left out.
   GEXF is 1.2draft, valid against its XSD, and carries no export date: the same store
   gives the same bytes.
 * ``graphml-pairs`` and ``gexf-pairs`` — one edge per payer -> payee pair with the counted
@@ -127,17 +128,23 @@ def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
 
 # ---------------------------------------------------------------------------- graphs
 
-#: ``weight`` of an edge: the money it counts for, in billions of USD.
+#: ``weight`` of an edge: the money it counts for, in billions of USD ...
 WEIGHT_UNIT = 1e9
+#: ... and never less than this (USD 1M): Gephi leaves out edges of weight 0 on import, so
+#: an edge that counts no known amount (unknown, or not counted) weighs this little.
+MIN_WEIGHT = 0.001
+
+
+def weight(amount_usd: float | None) -> float:
+    """The ``weight`` of an edge counting ``amount_usd`` (``None``: no known amount counts)."""
+    return max(MIN_WEIGHT, (amount_usd or 0.0) / WEIGHT_UNIT)
 
 
 def deal_weight(deal: Relationship, counts: bool) -> float:
-    """An edge's ``weight``: the deal's amount in billions of USD, or ``0.0`` when the
-    amount is unknown or the deal does not count (:func:`dealgraph.model.lineage.counting_deals`:
-    superseded): a weight is the money an edge adds to totals."""
-    if not counts or deal.amount_usd is None:
-        return 0.0
-    return deal.amount_usd / WEIGHT_UNIT
+    """An edge's ``weight``: the deal's amount in billions of USD, or :data:`MIN_WEIGHT`
+    when the amount is unknown or the deal does not count
+    (:func:`dealgraph.model.lineage.counting_deals`: superseded)."""
+    return weight(deal.amount_usd if counts else None)
 
 
 def export_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx.MultiDiGraph":
@@ -173,7 +180,8 @@ def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx
     its target. Each edge lists its deals (``deal_ids``, and their ``kinds`` in the same
     order) and adds up the ``amount_usd`` of those that count; ``not_counted`` names the
     others (superseded, :func:`dealgraph.model.lineage.counting_deals`), ``unknown_amounts`` counts the counting deals with no amount, and
-    ``weight`` is the sum in billions of USD (``0.0`` when no counting deal has an amount).
+    ``weight`` is the sum in billions of USD (:data:`MIN_WEIGHT` when no counting deal has an
+    amount).
     """
     import networkx as nx
 
@@ -198,7 +206,7 @@ def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx
             "unknown_amounts": len(counted) - len(amounts),
             "not_counted": [r.id for r in group if r.id not in counting],
             "money_flows": "yes" if group[0].money_flow else "none",
-            "weight": 0.0 if total is None else total / WEIGHT_UNIT,
+            "weight": weight(total),
         }
         g.add_edge(payer, payee, **_attributes(attrs, skip=()))
     return g
