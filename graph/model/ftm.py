@@ -48,8 +48,9 @@ Deals (the FtM property holding each dealgraph field)
     ``archive_url``, ``title_rebuilt``), an entity's ``lender_type`` — goes in a top-level
     ``"dealgraph"`` object beside ``properties``, e.g. ``{"id": ..., "schema":
     "UnknownLink", "properties": {...}, "dealgraph": {"amount_usd": 3200000000.0}}``: FtM
-    tools (the followthemoney library included) keep top-level keys they do not know, and dealgraph reads them back, so an export loads back exactly. An entity's
-    figures (revenue, debt, ...) go there too: ``"dealgraph": {"figures": [{"id", "kind",
+    tools (the followthemoney library included) keep top-level keys they do not know, and
+    dealgraph reads them back, so an export loads back exactly. An entity's figures
+    (revenue, debt, ...) go there too: ``"dealgraph": {"figures": [{"id", "kind",
     "amount_usd", "period", ...}, ...]}`` (the figure's fields, ``entity`` left out).
 """
 
