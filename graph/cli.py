@@ -182,6 +182,8 @@ def load(paths, store):
     from dealgraph.load import load_files
 
     loaded = load_files(store, list(paths), progress=progress_bar("loading"))
+    for notice in loaded.notices:
+        click.echo(notice, err=True)
     click.echo(f"loaded {report.load_counts(loaded.entities, loaded.relationships, loaded.figures)}")
 
 
@@ -195,6 +197,8 @@ def validate(paths):
     from dealgraph.loaders import read_dataset
 
     dataset = read_dataset(list(paths))
+    for notice in dataset.notices:
+        click.echo(notice, err=True)
     click.echo(f"ok: {report.dataset_counts(dataset)}")
 
 
@@ -448,11 +452,13 @@ def funded_sales(vendor, since, until, fmt, store):
 
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), required=True,
-              help="graphml or gexf: the deal graph for Gephi; csv: entities.csv, relationships.csv and "
+              help="graphml or gexf: the deal graph, one edge per deal; graphml-pairs or gexf-pairs: one edge per "
+              "payer -> payee with the counted sum (for Gephi); csv: entities.csv, relationships.csv and "
               "figures.csv that `dealgraph load` reads back; ftm: FollowTheMoney JSON lines (Aleph, OpenSanctions).")
 @click.option("--out", type=click.Path(path_type=Path, allow_dash=True), default=None,
               help="File to write (a folder for csv; - for standard output). "
-              "Default: dealgraph.graphml, dealgraph.gexf, dealgraph-csv/ or dealgraph.ftm.json.")
+              "Default: dealgraph.graphml, dealgraph.gexf, dealgraph-pairs.graphml, dealgraph-pairs.gexf, "
+              "dealgraph-csv/ or dealgraph.ftm.json.")
 @store_options
 def export(fmt, out, store):
     """Export every entity and deal: GraphML/GEXF (Gephi), CSV, or FollowTheMoney."""

@@ -35,7 +35,7 @@ def load_files(store: Store, paths: Sequence, progress: Progress | None = None) 
     dataset = read_dataset(paths, known_entities=store.entities(), known_deals=store.deal_lineage,
                            stored_deal_endpoints=store.stored_deal_endpoints)
     store.write(dataset.entities, dataset.relationships, progress=progress, figures=dataset.figures)
-    return LoadCounts(len(dataset.entities), len(dataset.relationships), len(dataset.figures))
+    return LoadCounts(len(dataset.entities), len(dataset.relationships), len(dataset.figures), dataset.notices)
 
 
 def shipped_dataset_dir() -> Path:

@@ -14,7 +14,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 from dealgraph.model.errors import ValidationError
 from dealgraph.model.lineage import LINEAGE_FIELDS, lineage_cycles
 from dealgraph.model.records import Entity, Figure, Relationship
-from dealgraph.loaders.records import Location, Problem
+from dealgraph.loaders.records import Location, Notice, Problem
 from dealgraph.loaders.resolution import EntityIndex, UnresolvedReference
 from dealgraph.loaders.sources import read_records
 from dealgraph.loaders.validation import (
@@ -43,6 +43,9 @@ class Dataset:
     entities: list[Entity]
     relationships: list[Relationship]
     figures: list[Figure] = field(default_factory=list)
+    #: What the sources left out on purpose, one ``FILE[:LINE]: message`` line each
+    #: (:class:`~loaders.records.Notice`): said to the user, not fatal.
+    notices: tuple[str, ...] = ()
 
 
 #: Given deal ids, the stored ones among them as ``{id: (source, kind, target)}``
@@ -95,12 +98,15 @@ class DatasetBuilder:
         self._figure_drafts: list[FigureDraft | RejectedFigure] = []
         self._rejected_references: list[str] = []
         self._problems: list[Problem] = []
+        self._notices: dict[str, None] = {}  # in order, each once (a file may be read twice)
         self._file_order: dict[str, int] = {}
 
     def add(self, item: Validated) -> None:
         self._file_order.setdefault(item.where.path, len(self._file_order))
         if isinstance(item, Problem):
             self._problems.append(item)
+        elif isinstance(item, Notice):
+            self._notices[str(item)] = None
         elif isinstance(item, LocatedEntity):
             self._add_entity(item)
         elif isinstance(item, RejectedEntity):
@@ -122,6 +128,11 @@ class DatasetBuilder:
                     f"(differs in {differences(first.entity, item.entity)})",
                 )
             )
+
+    @property
+    def notices(self) -> tuple[str, ...]:
+        """The notices of the sources so far, each once, in the order first given."""
+        return tuple(self._notices)
 
     def build(self) -> Dataset:
         """The dataset; raises ``ValidationError`` if any problem was found."""
@@ -152,7 +163,7 @@ class DatasetBuilder:
         figures = self._resolve_figures(index)
         if self._problems:
             raise ValidationError(str(p) for p in self._sorted_problems())
-        return Dataset(defined, [r for _, r in relationships.values()], figures)
+        return Dataset(defined, [r for _, r in relationships.values()], figures, self.notices)
 
     def _resolve_figures(self, index: EntityIndex) -> list[Figure]:
         """The figures, resolved and with repeats merged (conflicting repeats noted)."""
@@ -233,7 +244,7 @@ class DatasetBuilder:
     ) -> Relationship | None:
         """The resolved deal, or None after noting why it cannot be (or was rejected)."""
         ids = []
-        for role in ("source", "target"):
+        for i, role in enumerate(("source", "target")):
             ref = getattr(draft, role)
             if ref is None:  # a missing reference is already on the problem list
                 ids.append(None)
@@ -241,7 +252,8 @@ class DatasetBuilder:
             try:
                 ids.append(index.resolve(ref))
             except UnresolvedReference as exc:
-                self._problems.append(Problem(draft.where, f"{role} {ref!r} {exc}"))
+                shown = draft.labels[i] if draft.labels else f"{role} {ref!r}"
+                self._problems.append(Problem(draft.where, f"{shown} {exc}"))
                 ids.append(None)
         if None in ids or isinstance(draft, RejectedRelationship):
             return None

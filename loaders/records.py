@@ -71,6 +71,18 @@ class Problem:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """Something a source left out on purpose, said in one ``FILE[:LINE]: message`` line;
+    unlike a :class:`Problem` it does not stop the load."""
+
+    where: Location
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
 class Record:
     """One record as a source read it: field values are not checked yet.
 
@@ -81,6 +93,9 @@ class Record:
     where: Location
     type: RecordType
     fields: dict[str, object]
+    #: How messages name a deal's two parties, when the format has its own words for them
+    #: (FollowTheMoney: ``("owner 'NK-1'", "asset 'NK-2'")``); else ``source 'x'``.
+    labels: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from dealgraph.model.records import (
 )
 from dealgraph.loaders.csv_source import CsvSource, RowChunk
 from dealgraph.loaders.dataset import DatasetBuilder, differences
-from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Problem, Record
+from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Notice, Problem, Record
 from dealgraph.loaders.resolution import EntityIndex
 from dealgraph.loaders.sources import input_files, open_source
 from dealgraph.loaders.validation import ENTITY_ID, LocatedEntity, parse_aliases, check_date_field, validate_records
@@ -87,7 +87,7 @@ class StreamingDataset(DatasetBuilder):
         source = open_source(path)
         records = _entity_pass_items(source)
         for item in records:
-            if isinstance(item, LocatedEntity):  # read in bulk, already valid
+            if isinstance(item, (LocatedEntity, Notice)):  # read in bulk, already valid; said once
                 self.add(item)
             elif isinstance(item, Problem):
                 found.append(item)
@@ -172,6 +172,8 @@ class StreamingDataset(DatasetBuilder):
     def _record_deals(self, item: Record | Problem, plain: "_PlainDealRows", file: _InputFile,
                       record_problems: bool) -> Iterator[tuple[Sequence[Location], list[tuple]]]:
         """The deal of one record (none if it is not a valid deal; its problems are noted)."""
+        if isinstance(item, Notice):  # noted in pass 1
+            return
         if isinstance(item, Problem):
             if file.deals_only and record_problems:
                 self.add(item)  # problems of documents were noted in pass 1

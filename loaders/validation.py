@@ -29,6 +29,7 @@ from dealgraph.loaders.records import (
     REQUIRED_FIELDS,
     InvalidValue,
     Location,
+    Notice,
     Problem,
     Record,
     type_name,
@@ -54,6 +55,7 @@ class RelationshipDraft:
     kind: str
     target: str
     details: dict = field(default_factory=dict)
+    labels: tuple[str, str] | None = None  # Record.labels
 
     def resolve(self, source_id: str, target_id: str) -> Relationship:
         """The deal between resolved entity ids; its id is the given one or a stable hash."""
@@ -130,18 +132,19 @@ class RejectedRelationship:
     where: Location
     source: str | None
     target: str | None
+    labels: tuple[str, str] | None = None  # Record.labels
 
 
 Validated = (
     LocatedEntity | RejectedEntity | RelationshipDraft | RejectedRelationship
-    | FigureDraft | RejectedFigure | Problem
+    | FigureDraft | RejectedFigure | Problem | Notice
 )
 
 
 def validate_records(records: Iterable[Record | Problem]) -> Iterator[Validated]:
-    """Check each record as it streams past; problems pass through unchanged."""
+    """Check each record as it streams past; problems and notices pass through unchanged."""
     for item in records:
-        if isinstance(item, Problem):
+        if isinstance(item, (Problem, Notice)):
             yield item
         elif item.type == "entity":
             yield from _validate_entity(item)
@@ -255,9 +258,10 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     problems = fields.problems()
     if problems:
         yield from problems
-        yield RejectedRelationship(record.where, source, target)
+        yield RejectedRelationship(record.where, source, target, record.labels)
         return
-    yield RelationshipDraft(where=record.where, id=rid, source=source, kind=kind, target=target, details=details)
+    yield RelationshipDraft(where=record.where, id=rid, source=source, kind=kind, target=target, details=details,
+                            labels=record.labels)
 
 
 def _validate_figure(record: Record) -> Iterator[Validated]:

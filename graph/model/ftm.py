@@ -13,7 +13,9 @@ Entities
     ``Organization``, ``LegalEntity`` and ``PublicBody``; the kind is the first keyword
     that is an entity kind, else ``government`` for a ``PublicBody``, else ``company``;
     further names become aliases; ids are made slugs (lower case, runs of other
-    characters turned into ``-``) in entities and references alike.
+    characters turned into ``-``) in entities and references alike. Objects of other
+    schemata are skipped by :mod:`loaders.ftm_source` (one notice per file), and so are
+    deals naming them; messages name the file's own ids and FtM's properties.
 
 Deals (the FtM property holding each dealgraph field)
     =================  =====================================================
@@ -34,23 +36,28 @@ Deals (the FtM property holding each dealgraph field)
 
     ``amount_usd`` -> ``amountUsd`` (``Debt``, ``Payment``) or ``sharesValue`` with
     ``sharesCurrency`` ``USD`` (``Ownership``); read back, ``amount`` counts only with
-    ``currency`` ``USD``. ``date`` -> ``date`` (else ``startDate`` when reading),
+    ``currency`` ``USD``, and an ``amountEur`` without ``amountUsd`` is refused (beside
+    ``amountUsd`` it is the same amount). ``date`` -> ``date`` (else ``startDate`` when reading),
     ``summary`` -> ``summary``, ``amount_note`` -> ``description``, ``evidence_url`` ->
     ``sourceUrl``, ``evidence_title`` -> ``publisher`` (FtM has no title for an interval's
     source).
 
-    What FtM's schema has no property for — an ``UnknownLink``'s amount, and deal lineage
-    (``supersedes``, ``expands``) — goes in a top-level ``"dealgraph"`` object beside
-    ``properties``, e.g. ``{"id": ..., "schema": "UnknownLink", "properties": {...},
-    "dealgraph": {"amount_usd": 3200000000.0}}``: FtM tools keep top-level keys they do not
-    know, and dealgraph reads them back, so an export loads back exactly. An entity's
-    figures (revenue, debt, ...) go there too: ``"dealgraph": {"figures": [{"id", "kind",
+    What FtM's schema has no property for — an ``UnknownLink``'s amount, deal lineage
+    (``supersedes``, ``expands``) and the deal fields after it (``amount_low``/``high``,
+    ``amount_basis``, ``status``, ``reported``, ``term``, ``evidence_quote``, ``published``,
+    ``archive_url``, ``title_rebuilt``), an entity's ``lender_type`` — goes in a top-level
+    ``"dealgraph"`` object beside ``properties``, e.g. ``{"id": ..., "schema":
+    "UnknownLink", "properties": {...}, "dealgraph": {"amount_usd": 3200000000.0}}``: FtM
+    tools (the followthemoney library included) keep top-level keys they do not know, and
+    dealgraph reads them back, so an export loads back exactly. An entity's figures
+    (revenue, debt, ...) go there too: ``"dealgraph": {"figures": [{"id", "kind",
     "amount_usd", "period", ...}, ...]}`` (the figure's fields, ``entity`` left out).
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import fields as dataclass_fields
 
 import re
 from typing import Iterable
@@ -75,6 +82,15 @@ CONTEXT_KEY = "dealgraph"
 
 #: Deal fields carried only in :data:`CONTEXT_KEY`, besides an ``UnknownLink``'s amount.
 LINEAGE_FIELDS = ("supersedes", "expands")
+
+#: Entity fields FtM's schema has no property for (carried in :data:`CONTEXT_KEY`).
+ENTITY_CONTEXT_FIELDS = tuple(
+    f.name for f in dataclass_fields(Entity) if f.name not in ("id", "name", "kind", "ticker", "country", "aliases"))
+
+#: Deal fields carried in :data:`CONTEXT_KEY`: lineage and every field after it (range,
+#: basis, status, evidence quote, archive, ...), so an export loads back exactly.
+_DEAL_FIELD_NAMES = [f.name for f in dataclass_fields(Relationship)]
+DEAL_CONTEXT_FIELDS = tuple(_DEAL_FIELD_NAMES[_DEAL_FIELD_NAMES.index(LINEAGE_FIELDS[0]):])
 
 _SCHEMA_BY_ENTITY_KIND = {"government": "PublicBody", "investor_group": "Organization"}
 _OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant"}
@@ -111,7 +127,11 @@ def entity_to_ftm(entity: Entity) -> dict:
     if entity.ticker:
         props["ticker"] = [entity.ticker]
     props["keywords"] = [entity.kind]
-    return {"id": entity.id, "schema": ftm_schema, "properties": props}
+    obj = {"id": entity.id, "schema": ftm_schema, "properties": props}
+    extras = {f: getattr(entity, f) for f in ENTITY_CONTEXT_FIELDS if getattr(entity, f) is not None}
+    if extras:
+        obj[CONTEXT_KEY] = extras
+    return obj
 
 
 def deal_to_ftm(deal: Relationship, schemas: dict[str, str]) -> dict:
@@ -146,7 +166,7 @@ def deal_to_ftm(deal: Relationship, schemas: dict[str, str]) -> dict:
     obj = {"id": deal.id, "schema": ftm_schema, "properties": props}
     extras = {
         "amount_usd": deal.amount_usd if ftm_schema == "UnknownLink" else None,
-        **{field: getattr(deal, field) for field in LINEAGE_FIELDS},
+        **{field: getattr(deal, field) for field in DEAL_CONTEXT_FIELDS},
     }
     extras = {k: v for k, v in extras.items() if v is not None}
     if extras:
@@ -168,7 +188,7 @@ def to_ftm(
     for e in entities:
         obj = entity_to_ftm(e)
         if e.id in figures_of:
-            obj[CONTEXT_KEY] = {"figures": figures_of[e.id]}
+            obj[CONTEXT_KEY] = {**obj.get(CONTEXT_KEY, {}), "figures": figures_of[e.id]}
         yield obj
     for r in deals:
         if r.id in schemas:
@@ -213,21 +233,35 @@ def ftm_to_fields(obj: dict) -> list[tuple[str, dict[str, object]]]:
     if not isinstance(props, dict) or not all(
         isinstance(v, list) and all(isinstance(x, str) for x in v) for v in props.values()
     ):
-        raise FtmError("'properties' must map each property to a list of strings")
+        raise FtmError(f"{ftm_schema} {ftm_id!r}: 'properties' must map each property to a list of strings")
     context = obj.get(CONTEXT_KEY)
     context = context if isinstance(context, dict) else {}
     if ftm_schema in ENTITY_SCHEMAS:
         entity = _entity_fields(ftm_schema, ftm_id, props)
+        entity.update({f: context[f] for f in ENTITY_CONTEXT_FIELDS if f in context})
         figures = context.get("figures", [])
         if not isinstance(figures, list) or not all(isinstance(f, dict) for f in figures):
             raise FtmError(f"'{CONTEXT_KEY}.figures' must be a list of figures (mappings)")
         return [("entity", entity), *(("figure", {**f, "entity": entity["id"]}) for f in figures)]
     if ftm_schema in DEAL_SCHEMAS:
-        return [("relationship", _deal_fields(ftm_schema, ftm_id, props, context))]
+        try:
+            return [("relationship", _deal_fields(ftm_schema, ftm_id, props, context))]
+        except FtmError as exc:
+            raise FtmError(f"{ftm_schema} {ftm_id!r}: {exc}") from None
     raise FtmError(
         f"FollowTheMoney schema {ftm_schema!r} is not read; dealgraph reads "
         f"{', '.join(ENTITY_SCHEMAS)} (entities) and {', '.join(DEAL_SCHEMAS)} (deals)"
     )
+
+
+def party_labels(obj: dict, fields: dict[str, object]) -> tuple[str, str]:
+    """How messages name the ``source`` and ``target`` of a deal read from ``obj``: by FtM's
+    property and the file's own id (``("owner 'NK-1'", "asset 'NK-2'")``)."""
+    props = obj["properties"]
+    shown = [f"{prop} {next(v for v in props[prop] if v.strip())!r}" for prop in DEAL_SCHEMAS[obj["schema"]]]
+    if obj["schema"] == "Payment" and fields["kind"] == "supplies":  # read beneficiary -> payer
+        shown.reverse()
+    return shown[0], shown[1]
 
 
 def _first(props: dict, *names: str) -> str | None:
@@ -261,10 +295,13 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
     source_prop, target_prop = DEAL_SCHEMAS[ftm_schema]
     parties = []
     for prop in (source_prop, target_prop):
-        values = props.get(prop, [])
+        values = [v for v in props.get(prop, []) if v.strip()]
         if len(values) > 1:
-            raise FtmError(f"{ftm_schema} with {len(values)} values of {prop!r}; dealgraph reads one")
-        parties.append(slug(values[0]) if values else None)
+            raise FtmError(f"{len(values)} values of {prop!r}; dealgraph reads one")
+        if not values:
+            raise FtmError(f"no {prop!r}; dealgraph reads a {ftm_schema} between two parties "
+                           f"({source_prop!r} and {target_prop!r})")
+        parties.append(slug(values[0]))
     source, target = parties
     amount = None
     if ftm_schema == "Ownership":
@@ -280,6 +317,10 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
         kind = next((r for r in props.get("role", ()) if r in schema().relationship_kinds), "partner_of")
     if ftm_schema in ("Debt", "Payment"):
         amount = _first(props, "amountUsd") or _usd(props, "amount", "currency")
+        euros = _first(props, "amountEur")
+        if amount is None and euros is not None:
+            # Never dropped silently; with amountUsd beside it, it is the same amount.
+            raise FtmError(f"amountEur {euros!r} is in EUR; dealgraph keeps amounts in USD (give amountUsd)")
     fields: dict[str, object] = {
         "id": ftm_id, "source": source, "kind": kind, "target": target, "amount_usd": amount,
         "date": _date(_first(props, "date", "startDate")),
@@ -288,7 +329,7 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
         fields[field] = _first(props, prop)
     if ftm_schema == "UnknownLink" and "amount_usd" in context:
         fields["amount_usd"] = context["amount_usd"]
-    for field in LINEAGE_FIELDS:
+    for field in DEAL_CONTEXT_FIELDS:
         if field in context:
             fields[field] = context[field]
     return fields

@@ -1,10 +1,16 @@
 """Exports of a store, for the tools people already use.
 
-* ``graphml`` and ``gexf`` — the deal graph for Gephi, yEd, Cytoscape or networkx: one
-  node per entity (``label`` its name, its fields as attributes, aliases joined by
+* ``graphml`` and ``gexf`` — the deal graph for Gephi, yEd, Cytoscape, networkx or igraph:
+  one node per entity (``label`` its name, its fields as attributes, aliases joined by
   ``"; "``), one edge per deal from ``source`` to ``target`` keyed by the deal id (``label``
-  its kind, its fields as attributes, ``money_flows`` the kind's direction of money);
-  fields with no value are left out.
+  its kind, ``deal_id`` its id, its fields as attributes, ``money_flows`` the kind's
+  direction of money, ``counts`` whether it counts, ``weight`` the money it counts for in
+  billions of USD, at least 0.001 — Gephi drops edges of weight 0 — so 0.001 when the
+  amount is unknown or not counted); fields with no value are left out.
+  GEXF is 1.2draft, valid against its XSD, and carries no export date: the same store
+  gives the same bytes.
+* ``graphml-pairs`` and ``gexf-pairs`` — one edge per payer -> payee pair with the counted
+  sum and the deals listed (:func:`pair_graph`), for tools that merge parallel edges.
 * ``csv`` — ``entities.csv``, ``relationships.csv`` and ``figures.csv`` in the loaders' own
   CSV format, so ``dealgraph load`` of the folder gives back the same store.
 * ``ftm`` — FollowTheMoney entities as JSON Lines (Aleph, OpenSanctions; the mapping is
@@ -30,18 +36,21 @@ from typing import TYPE_CHECKING, Callable, Iterable, TextIO
 
 from dealgraph.model.errors import DealgraphError
 from dealgraph.model.ftm import number_text, to_ftm
+from dealgraph.model.lineage import counting_deals
 from dealgraph.model.records import Entity, Figure, Relationship, schema
 from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:
     import networkx as nx
 
-FORMATS = ("graphml", "gexf", "csv", "ftm")
+FORMATS = ("graphml", "gexf", "graphml-pairs", "gexf-pairs", "csv", "ftm")
 
 #: Where each format goes when no ``--out`` is given (``csv``: a folder of two files).
 DEFAULT_OUT = {
     "graphml": Path("dealgraph.graphml"),
     "gexf": Path("dealgraph.gexf"),
+    "graphml-pairs": Path("dealgraph-pairs.graphml"),
+    "gexf-pairs": Path("dealgraph-pairs.gexf"),
     "csv": Path("dealgraph-csv"),
     "ftm": Path("dealgraph.ftm.json"),
 }
@@ -119,18 +128,87 @@ def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
 
 # ---------------------------------------------------------------------------- graphs
 
+#: ``weight`` of an edge: the money it counts for, in billions of USD ...
+WEIGHT_UNIT = 1e9
+#: ... and never less than this (USD 1M): Gephi leaves out edges of weight 0 on import, so
+#: an edge that counts no known amount (unknown, or not counted) weighs this little.
+MIN_WEIGHT = 0.001
+
+
+def weight(amount_usd: float | None) -> float:
+    """The ``weight`` of an edge counting ``amount_usd`` (``None``: no known amount counts)."""
+    return max(MIN_WEIGHT, (amount_usd or 0.0) / WEIGHT_UNIT)
+
+
+def deal_weight(deal: Relationship, counts: bool) -> float:
+    """An edge's ``weight``: the deal's amount in billions of USD, or :data:`MIN_WEIGHT`
+    when the amount is unknown or the deal does not count
+    (:func:`dealgraph.model.lineage.counting_deals`: superseded)."""
+    return weight(deal.amount_usd if counts else None)
+
 
 def export_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx.MultiDiGraph":
-    """The deal graph with only GraphML/GEXF-safe attribute values (text, numbers)."""
+    """The deal graph with only GraphML/GEXF-safe attribute values (text, numbers).
+
+    Edges are keyed by deal id and carry it as ``deal_id`` too (an attribute named ``id``
+    clashes with the readers' own edge ids); ``counts`` says whether the deal counts and
+    ``weight`` is :func:`deal_weight`.
+    """
     import networkx as nx
 
+    deals = list(deals)
+    counting = {r.id for r in counting_deals(deals)}
     g = nx.MultiDiGraph()
     for e in entities:
         g.add_node(e.id, **_attributes({"label": e.name, **e.to_dict()}, skip=("id",)))
     kinds = schema().relationship_kinds
     for r in deals:
-        attrs = {"label": r.kind, **r.to_dict(), "money_flows": kinds[r.kind].money_flows}
+        counts = r.id in counting
+        values = r.to_dict()
+        attrs = {"label": r.kind, "deal_id": values.pop("id"), **values,
+                 "money_flows": kinds[r.kind].money_flows, "counts": counts,
+                 "weight": deal_weight(r, counts)}
         g.add_edge(r.source, r.target, key=r.id, **_attributes(attrs, skip=("source", "target")))
+    return g
+
+
+def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx.DiGraph":
+    """One edge per ordered pair of entities, for tools that merge parallel edges (Gephi).
+
+    A deal that moves money goes from its payer to its payee (``source``/``target`` turned
+    round for the kinds whose money flows the other way), any other deal from its source to
+    its target. Each edge lists its deals (``deal_ids``, and their ``kinds`` in the same
+    order) and adds up the ``amount_usd`` of those that count; ``not_counted`` names the
+    others (superseded, :func:`dealgraph.model.lineage.counting_deals`), ``unknown_amounts`` counts the counting deals with no amount, and
+    ``weight`` is the sum in billions of USD (:data:`MIN_WEIGHT` when no counting deal has an
+    amount).
+    """
+    import networkx as nx
+
+    deals = list(deals)
+    counting = {r.id for r in counting_deals(deals)}
+    pairs: dict[tuple[str, str], list[Relationship]] = {}
+    for r in deals:
+        pairs.setdefault(r.money_flow or (r.source, r.target), []).append(r)
+    g = nx.DiGraph()
+    for e in entities:
+        g.add_node(e.id, **_attributes({"label": e.name, **e.to_dict()}, skip=("id",)))
+    for (payer, payee), group in sorted(pairs.items()):
+        counted = [r for r in group if r.id in counting]
+        amounts = [r.amount_usd for r in counted if r.amount_usd is not None]
+        total = sum(amounts) if amounts else None
+        attrs = {
+            "label": "; ".join(dict.fromkeys(r.kind for r in group)),
+            "deal_ids": [r.id for r in group],
+            "kinds": [r.kind for r in group],
+            "deals": len(group),
+            "amount_usd": total,
+            "unknown_amounts": len(counted) - len(amounts),
+            "not_counted": [r.id for r in group if r.id not in counting],
+            "money_flows": "yes" if group[0].money_flow else "none",
+            "weight": weight(total),
+        }
+        g.add_edge(payer, payee, **_attributes(attrs, skip=()))
     return g
 
 
@@ -147,20 +225,91 @@ def _attributes(values: dict, skip: tuple[str, ...]) -> dict:
     return out
 
 
-def write_graphml(entities, deals, figures, f: TextIO) -> None:
+def _graphml(g, f: TextIO) -> None:
     import networkx as nx
 
     buffer = io.BytesIO()
-    nx.write_graphml(export_graph(entities, deals), buffer, encoding="utf-8", prettyprint=True)
+    nx.write_graphml(g, buffer, encoding="utf-8", prettyprint=True)
     f.write(buffer.getvalue().decode("utf-8"))
+
+
+def write_graphml(entities, deals, figures, f: TextIO) -> None:
+    _graphml(export_graph(entities, deals), f)
+
+
+def write_graphml_pairs(entities, deals, figures, f: TextIO) -> None:
+    _graphml(pair_graph(entities, deals), f)
+
+
+GEXF_NS = "http://www.gexf.net/1.2draft"
+_XSI = "http://www.w3.org/2001/XMLSchema-instance"
+
+
+def _gexf(g, f: TextIO) -> None:
+    """GEXF 1.2draft, written here rather than by networkx so that the file is valid
+    against the XSD and the same for the same store (no export date, no internal keys).
+
+    Attributes are declared in the order first met, typed ``double``, ``integer``,
+    ``boolean`` or ``string``; an edge's ``label`` and ``weight`` are GEXF's own."""
+    from xml.etree.ElementTree import Element, SubElement, indent, tostring
+
+    def declare(table: dict, name: str, value) -> str:
+        if name not in table:
+            kind = ("boolean" if isinstance(value, bool) else "integer" if isinstance(value, int)
+                    else "double" if isinstance(value, float) else "string")
+            table[name] = (str(len(table)), kind)
+        return table[name][0]
+
+    def text(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return number_text(value)
+        return str(value)
+
+    node_attrs: dict[str, tuple[str, str]] = {}
+    edge_attrs: dict[str, tuple[str, str]] = {}
+    root = Element("gexf", {"xmlns": GEXF_NS, "xmlns:xsi": _XSI, "version": "1.2",
+                            "xsi:schemaLocation": f"{GEXF_NS} {GEXF_NS}/gexf.xsd"})
+    meta = SubElement(root, "meta")
+    SubElement(meta, "creator").text = "dealgraph"
+    graph = SubElement(root, "graph", {"defaultedgetype": "directed", "mode": "static"})
+    node_decl = SubElement(graph, "attributes", {"class": "node", "mode": "static"})
+    edge_decl = SubElement(graph, "attributes", {"class": "edge", "mode": "static"})
+    nodes = SubElement(graph, "nodes")
+    for node, data in g.nodes(data=True):
+        el = SubElement(nodes, "node", {"id": node, "label": data.get("label", node)})
+        values = [(declare(node_attrs, k, v), text(v)) for k, v in data.items() if k != "label"]
+        if values:
+            attvalues = SubElement(el, "attvalues")
+            for att_id, value in values:
+                SubElement(attvalues, "attvalue", {"for": att_id, "value": value})
+    edges = SubElement(graph, "edges")
+    items = g.edges(keys=True, data=True) if g.is_multigraph() else (
+        (u, v, f"{u}->{v}", d) for u, v, d in g.edges(data=True))
+    for u, v, key, data in items:
+        attrs = {"id": key, "source": u, "target": v, "label": data["label"], "weight": text(data["weight"])}
+        el = SubElement(edges, "edge", attrs)
+        values = [(declare(edge_attrs, k, v), text(v)) for k, v in data.items() if k not in ("label", "weight")]
+        if values:
+            attvalues = SubElement(el, "attvalues")
+            for att_id, value in values:
+                SubElement(attvalues, "attvalue", {"for": att_id, "value": value})
+    for decl, table in ((node_decl, node_attrs), (edge_decl, edge_attrs)):
+        for name, (att_id, kind) in table.items():
+            SubElement(decl, "attribute", {"id": att_id, "title": name, "type": kind})
+    indent(root, "  ")
+    f.write("<?xml version='1.0' encoding='utf-8'?>\n")
+    f.write(tostring(root, encoding="unicode"))
+    f.write("\n")
 
 
 def write_gexf(entities, deals, figures, f: TextIO) -> None:
-    import networkx as nx
+    _gexf(export_graph(entities, deals), f)
 
-    buffer = io.BytesIO()
-    nx.write_gexf(export_graph(entities, deals), buffer, encoding="utf-8", prettyprint=True)
-    f.write(buffer.getvalue().decode("utf-8"))
+
+def write_gexf_pairs(entities, deals, figures, f: TextIO) -> None:
+    _gexf(pair_graph(entities, deals), f)
 
 
 # ---------------------------------------------------------------------------- csv
@@ -211,4 +360,5 @@ def write_ftm(entities, deals, figures, f: TextIO) -> None:
 
 
 #: Single-file formats and their writers (``csv`` writes a folder, see :func:`csv_texts`).
-WRITERS = {"graphml": write_graphml, "gexf": write_gexf, "ftm": write_ftm}
+WRITERS = {"graphml": write_graphml, "gexf": write_gexf, "graphml-pairs": write_graphml_pairs,
+           "gexf-pairs": write_gexf_pairs, "ftm": write_ftm}

@@ -34,6 +34,8 @@ class LoadCounts:
     entities: int
     relationships: int
     figures: int = 0
+    #: What the input files left out on purpose (``FILE[:LINE]: message`` lines), to tell the user.
+    notices: tuple[str, ...] = ()
 
 
 class Store(ABC):

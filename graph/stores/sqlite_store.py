@@ -396,7 +396,7 @@ class SQLiteStore(Store):
             else:
                 write(self._conn)
         self._version = SCHEMA_VERSION
-        return LoadCounts(len(entities), loaded[0], len(figures))
+        return LoadCounts(len(entities), loaded[0], len(figures), data.notices)
 
     def _stream_rows(self, conn, data, entities, figures, ledger: "_LoadLedger", progress) -> int:
         """Write the entities, the deals as they stream, then the figures; the number of
