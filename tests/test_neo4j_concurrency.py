@@ -23,10 +23,9 @@ from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.stores.neo4j_store import Neo4jStore
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.loaders import read_dataset
+from dealgraph.synthetic import write_synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from synthetic import write_synthetic  # noqa: E402
 
 DEALGRAPH = [sys.executable, "-c", "from dealgraph.cli import main; main()"]
 KINDS = list(schema().relationship_kinds)
