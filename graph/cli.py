@@ -198,14 +198,24 @@ def load(paths, store):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def validate(paths):
+@store_options(lazy=True)
+def validate(paths, open_store):
     """Check entity, deal and figure files without writing anything.
 
     Every problem is listed as FILE:LINE: message; the exit status is 1 if there is any.
+    Given a store (--db, --neo4j-uri or their environment variables), the files are checked
+    as a load into it would check them: deals may name the entities already stored.
     """
     from dealgraph.loaders import read_dataset
 
-    dataset = read_dataset(list(paths))
+    ctx = click.get_current_context()
+    if ctx.params["neo4j_uri"] or ctx.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
+        from dealgraph.load import check_files
+
+        with open_store() as store:
+            dataset = check_files(store, paths)
+    else:
+        dataset = read_dataset(list(paths))
     click.echo(f"ok: {report.dataset_counts(dataset)}")
 
 
