@@ -9,7 +9,7 @@ same process and on the same server:
    write looks up only that id, a unique seek per relationship type;
 2. the baseline: how the store used to find stored deals before writing, one pass reading
    every deal of every type (``MATCH (a:Entity)-[r:T]->(b:Entity) RETURN r.id, ...``);
-3. for scale, the lookup a full reload of every deal makes now (``_stored_copies`` of every
+3. for scale, the lookup a full reload of every deal makes now (``Neo4jWriter.stored_copies`` of every
    id: a pass over each type, since the write has more ids than any type holds), and what
    seeking every id would cost instead.
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from load_neo4j import synthetic, wipe  # noqa: E402
 
-import dealgraph.stores.neo4j_store as neo4j_store  # noqa: E402
+import dealgraph.stores.neo4j_writer as neo4j_writer  # noqa: E402
 from dealgraph.model.records import Relationship  # noqa: E402
 from dealgraph.stores.neo4j_store import Neo4jStore, relationship_types  # noqa: E402
 
@@ -64,9 +64,9 @@ def seek_ids(store: Neo4jStore, ids: list[str]) -> int:
     """The new lookup, as a write does it: the given ids, in chunks, per stored type."""
     found = 0
     with store._session() as session:
-        types = session.execute_read(neo4j_store._stored_types, list(relationship_types().values()))
-        for n in range(0, len(ids), neo4j_store.LOOKUP_SIZE):
-            found += len(session.execute_read(neo4j_store._stored_deals, types, ids[n:n + neo4j_store.LOOKUP_SIZE]))
+        types = session.execute_read(neo4j_writer._stored_types, list(relationship_types().values()))
+        for n in range(0, len(ids), neo4j_writer.LOOKUP_SIZE):
+            found += len(session.execute_read(neo4j_writer._stored_deals, types, ids[n:n + neo4j_writer.LOOKUP_SIZE]))
     return found
 
 
@@ -110,8 +110,8 @@ def main() -> int:
         scan = median_seconds(lambda: scan_all_deals(store), args.repeats)
         one_seek = median_seconds(lambda: seek_ids(store, [stored.id]), args.repeats)
         all_ids = sorted(r.id for r in deals)
-        reload_lookup = median_seconds(lambda: store._stored_copies(all_ids), max(1, args.repeats // 2))
-        assert len(store._stored_copies(all_ids)) == len(deals)
+        reload_lookup = median_seconds(lambda: store._writer.stored_copies(all_ids), max(1, args.repeats // 2))
+        assert len(store._writer.stored_copies(all_ids)) == len(deals)
         every_seek = median_seconds(lambda: seek_ids(store, all_ids), 1)
         store.close()
     finally:

@@ -123,18 +123,51 @@ format_option = click.option(
 
 def period_options(command):
     """``--since`` / ``--until``: only the deals that may fall in that period count, and only the
-    figures whose as-of date or period end is in it (see graph/stores/period.py);
-    ``--include-talks``: deals in talks or terminated count too (see graph/model/lineage.py; the
-    store the command opens carries it, see :func:`store_options`)."""
-    command = click.option("--include-talks", is_flag=True, default=False,
+    figures whose as-of date or period end is in it; ``--include-talks``: deals in talks or
+    terminated count too (see graph/model/lineage.py; the store the command opens carries it,
+    see :func:`store_options`).
+
+    The command gets ``in_period``: ``in_period(store)`` is the store seen through that period
+    (:func:`dealgraph.stores.period.deals_in_period`; the store itself when neither is given).
+    """
+
+    @functools.wraps(command)
+    def wrapper(*args, since, until, **kwargs):
+        def in_period(store):
+            from dealgraph.stores.period import deals_in_period
+
+            return deals_in_period(store, since, until)
+
+        return command(*args, in_period=in_period, **kwargs)
+
+    wrapper = click.option("--include-talks", is_flag=True, default=False,
                            help="Count deals in talks or terminated too (by default they are listed, "
-                           "marked, but add to no total, loop or path).")(command)
-    command = click.option("--until", default=None, metavar="DATE",
+                           "marked, but add to no total, loop or path).")(wrapper)
+    wrapper = click.option("--until", default=None, metavar="DATE",
                            help="Only deals that may fall on or before DATE, and figures as of or ending by it "
-                           "(YYYY, YYYY-MM or YYYY-MM-DD; 2025-09 runs to the month's last day).")(command)
+                           "(YYYY, YYYY-MM or YYYY-MM-DD; 2025-09 runs to the month's last day).")(wrapper)
     return click.option("--since", default=None, metavar="DATE",
                         help="Only deals that may fall on or after DATE, and figures as of or ending from it "
-                        "(YYYY, YYYY-MM or YYYY-MM-DD; undated deals and figures then do not count).")(command)
+                        "(YYYY, YYYY-MM or YYYY-MM-DD; undated deals and figures then do not count).")(wrapper)
+
+
+def stress_options(command=None, *, for_view: bool = False):
+    """``--default-buffer`` / ``--shock``, as ``dealgraph stress`` takes them (``for_view``:
+    worded for ``render --view stress``)."""
+    if command is None:
+        return functools.partial(stress_options, for_view=for_view)
+
+    def worded(text: str) -> str:
+        return f"For the stress view, as in `dealgraph stress`: {text[:1].lower()}{text[1:]}" if for_view else text
+
+    command = click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
+                           help=worded("Initial loss of the failing entities, as a fraction of their buffer "
+                                       "(1: default)."))(command)
+    return click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=None,
+                        metavar="RATIO",
+                        help=worded("Give an entity with no equity figure an assumed buffer of RATIO times its "
+                                    "total known exposure, marked 'assumed buffer' (default: such an entity is "
+                                    "not scored; its line gives the exposure it lost)."))(command)
 
 
 def progress_bar(label: str):
@@ -189,14 +222,24 @@ def load(paths, store):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def validate(paths):
+@store_options(lazy=True)
+def validate(paths, open_store):
     """Check entity, deal and figure files without writing anything.
 
     Every problem is listed as FILE:LINE: message; the exit status is 1 if there is any.
+    Given a store (--db, --neo4j-uri or their environment variables), the files are checked
+    as a load into it would check them: deals may name the entities already stored.
     """
     from dealgraph.loaders import read_dataset
 
-    dataset = read_dataset(list(paths))
+    ctx = click.get_current_context()
+    if ctx.params["neo4j_uri"] or ctx.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
+        from dealgraph.load import check_files
+
+        with open_store() as store:
+            dataset = check_files(store, paths)
+    else:
+        dataset = read_dataset(list(paths))
     for notice in dataset.notices:
         click.echo(notice, err=True)
     click.echo(f"ok: {report.dataset_counts(dataset)}")
@@ -207,11 +250,10 @@ def validate(paths):
               help="Output format.")
 @period_options
 @store_options
-def stats(fmt, since, until, store):
+def stats(fmt, in_period, store):
     """Count the entities, deals and figures in the store, by kind."""
-    from dealgraph.stores.period import deals_in_period
 
-    counts = deals_in_period(store, since, until).stats()
+    counts = in_period(store).stats()
     click.echo(report.rows_json(counts) if fmt == "json" else report.stats_table(counts))
 
 
@@ -232,13 +274,12 @@ def stats(fmt, since, until, store):
 @period_options
 @format_option
 @store_options
-def cycles(max_length, through, min_amount, limit, ordered, window, economics, since, until, fmt, store):
+def cycles(max_length, through, min_amount, limit, ordered, window, economics, in_period, fmt, store):
     """Find money-flow loops, ranked by the money that can go all the way round.
 
     Each loop is listed once, starting at its smallest entity id, with every deal that
     moves money along each hop and its evidence.
     """
-    from dealgraph.stores.period import deals_in_period
     from dealgraph.analyses.economics import loop_economics
     from dealgraph.analyses.ordered_cycles import ordered_money_cycles
     from dealgraph.analyses.queries import cycles as find_cycles
@@ -246,7 +287,7 @@ def cycles(max_length, through, min_amount, limit, ordered, window, economics, s
     if window is not None and not ordered:
         raise click.UsageError("--window needs --ordered")
     through_id = store.resolve(through) if through else None
-    period = deals_in_period(store, since, until)
+    period = in_period(store)
     search = ordered_money_cycles if ordered else find_cycles
     kwargs = {"window": window} if ordered else {}
     found = search(period, max_length=max_length, through=through_id, min_amount=min_amount, **kwargs)
@@ -265,7 +306,7 @@ def cycles(max_length, through, min_amount, limit, ordered, window, economics, s
 @period_options
 @format_option
 @store_options
-def show(entity, max_length, since, until, fmt, store):
+def show(entity, max_length, in_period, fmt, store):
     """One entity's profile: its figures over time, its deals in and out by kind with amounts
     and evidence, the money loops it is on, and its customer and lender concentration.
 
@@ -274,9 +315,7 @@ def show(entity, max_length, since, until, fmt, store):
     from dealgraph.output.entity_text import format_profile
     from dealgraph.analyses.profile import entity_profile
 
-    from dealgraph.stores.period import deals_in_period
-
-    profile = entity_profile(deals_in_period(store, since, until), entity, max_length=max_length)
+    profile = entity_profile(in_period(store), entity, max_length=max_length)
     names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
     click.echo(format_profile(profile, fmt, names))
 
@@ -288,7 +327,7 @@ def show(entity, max_length, since, until, fmt, store):
 @period_options
 @format_option
 @store_options
-def concentration(min_customers, limit, since, until, fmt, store):
+def concentration(min_customers, limit, in_period, fmt, store):
     """Rank entities by how much of their revenue hangs on their top customer.
 
     Each row gives the top customer's share and the HHI (sum of squared percent shares,
@@ -299,9 +338,7 @@ def concentration(min_customers, limit, since, until, fmt, store):
     from dealgraph.output.entity_text import format_concentration
     from dealgraph.analyses.queries import run_query
 
-    from dealgraph.stores.period import deals_in_period
-
-    rows = run_query(deals_in_period(store, since, until), "concentration", {"minCustomers": min_customers})
+    rows = run_query(in_period(store), "concentration", {"minCustomers": min_customers})
     click.echo(format_concentration(rows[:limit] if limit else rows, fmt))
 
 
@@ -313,7 +350,7 @@ def concentration(min_customers, limit, since, until, fmt, store):
 @period_options
 @format_option
 @store_options(lazy=True)
-def query(name, list_, params, since, until, fmt, open_store):
+def query(name, list_, params, in_period, fmt, open_store):
     """Run a canned query (the same Cypher you can paste into Neo4j Browser).
 
     On the embedded store the query's Python twin answers; with --neo4j-uri the Cypher runs.
@@ -330,10 +367,9 @@ def query(name, list_, params, since, until, fmt, open_store):
     if not name:
         raise click.UsageError("give a query NAME, or --list to see them")
     get_query(name)  # an unknown name is reported before any store is opened
-    from dealgraph.stores.period import deals_in_period
 
     with open_store() as store:
-        rows = run_query(deals_in_period(store, since, until), name, dict(params))
+        rows = run_query(in_period(store), name, dict(params))
         names = {e.id: e.name for e in store.entities()} if fmt == "table" else None
     click.echo(report.format_rows(rows, fmt, names))
 
@@ -355,15 +391,10 @@ def query(name, list_, params, since, until, fmt, open_store):
               help="Longest loop to highlight, in hops.")
 @click.option("--fail", "failed", multiple=True, metavar="ENTITY",
               help="For the stress view: an entity that fails (repeatable: they fail together).")
-@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="RATIO", help="For the stress view, as in `dealgraph stress`: give an entity with no "
-              "equity figure an assumed buffer of RATIO times its total known exposure (default: not scored).")
-@click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
-              help="For the stress view, as in `dealgraph stress`: initial loss of the failing entities, as a "
-              "fraction of their buffer (1: default).")
+@stress_options(for_view=True)
 @period_options
 @store_options
-def render(out, view, focus, depth, min_amount, kinds, max_length, failed, default_buffer, shock, since, until,
+def render(out, view, focus, depth, min_amount, kinds, max_length, failed, default_buffer, shock, in_period,
            store):
     """Write a self-contained HTML view of the graph (works offline; open it in a browser)."""
     from dealgraph.output.html import render_view
@@ -372,10 +403,9 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, failed, defau
         raise click.UsageError("--view focus needs --focus ENTITY")
     if view == "stress" and not failed:
         raise click.UsageError("--view stress needs --fail ENTITY")
-    from dealgraph.stores.period import deals_in_period
 
     out = out or Path(f"dealgraph-{view}.html")
-    result = render_view(deals_in_period(store, since, until), view, out, focus=focus, depth=depth, min_amount=min_amount,
+    result = render_view(in_period(store), view, out, focus=focus, depth=depth, min_amount=min_amount,
                          kinds=list(kinds) or None, max_length=max_length, failed=list(failed) or None,
                          default_buffer=default_buffer, shock=shock)
     click.echo(f"wrote {result.path} ({result.nodes} entities, {result.edges} deals)")
@@ -384,18 +414,13 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, failed, defau
 @main.command()
 @click.option("--fail", "failed", multiple=True, required=True, metavar="ENTITY",
               help="An entity that fails (id, name or alias; repeatable: they fail together).")
-@click.option("--default-buffer", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="RATIO", help="Give an entity with no equity figure an assumed buffer of RATIO times its "
-              "total known exposure, marked 'assumed buffer' (default: such an entity is not scored; its line "
-              "gives the exposure it lost).")
-@click.option("--shock", type=click.FloatRange(0, 1, min_open=True), default=1.0, show_default=True,
-              help="Initial loss of the failing entities, as a fraction of their buffer (1: default).")
+@stress_options
 @click.option("--limit", type=click.IntRange(min=1), default=None,
               help="Show at most this many hit entities (the failed ones are always shown).")
 @period_options
 @format_option
 @store_options
-def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
+def stress(failed, default_buffer, shock, limit, in_period, fmt, store):
     """Default contagion: spread the failure of --fail entities through exposures (DebtRank).
 
     Lenders, investors and warrant holders are exposed to the company, vendors to the
@@ -405,11 +430,10 @@ def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
     the exposure it lost, and the shock does not travel on through it.
     """
     from dealgraph.model.memory import gc_paused
-    from dealgraph.stores.period import deals_in_period
     from dealgraph.analyses.stress import stress_test
 
     with gc_paused():  # a million deals hit ~100k entities: rows by the hundred thousand
-        result = stress_test(deals_in_period(store, since, until), failed, default_buffer=default_buffer,
+        result = stress_test(in_period(store), failed, default_buffer=default_buffer,
                              shock=shock).to_dict()
         if limit is not None:
             first = [e for e in result["entities"] if e["round"] == 0]
@@ -424,12 +448,11 @@ def stress(failed, default_buffer, shock, limit, since, until, fmt, store):
 @period_options
 @format_option
 @store_options
-def clusters(since, until, fmt, store):
+def clusters(in_period, fmt, store):
     """Strongly connected clusters of the money-flow graph (where loops live), with their total flow."""
     from dealgraph.analyses.clusters import money_clusters
-    from dealgraph.stores.period import deals_in_period
 
-    found = money_clusters(deals_in_period(store, since, until).relationships(), store.include_talks)
+    found = money_clusters(in_period(store).relationships(), store.include_talks)
     click.echo(report.format_rows([c.to_dict() for c in found], fmt))
 
 
@@ -438,14 +461,13 @@ def clusters(since, until, fmt, store):
 @period_options
 @format_option
 @store_options
-def funded_sales(vendor, since, until, fmt, store):
+def funded_sales(vendor, in_period, fmt, store):
     """For each vendor that funds its customers: the share of its known sales from customers it funded."""
-    from dealgraph.stores.period import deals_in_period
     from dealgraph.analyses.economics import funded_sales as vendor_funded_sales
 
     vendor_id = store.resolve(vendor) if vendor else None
     names = {e.id: e.name for e in store.entities()}
-    rows = vendor_funded_sales(deals_in_period(store, since, until).relationships(), names, vendor_id,
+    rows = vendor_funded_sales(in_period(store).relationships(), names, vendor_id,
                                include_talks=store.include_talks)
     click.echo(report.format_rows(rows, fmt))
 
@@ -497,7 +519,7 @@ DEAL_GROUPS = ("source", "target", "kind", "counterparty-kind", "lender-type", "
 @format_option
 @store_options
 def deals(kinds, entity, source, target, counterparty_kinds, lender_types, statuses, min_amount, max_amount,
-          group_by, since, until, fmt, store):
+          group_by, in_period, fmt, store):
     """List the deals that match, count them and sum what counts, optionally in groups.
 
     Every matching deal is listed; a superseded deal is listed but adds nothing to a sum
@@ -506,7 +528,6 @@ def deals(kinds, entity, source, target, counterparty_kinds, lender_types, statu
     """
     from dealgraph.analyses.deals import DealFilter, find_deals
     from dealgraph.output.deals_text import format_deals
-    from dealgraph.stores.period import deals_in_period
 
     where = DealFilter(
         kinds=kinds, entity=store.resolve(entity) if entity else None,
@@ -514,7 +535,7 @@ def deals(kinds, entity, source, target, counterparty_kinds, lender_types, statu
         counterparty_kinds=counterparty_kinds, lender_types=lender_types, statuses=statuses,
         min_amount=min_amount, max_amount=max_amount,
     )
-    result = find_deals(deals_in_period(store, since, until), where, group_by=group_by)
+    result = find_deals(in_period(store), where, group_by=group_by)
     names = None
     if fmt == "table":
         names = store.entity_names({d[side] for d in result["deals"] for side in ("source", "target")})

@@ -17,7 +17,7 @@ from typing import Sequence
 
 from dealgraph.stores.base import LoadCounts, Progress, Store
 
-__all__ = ["load_files", "shipped_dataset_dir"]
+__all__ = ["check_files", "load_files", "shipped_dataset_dir"]
 
 #: The curated AI-finance dataset that ships with dealgraph (``data/ai-finance``).
 DATASET = "ai-finance"
@@ -30,12 +30,18 @@ def load_files(store: Store, paths: Sequence, progress: Progress | None = None) 
         from dealgraph.loaders.streaming import StreamingDataset
 
         return store.write_streaming(lambda known: StreamingDataset(paths, known_entities=known), progress)
-    from dealgraph.loaders import read_dataset
-
-    dataset = read_dataset(paths, known_entities=store.entities(), known_deals=store.deal_lineage,
-                           stored_deal_endpoints=store.stored_deal_endpoints)
+    dataset = check_files(store, paths)
     store.write(dataset.entities, dataset.relationships, progress=progress, figures=dataset.figures)
     return LoadCounts(len(dataset.entities), len(dataset.relationships), len(dataset.figures), dataset.notices)
+
+
+def check_files(store: Store, paths: Sequence):
+    """Check the input files as a load into ``store`` would (a deal may name the store's
+    entities and deals), writing nothing: the checked :class:`~dealgraph.loaders.Dataset`."""
+    from dealgraph.loaders import read_dataset
+
+    return read_dataset(list(paths), known_entities=store.entities(), known_deals=store.deal_lineage,
+                        stored_deal_endpoints=store.stored_deal_endpoints)
 
 
 def shipped_dataset_dir() -> Path:

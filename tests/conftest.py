@@ -1,4 +1,5 @@
-"""Shared fixtures: a real Neo4j for the tests that need one.
+"""Shared fixtures: a real Neo4j for the tests that need one, and a real headless Chromium
+for the HTML views' tests.
 
 Neo4j comes from NEO4J_URI (with NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_DATABASE) when set, otherwise
 from the launcher in tests/neo4j_local/ (embedded Neo4j Community, Bolt on 127.0.0.1, auth off),
@@ -12,6 +13,9 @@ Fixtures:
     neo4j_auth_server (session) a Neo4jServer with authentication on (NEO4J_URI when it has
                   NEO4J_PASSWORD, else a second local launcher started on first use), for login tests;
                   never wiped, so write nothing there
+    browser       (module)   a headless Chromium (Playwright; see browser_pages.py, which also
+                  holds HOSTILE text and hostile_store)
+    open_page     (function) open_page(path) -> browser_pages.Page, closed after the test
 
 Without Neo4j the tests that use them skip, saying how to enable them; with DEALGRAPH_REQUIRE_NEO4J=1
 they fail instead. Tests using them get the `neo4j` marker (deselect with `-m "not neo4j"`).
@@ -28,6 +32,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "neo4j_local"))
 import local_neo4j  # noqa: E402
+from browser_pages import CHROMIUM, CHROMIUM_ARGS, REQUIRE, Page  # noqa: E402
 
 NEO4J_FIXTURES = {"neo4j_server", "neo4j_uri", "neo4j_driver", "neo4j_db", "neo4j_auth_server"}
 LOCAL_AUTH_PASSWORD = "dealgraph-test-password"
@@ -236,3 +241,45 @@ def shipped_db(tmp_path_factory) -> Path:
     result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])
     assert result.exit_code == 0, result.output
     return db
+
+
+# --------------------------------------------------------------------------- headless Chromium
+# (the HTML views' tests; helpers in browser_pages.py)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    problem = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError as exc:  # pragma: no cover - depends on the machine
+        problem = f"playwright is not installed ({exc})"
+    if problem is None and not Path(CHROMIUM).exists():
+        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    if problem:
+        if REQUIRE:
+            pytest.fail(f"DEALGRAPH_REQUIRE_BROWSER=1 but {problem}")
+        pytest.skip(problem)
+    with sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        except Exception as exc:  # pragma: no cover - depends on the machine
+            if REQUIRE:
+                pytest.fail(f"cannot start Chromium: {exc}")
+            pytest.skip(f"cannot start Chromium: {exc}")
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def open_page(browser):
+    opened = []
+
+    def _open(path, **kw):
+        page = Page(browser, path, **kw)
+        opened.append(page)
+        return page
+
+    yield _open
+    for page in opened:
+        page.close()

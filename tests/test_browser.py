@@ -9,7 +9,6 @@ Regenerate the README screenshot with ``python tests/test_browser.py --screensho
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,112 +16,18 @@ import networkx as nx
 import pytest
 
 from dealgraph.analyses.cycles import find_cycles
-from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import render_view
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
-REQUIRE = os.environ.get("DEALGRAPH_REQUIRE_BROWSER") == "1"
+from browser_pages import CHROMIUM, CHROMIUM_ARGS, HOSTILE, hostile_store
+
 FOCUS = "nvidia"
 DEPTH = 2
 
-HOSTILE = [
-    '<img src=x onerror="window.__pwned=1;alert(1)">',
-    "</script><script>window.__pwned=1;alert(1)</script>",
-    '"><svg onload="window.__pwned=1;alert(1)">',
-    "' onmouseover='window.__pwned=1;alert(1)' x='",
-    "<b>bold</b> & <i>co</i> \u2028 line",
-]
-
 
 # --------------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser():
-    problem = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError as exc:  # pragma: no cover - depends on the machine
-        problem = f"playwright is not installed ({exc})"
-    if problem is None and not Path(CHROMIUM).exists():
-        problem = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    if problem:
-        if REQUIRE:
-            pytest.fail(f"DEALGRAPH_REQUIRE_BROWSER=1 but {problem}")
-        pytest.skip(problem)
-    with sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        except Exception as exc:  # pragma: no cover - depends on the machine
-            if REQUIRE:
-                pytest.fail(f"cannot start Chromium: {exc}")
-            pytest.skip(f"cannot start Chromium: {exc}")
-        yield b
-        b.close()
-
-
-class Page:
-    """A view opened in a fresh context that records everything the page tries to do."""
-
-    def __init__(self, browser, path: Path, bypass_csp: bool = False):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=bypass_csp)
-        self.errors: list[str] = []
-        self.requests: list[str] = []
-        self.dialogs: list[str] = []
-        self.context.route("**/*", self._route)
-        self.page = self.context.new_page()
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("dialog", self._dialog)
-        self.page.goto(path.as_uri())
-        self.page.wait_for_function("() => window.__dealgraphDrawn === true", timeout=60_000)
-
-    def _route(self, route):
-        url = route.request.url
-        if url.startswith("file:"):
-            route.continue_()
-        else:
-            self.requests.append(url)
-            route.abort()
-
-    def _dialog(self, dialog):
-        self.dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    def js(self, expression: str, arg=None):
-        return self.page.evaluate(expression, arg)
-
-    def visible(self) -> tuple[set, set]:
-        nodes = self.js("() => dealgraph.nodes.get({filter: n => !n.hidden}).map(n => n.id)")
-        edges = self.js("() => dealgraph.edges.get({filter: e => !e.hidden}).map(e => e.id)")
-        return set(nodes), set(edges)
-
-    def states(self, what: str) -> dict:
-        return self.js(f"() => Object.fromEntries(dealgraph.{what}.get().map(x => [x.id, x.dg_state]))")
-
-    def close(self):
-        self.context.close()
-
-
-@pytest.fixture
-def open_page(browser):
-    opened = []
-
-    def _open(path, **kw):
-        page = Page(browser, path, **kw)
-        opened.append(page)
-        return page
-
-    yield _open
-    for page in opened:
-        page.close()
 
 
 @pytest.fixture(scope="module")
@@ -149,24 +54,6 @@ def shipped(tmp_path_factory):
     }
     return {"results": results, "expected": expected, "as_of": as_of, "ranked": ranked,
             "deals": {r.id: r for r in deals}}
-
-
-def hostile_store(path: Path) -> SQLiteStore:
-    """Every text field of every record is hostile; the deals form one loop h0 -> ... -> h0."""
-    n = len(HOSTILE)
-    store = SQLiteStore(path)
-    store.write(
-        [Entity(f"h{i}", text, "company", ticker=text, country=text, aliases=(text,))
-         for i, text in enumerate(HOSTILE)],
-        [Relationship(f"r{i}", f"h{i}", "invests_in", f"h{(i + 1) % n}", 1e9 * (i + 1), text,
-                      "2025-01-0" + str(i + 1), text,
-                      "javascript:window.__pwned=1;alert(1)" if i % 2 == 0
-                      else 'https://example.com/x?"><script>alert(1)</script>', text)
-         for i, text in enumerate(HOSTILE)]
-        + [Relationship("r-structural", "h0", "partner_of", "h2", None, HOSTILE[1], "2024",
-                        HOSTILE[0], "JAVASCRIPT:alert(1)", HOSTILE[2])],
-    )
-    return store
 
 
 # --------------------------------------------------------------------------- shipped dataset

@@ -113,6 +113,34 @@ def test_validate_reports_problems(runner, files):
     assert "deals.csv:2: " in result.output and "ghost" in result.output
 
 
+def test_validate_with_a_store_knows_its_entities(runner, files, tmp_path, monkeypatch):
+    """A file naming entities already in the store validates against it (--db, or
+    DEALGRAPH_DB), as its load would; without a store it names no entity."""
+    db = files / "s.db"
+    run(runner, "load", files / "entities.csv", "--db", db)
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "deals.csv").write_text("source,kind,target\nNVIDIA Corp,lends_to,coreweave\n")
+    monkeypatch.delenv("DEALGRAPH_DB", raising=False)
+    monkeypatch.chdir(tmp_path)  # no dealgraph.db here: without --db, the files alone
+    alone = runner.invoke(main, ["validate", str(more)])
+    assert alone.exit_code == 1 and "source 'NVIDIA Corp' names no entity" in alone.output
+    for args, env in ((["--db", str(db)], {}), ([], {"DEALGRAPH_DB": str(db)})):
+        before = db.read_bytes()
+        result = runner.invoke(main, ["validate", str(more), *args], env=env)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("ok: 0 entities and 1 relationships")
+        assert db.read_bytes() == before
+    # a deal id stored between other entities is the load's problem, and validate's
+    (more / "deals.csv").write_text("id,source,kind,target\nd1,coreweave,lends_to,nvidia\n")
+    run(runner, "load", files / "deals.csv", "--db", db)
+    moved = runner.invoke(main, ["validate", str(more), "--db", str(db)])
+    assert moved.exit_code == 1 and "d1" in moved.output
+    missing = runner.invoke(main, ["validate", str(more), "--db", str(tmp_path / "nope.db")])
+    assert missing.exit_code == 1 and "nope.db" in missing.output and "Traceback" not in missing.output
+    assert not (tmp_path / "nope.db").exists()
+
+
 def test_missing_file_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["load", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2

@@ -21,7 +21,8 @@ from dealgraph.stores.neo4j_store import Neo4jStore
 from dealgraph.analyses.queries import cycles
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.stores.base import Store
-from test_queries import random_dataset  # tests/ is on sys.path, as for test_browser
+
+from random_deals import random_dataset
 
 
 def _with_lineage(deals, seed):

@@ -32,7 +32,7 @@ from dealgraph.cli import main
 from dealgraph.cypher import load_queries
 from dealgraph.model.records import schema
 from dealgraph.load import shipped_dataset_dir
-from dealgraph.stores.neo4j_store import entity_labels
+from dealgraph.stores.neo4j_writer import entity_labels
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",

@@ -17,16 +17,15 @@ from pathlib import Path
 
 import pytest
 
-import dealgraph.stores.neo4j_store as neo4j_store
+import dealgraph.stores.neo4j_writer as neo4j_writer
 from dealgraph.model.errors import StoreError
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.stores.neo4j_store import Neo4jStore
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.loaders import read_dataset
+from dealgraph.synthetic import write_synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "bench"))
-from synthetic import write_synthetic  # noqa: E402
 
 DEALGRAPH = [sys.executable, "-c", "from dealgraph.cli import main; main()"]
 KINDS = list(schema().relationship_kinds)
@@ -65,11 +64,11 @@ def _counts(driver, database) -> tuple[int, int, int]:
     def count(query):
         return driver.execute_query(query, database_=database).records[0]["n"]
 
-    deal_types = "|".join(neo4j_store.relationship_types().values())
+    deal_types = "|".join(neo4j_writer.relationship_types().values())
     return (
         count("MATCH (n:Entity) RETURN count(n) AS n"),
         count(f"MATCH ()-[r:{deal_types}]->() RETURN count(r) AS n"),
-        count(f"MATCH (m:{neo4j_store._MARKER}) RETURN count(m) AS n"),
+        count(f"MATCH (m:{neo4j_writer.MARKER}) RETURN count(m) AS n"),
     )
 
 
@@ -168,7 +167,7 @@ def _many(n_entities: int, n_deals: int, kind_shift: int = 0, amount: float | No
 def _run(store, tasks):
     with store._session() as session:
         for task in tasks:
-            neo4j_store._run_task(session, task)
+            neo4j_writer._run_task(session, task)
 
 
 def test_deal_ids_are_unique_per_type_in_the_database(neo4j_db, neo4j_server):
@@ -191,7 +190,7 @@ def test_deal_ids_are_unique_per_type_in_the_database(neo4j_db, neo4j_server):
 
 def test_a_store_made_before_the_constraints_gets_them(neo4j_db, neo4j_server):
     """A database set up by an earlier dealgraph has a plain index on each type's id."""
-    for kind, rel_type in neo4j_store.relationship_types().items():
+    for kind, rel_type in neo4j_writer.relationship_types().items():
         neo4j_db.execute_query(f"CREATE INDEX deal_id_{kind} FOR ()-[r:{rel_type}]-() ON (r.id)")
     with open_store(neo4j_server) as store:
         store.write(*_many(10, 40))
@@ -213,13 +212,13 @@ def test_a_database_holding_a_deal_twice_is_refused_in_one_line(neo4j_db, neo4j_
 
 
 def test_a_create_batch_that_lost_the_race_is_written_as_updates(neo4j_db, neo4j_server, monkeypatch):
-    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 200)
+    monkeypatch.setattr(neo4j_writer, "BATCH_SIZE", 200)
     entities, deals = _many(100, 1000)
     _, theirs = _many(100, 1000, amount=7.0)
     with open_store(neo4j_server) as ours, open_store(neo4j_server) as other:
         ours.write(entities, [])
-        deletes, writes = ours._deal_tasks(deals, "ours")  # read: nothing stored yet
-        assert not deletes and all(t.function is neo4j_store._create_deals for t in writes)
+        deletes, writes = ours._writer._deal_tasks(deals, "ours")  # read: nothing stored yet
+        assert not deletes and all(t.function is neo4j_writer._create_deals for t in writes)
         other.write([], theirs)  # another load creates the same ids meanwhile
         _run(ours, writes)  # each create fails on the constraint and is written again
         assert ours.relationships() == deals
@@ -227,14 +226,14 @@ def test_a_create_batch_that_lost_the_race_is_written_as_updates(neo4j_db, neo4j
 
 
 def test_an_update_batch_whose_deals_moved_is_written_again(neo4j_db, neo4j_server, monkeypatch):
-    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 200)
+    monkeypatch.setattr(neo4j_writer, "BATCH_SIZE", 200)
     entities, deals = _many(100, 1000)
     _, moved = _many(100, 1000, kind_shift=1)
     changed = [Relationship(r.id, r.source, r.kind, r.target, 9.0) for r in deals]
     with open_store(neo4j_server) as ours, open_store(neo4j_server) as other:
         ours.write(entities, deals)
-        _, writes = ours._deal_tasks(changed, "ours")  # updates by element id
-        assert all(t.function is neo4j_store._update_deals for t in writes)
+        _, writes = ours._writer._deal_tasks(changed, "ours")  # updates by element id
+        assert all(t.function is neo4j_writer._update_deals for t in writes)
         other.write([], moved)  # another load moves every deal to another type
         _run(ours, writes)
         assert ours.relationships() == changed
@@ -246,20 +245,20 @@ def test_an_id_created_under_two_kinds_at_once_is_kept_once(neo4j_db, neo4j_serv
     _, other_kind = _many(50, 300, kind_shift=2)
     with open_store(neo4j_server) as a, open_store(neo4j_server) as b:
         a.write(entities, [])
-        neo4j_store_tasks = a._deal_tasks(deals, "a")[1]
+        neo4j_store_tasks = a._writer._deal_tasks(deals, "a")[1]
         b.write([], other_kind)  # no constraint stops this: the types differ
         _run(a, neo4j_store_tasks)
         assert _counts(neo4j_db, neo4j_server.database)[1] == 600
         ids = sorted(r.id for r in deals)
-        seen_by_a = neo4j_store._extra_copies(a._stored_copies(ids))
-        seen_by_b = neo4j_store._extra_copies(b._stored_copies(ids))
+        seen_by_a = neo4j_writer._extra_copies(a._writer.stored_copies(ids))
+        seen_by_b = neo4j_writer._extra_copies(b._writer.stored_copies(ids))
         assert seen_by_a == seen_by_b and len(seen_by_a) == 300  # both would delete the same
         with a._session() as session:
             for rows in (seen_by_a, seen_by_b):  # both loads delete them: no harm
-                session.execute_write(neo4j_store._run_write, neo4j_store._DELETE_DEALS, rows)
+                session.execute_write(neo4j_writer._run_write, neo4j_writer._DELETE_DEALS, rows)
         assert _counts(neo4j_db, neo4j_server.database)[1] == 300
         stored = _deals_by_id(a)
-        rel_type = neo4j_store.relationship_types()
+        rel_type = neo4j_writer.relationship_types()
         for mine, theirs in zip(deals, other_kind):
             keep = min((mine, theirs), key=lambda r: (rel_type[r.kind], r.source, r.target))
             assert stored[mine.id] == keep
@@ -273,24 +272,24 @@ def test_a_load_that_overlapped_another_leaves_one_copy_of_its_ids(neo4j_db, neo
     with open_store(neo4j_server) as a, open_store(neo4j_server) as b:
         b.write(entities, other_kind)  # what "b" creates while "a" runs
         with b._session() as session:
-            session.execute_write(neo4j_store._begin_load, "b")  # "b" is still running
-        real = a._stored_copies
+            session.execute_write(neo4j_writer._begin_load, "b")  # "b" is still running
+        real = a._writer.stored_copies
         reads = []
 
         def first_read_saw_nothing(ids):
             reads.append(len(ids))
             return {} if len(reads) == 1 else real(ids)  # "a" looked before "b" wrote
 
-        monkeypatch.setattr(a, "_stored_copies", first_read_saw_nothing)
+        monkeypatch.setattr(a._writer, "stored_copies", first_read_saw_nothing)
         a.write([], deals)
         assert reads == [300, 300]  # the second read: the end-of-load check
         assert _counts(neo4j_db, neo4j_server.database)[1] == 300
-        rel_type = neo4j_store.relationship_types()
+        rel_type = neo4j_writer.relationship_types()
         stored = _deals_by_id(a)
         for mine, theirs in zip(deals, other_kind):
             assert stored[mine.id] == min((mine, theirs), key=lambda r: (rel_type[r.kind], r.source, r.target))
         with b._session() as session:
-            session.execute_write(neo4j_store._forget_load, "b")
+            session.execute_write(neo4j_writer._forget_load, "b")
         a.write([], deals[:5])  # alone now: no end-of-load check
         assert reads == [300, 300, 5]
 
@@ -300,7 +299,7 @@ def test_loads_that_overlap_know_it_and_keep_their_own_markers(neo4j_db, neo4j_s
     overlapping; a load ending deletes only its own markers."""
     def marker(marker_id):
         records, _, _ = neo4j_db.execute_query(
-            f"MATCH (m:{neo4j_store._MARKER} {{id: $id}}) RETURN m.overlapped AS o", id=marker_id)
+            f"MATCH (m:{neo4j_writer.MARKER} {{id: $id}}) RETURN m.overlapped AS o", id=marker_id)
         return records[0]["o"] if records else None
 
     with open_store(neo4j_server) as store:
@@ -308,35 +307,35 @@ def test_loads_that_overlap_know_it_and_keep_their_own_markers(neo4j_db, neo4j_s
         store.write(entities, deals)  # alone: no markers left
         assert _counts(neo4j_db, neo4j_server.database)[2] == 0
         with store._session() as session:
-            session.execute_write(neo4j_store._begin_load, "first")
+            session.execute_write(neo4j_writer._begin_load, "first")
             assert marker("first") is False
-            assert not session.execute_read(neo4j_store._load_overlapped, "first")
-            session.run(f"CREATE (:{neo4j_store._MARKER} {{id: 'first-0'}})").consume()
-            session.execute_write(neo4j_store._begin_load, "second")
+            assert not session.execute_read(neo4j_writer._load_overlapped, "first")
+            session.run(f"CREATE (:{neo4j_writer.MARKER} {{id: 'first-0'}})").consume()
+            session.execute_write(neo4j_writer._begin_load, "second")
             assert marker("first") is True and marker("second") is True
-            assert session.execute_read(neo4j_store._load_overlapped, "first")
-            session.execute_write(neo4j_store._forget_load, "second")
+            assert session.execute_read(neo4j_writer._load_overlapped, "first")
+            session.execute_write(neo4j_writer._forget_load, "second")
         # a whole load while "first" runs: it leaves first's markers alone
         store.write([], [Relationship(r.id, r.source, r.kind, r.target, 1.0) for r in deals])
         assert marker("first") is True
         assert _marker_exists(neo4j_db, "first-0") and not _marker_exists(neo4j_db, "second")
         with store._session() as session:
-            session.execute_write(neo4j_store._forget_load, "first")
+            session.execute_write(neo4j_writer._forget_load, "first")
         assert _counts(neo4j_db, neo4j_server.database)[2] == 0
 
 
 def _marker_exists(driver, marker_id) -> bool:
     records, _, _ = driver.execute_query(
-        f"MATCH (m:{neo4j_store._MARKER} {{id: $id}}) RETURN count(m) AS n", id=marker_id)
+        f"MATCH (m:{neo4j_writer.MARKER} {{id: $id}}) RETURN count(m) AS n", id=marker_id)
     return records[0]["n"] == 1
 
 
 def test_markers_of_a_load_that_stopped_a_day_ago_are_removed(neo4j_db, neo4j_server):
     day = 24 * 3600 * 1000
     neo4j_db.execute_query(
-        f"CREATE (:{neo4j_store._MARKER} {{id: 'old', started: timestamp() - $day - 1000, overlapped: false}}), "
-        f"(:{neo4j_store._MARKER} {{id: 'old-3'}}), "
-        f"(:{neo4j_store._MARKER} {{id: 'recent', started: timestamp() - 1000, overlapped: false}})",
+        f"CREATE (:{neo4j_writer.MARKER} {{id: 'old', started: timestamp() - $day - 1000, overlapped: false}}), "
+        f"(:{neo4j_writer.MARKER} {{id: 'old-3'}}), "
+        f"(:{neo4j_writer.MARKER} {{id: 'recent', started: timestamp() - 1000, overlapped: false}})",
         day=day,
     )
     with open_store(neo4j_server) as store:
@@ -352,13 +351,13 @@ def test_a_small_load_into_a_big_graph_reads_only_its_ids(neo4j_db, neo4j_server
     """Writing one deal looks up that one id (a unique seek per stored type), whatever the
     size of the graph: the database work for the lookup is the same at 2k and 20k deals."""
     looked_up: list[list[str]] = []
-    real = neo4j_store._stored_deals
+    real = neo4j_writer._stored_deals
 
     def recording(tx, types, ids):
         looked_up.append(list(ids))
         return real(tx, types, ids)
 
-    monkeypatch.setattr(neo4j_store, "_stored_deals", recording)
+    monkeypatch.setattr(neo4j_writer, "_stored_deals", recording)
     hits = []
     with open_store(neo4j_server) as store:
         for n in (2_000, 20_000):
@@ -371,8 +370,8 @@ def test_a_small_load_into_a_big_graph_reads_only_its_ids(neo4j_db, neo4j_server
             assert _deals_by_id(store)[one.id] == one and len(store.relationships()) == n
             with store._session() as session:
                 total = 0
-                for rel_type in neo4j_store.relationship_types().values():
-                    plan = session.run("PROFILE " + neo4j_store._find_deals_statement(rel_type),
+                for rel_type in neo4j_writer.relationship_types().values():
+                    plan = session.run("PROFILE " + neo4j_writer._find_deals_statement(rel_type),
                                        ids=[one.id]).consume().profile
                     total += _db_hits(plan)
             hits.append(total)

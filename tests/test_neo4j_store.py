@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-import dealgraph.stores.neo4j_store as neo4j_store
+import dealgraph.stores.neo4j_writer as neo4j_writer
 from dealgraph.model.errors import ModelError, StoreError
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.stores.neo4j_store import Neo4jStore, safe_uri
@@ -101,7 +101,7 @@ def test_upsert_follows_a_deal_that_changed_kind_or_entities(store, tmp_path):
 
 
 def test_interrupted_load_rerun_gives_exact_counts(store, monkeypatch):
-    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 500)
+    monkeypatch.setattr(neo4j_writer, "BATCH_SIZE", 500)
     entities, deals = _many(800, 4000)
     seen = []
 
@@ -217,7 +217,7 @@ def test_server_gone_mid_load_gives_one_line_with_a_hint(neo4j_server, monkeypat
         pytest.skip("stops a server of its own: needs the local launcher (NEO4J_URI is set)")
     import local_neo4j  # tests/neo4j_local, put on sys.path by conftest
 
-    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 200)
+    monkeypatch.setattr(neo4j_writer, "BATCH_SIZE", 200)
     monkeypatch.setenv("DEALGRAPH_NEO4J_JAVA_OPTS", "-Xms128m -Xmx512m")
     entities, deals = _many(100, 2000)
     server = local_neo4j.start()
@@ -248,14 +248,14 @@ def _plan_operators(plan) -> list[str]:
 
 def _write_statements() -> dict[str, str]:
     statements = {
-        "update": neo4j_store._UPDATE_DEALS + " RETURN count(r) AS n",
-        "delete": neo4j_store._DELETE_DEALS,
-        "marker": f"MATCH (m:{neo4j_store._MARKER} {{id: $id}}) RETURN count(m) AS n",
-        "entities": neo4j_store._MERGE_ENTITIES,
+        "update": neo4j_writer._UPDATE_DEALS + " RETURN count(r) AS n",
+        "delete": neo4j_writer._DELETE_DEALS,
+        "marker": f"MATCH (m:{neo4j_writer.MARKER} {{id: $id}}) RETURN count(m) AS n",
+        "entities": neo4j_writer._MERGE_ENTITIES,
     }
-    for rel_type in neo4j_store.relationship_types().values():
-        statements[f"create {rel_type}"] = neo4j_store._create_deals_statement(rel_type)
-        statements[f"find {rel_type}"] = neo4j_store._find_deals_statement(rel_type)
+    for rel_type in neo4j_writer.relationship_types().values():
+        statements[f"create {rel_type}"] = neo4j_writer._create_deals_statement(rel_type)
+        statements[f"find {rel_type}"] = neo4j_writer._find_deals_statement(rel_type)
     return statements
 
 
@@ -284,12 +284,12 @@ def test_every_write_lookup_is_a_seek_whatever_the_statistics(store, neo4j_db):
 def test_each_write_transaction_is_safe_to_run_twice(store, neo4j_db, monkeypatch):
     # A transaction that committed but whose acknowledgement was lost is run again by the
     # driver: running every deal batch a second time must leave the same graph.
-    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 300)
+    monkeypatch.setattr(neo4j_writer, "BATCH_SIZE", 300)
     entities, deals = _many(300, 2000)
     store.write(entities, deals[:600])  # stored deals are updated, the others created
     moved = [Relationship(r.id, r.target, "lends_to", r.source, 1.0) for r in deals[:100]]
     later = moved + deals[100:]
-    deletes, writes = store._deal_tasks(later, "load-1")
+    deletes, writes = store._writer._deal_tasks(later, "load-1")
     assert len(deletes) >= 1 and len(writes) > 2
     with neo4j_db.session() as session:
         for task in deletes + writes:
@@ -302,7 +302,7 @@ def test_each_write_transaction_is_safe_to_run_twice(store, neo4j_db, monkeypatc
 
 @pytest.mark.parametrize("workers", [1, 2, 3])
 def test_parallel_writes_match_the_embedded_store(neo4j_db, neo4j_server, tmp_path, monkeypatch, workers):
-    monkeypatch.setattr(neo4j_store, "BATCH_SIZE", 150)
+    monkeypatch.setattr(neo4j_writer, "BATCH_SIZE", 150)
     entities, deals = _many(250, 3000)
     kinds = list(schema().relationship_kinds)
     # A second load changing a third of the deals: new amounts, new kinds, new entities.
@@ -327,8 +327,8 @@ def test_scheduler_never_runs_two_tasks_sharing_a_bucket():
     import time
 
     rng = random.Random(5)
-    tasks = [neo4j_store._Task(frozenset({rng.randrange(6), rng.randrange(6)}), 1, None, (n,)) for n in range(200)]
-    scheduler = neo4j_store._Scheduler(tasks)
+    tasks = [neo4j_writer._Task(frozenset({rng.randrange(6), rng.randrange(6)}), 1, None, (n,)) for n in range(200)]
+    scheduler = neo4j_writer._Scheduler(tasks)
     held: list[int] = []
     ran: list[int] = []
     clashes: list[tuple] = []

@@ -15,10 +15,7 @@ import pytest
 
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-
-from synthetic import write_synthetic  # noqa: E402
+from dealgraph.synthetic import write_synthetic
 
 SHIPPED = shipped_dataset_dir()
 

@@ -1,13 +1,7 @@
 """The benchmarks' synthetic data generator writes valid, deterministic loader input."""
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
-
-from synthetic import write_synthetic  # noqa: E402
-
 from dealgraph.loaders import read_dataset
+from dealgraph.synthetic import write_synthetic
 
 
 def test_synthetic_files_load_and_are_deterministic(tmp_path):

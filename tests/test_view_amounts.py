@@ -21,7 +21,6 @@ from dealgraph.output.text import usd
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 VIEWS = ("overview", "cycles", "focus")
 

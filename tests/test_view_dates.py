@@ -11,7 +11,6 @@ from dealgraph.output.html import render_view
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 from dealgraph.stores.period import deals_in_period
 
 DATES = [None, "", "2024", "2024-02", "2024-02-29", "2023-02-29", "2023-02-28", "2025-09", "2025-09-01",

@@ -10,7 +10,6 @@ import pytest
 from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import LAYOUT_THRESHOLD, render_view
 from dealgraph.stores.sqlite_store import SQLiteStore
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 # Every canvas dash pattern set while one frame is drawn, and the scale it was drawn at.
 DRAW_COUNTING_DASHES = """() => new Promise(resolve => {

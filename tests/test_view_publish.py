@@ -27,7 +27,6 @@ from dealgraph.output.text import usd
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 NODE_FONT = "#1f2328"
 FORMULAS = ['=HYPERLINK("http://evil.example/","x")', "+1+1", "-2+3", "@SUM(A1:A2)", "\t=1", "\r=1"]

@@ -17,7 +17,7 @@ from dealgraph.output.text import stress_loss
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
-from test_browser import HOSTILE, browser, hostile_store, open_page  # noqa: F401  (fixtures)
+from browser_pages import HOSTILE, hostile_store
 
 FAILED = "#212121"
 UNSCORED = "#bdbdbd"  # grey: hit, but no equity figure to score the loss against

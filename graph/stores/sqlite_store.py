@@ -36,6 +36,7 @@ from dealgraph.model.errors import StoreError
 from dealgraph.model.lineage import UNCOUNTED_STATUSES, not_counted
 from dealgraph.model.records import Entity, FieldSpec, Figure, Relationship, schema
 from dealgraph.stores.base import LoadCounts, Progress, Store
+from dealgraph.stores.sqlite_ledger import LoadLedger
 
 #: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
 APPLICATION_ID = 0x44475246
@@ -387,7 +388,7 @@ class SQLiteStore(Store):
 
             def write(conn: sqlite3.Connection) -> None:
                 loaded.clear()
-                with _load_settings(conn), self._write_transaction(conn), _LoadLedger(conn) as ledger:
+                with _load_settings(conn), self._write_transaction(conn), LoadLedger(conn) as ledger:
                     loaded.append(self._stream_rows(conn, data, entities, figures, ledger, progress))
                     data.raise_problems()
 
@@ -398,7 +399,7 @@ class SQLiteStore(Store):
         self._version = SCHEMA_VERSION
         return LoadCounts(len(entities), loaded[0], len(figures), data.notices)
 
-    def _stream_rows(self, conn, data, entities, figures, ledger: "_LoadLedger", progress) -> int:
+    def _stream_rows(self, conn, data, entities, figures, ledger: LoadLedger, progress) -> int:
         """Write the entities, the deals as they stream, then the figures; the number of
         distinct deals."""
         total = len(entities) + data.deal_estimate + len(figures)
@@ -692,90 +693,6 @@ class SQLiteStore(Store):
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-
-
-class _LoadLedger:
-    """What SQLite notes about the deals of one load, inside its transaction.
-
-    Rows this load inserts get rowids above the largest one before it; stored rows it
-    replaces are noted in ``temp.load_replaced`` with their endpoints as they were. A
-    temporary trigger on every replaced row notes a deal id given twice in this load with
-    different fields. Nothing is noted for a plain insert, so a first load pays nothing.
-    """
-
-    def __init__(self, conn: sqlite3.Connection):
-        self._conn = conn
-
-    def __enter__(self) -> "_LoadLedger":
-        conn = self._conn
-        self.before = int(conn.execute("SELECT coalesce(max(rowid), 0) FROM relationships").fetchone()[0])
-        changed = " OR ".join(f"OLD.{f} IS NOT NEW.{f}" for f in _RELATIONSHIP_FIELDS[1:])
-        conn.execute("CREATE TEMP TABLE load_replaced (id TEXT PRIMARY KEY, source TEXT, "
-                     "kind TEXT, target TEXT) WITHOUT ROWID")
-        conn.execute("CREATE TEMP TABLE load_conflicting (id TEXT PRIMARY KEY) WITHOUT ROWID")
-        conn.execute(f"""
-            CREATE TEMP TRIGGER load_replacing BEFORE UPDATE ON main.relationships
-            BEGIN
-                INSERT INTO load_conflicting (id) SELECT NEW.id
-                WHERE (OLD.rowid > {self.before}
-                       OR EXISTS (SELECT 1 FROM load_replaced WHERE id = OLD.id))
-                  AND ({changed})
-                  AND NOT EXISTS (SELECT 1 FROM load_conflicting WHERE id = NEW.id);
-                -- (no OR IGNORE: inside a trigger the upsert's conflict handling would win)
-                INSERT INTO load_replaced (id, source, kind, target)
-                SELECT OLD.id, OLD.source, OLD.kind, OLD.target WHERE OLD.rowid <= {self.before}
-                  AND NOT EXISTS (SELECT 1 FROM load_replaced WHERE id = OLD.id);
-            END
-        """)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        # Temporary objects are the connection's, not the file's: drop them either way.
-        if self._conn.in_transaction:
-            for statement in ("DROP TRIGGER IF EXISTS temp.load_replacing",
-                              "DROP TABLE IF EXISTS temp.load_replaced",
-                              "DROP TABLE IF EXISTS temp.load_conflicting"):
-                self._conn.execute(statement)
-
-    def conflicting_ids(self) -> list[str]:
-        return [i for (i,) in self._conn.execute("SELECT id FROM load_conflicting")]
-
-    def moved(self) -> dict[str, tuple[tuple[str, str, str], tuple[str, str, str]]]:
-        """``{id: (stored endpoints, new endpoints)}`` of stored deals this load moves."""
-        rows = self._conn.execute("""
-            SELECT p.id, p.source, p.kind, p.target, r.source, r.kind, r.target
-            FROM load_replaced AS p JOIN relationships AS r ON r.id = p.id
-            WHERE p.source IS NOT r.source OR p.kind IS NOT r.kind OR p.target IS NOT r.target
-        """)
-        return {row[0]: (tuple(row[1:4]), tuple(row[4:7])) for row in rows}
-
-    def lineage(self):
-        """``(links, loaded, missing)``: every deal's lineage links, the ids of this load
-        among them, and ``(id, field, named id)`` of links of this load naming no deal."""
-        links = {
-            i: (s, e) for i, s, e in self._conn.execute(
-                "SELECT id, supersedes, expands FROM relationships "
-                "WHERE supersedes IS NOT NULL OR expands IS NOT NULL")
-        }
-        loaded = {
-            i for (i,) in self._conn.execute(
-                "SELECT id FROM relationships WHERE (supersedes IS NOT NULL OR expands IS NOT NULL) "
-                "AND (rowid > ? OR id IN (SELECT id FROM load_replaced))", (self.before,))
-        }
-        missing = [
-            (i, field, other) for i in sorted(loaded)
-            for field, other in zip(("supersedes", "expands"), links[i])
-            if other is not None and other not in links and not self._conn.execute(
-                "SELECT 1 FROM relationships WHERE id = ?", (other,)).fetchone()
-        ]
-        return links, loaded, missing
-
-    def distinct_deals(self) -> int:
-        """Deals this load wrote, each once: new rows plus stored rows it replaced."""
-        return self._conn.execute(
-            "SELECT (SELECT count(*) FROM relationships WHERE rowid > ?)"
-            " + (SELECT count(*) FROM load_replaced)", (self.before,)
-        ).fetchone()[0]
 
 
 @contextlib.contextmanager
