@@ -81,10 +81,15 @@ MAX_NODES = 20_000
 MAX_EDGES = 100_000
 #: The cycles view lists (and draws) at most this many loops, the best ranked.
 MAX_PANEL_CYCLES = 300
+#: Up to this many entities the page lays the view out for reading (see view.html
+#: ``arrange``): position by connection, labels legible when fitted, no deal over a label.
+ARRANGE_LIMIT = 300
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 _FALLBACK_COLOR = "#9e9e9e"
+#: The glow of a deal on a money loop (the cycles view gives it to the highlighted loop only).
+LOOP_GLOW = {"enabled": True, "color": "rgba(213,94,0,0.6)", "size": 12, "x": 0, "y": 0}
 _VIEW_TITLES = {"overview": "Overview", "cycles": "Money loops", "focus": "Focus", "stress": "Stress test"}
 
 
@@ -102,13 +107,15 @@ def render_view(
     view: str,
     out: str | os.PathLike,
     focus: str | None = None,
-    depth: int = 2,
+    depth: int = 1,
     min_amount: float | None = None,
     kinds: Sequence[str] | None = None,
     max_length: int = 6,
     failed: Sequence[str] | None = None,
     default_buffer: float = 1.0,
     shock: float = 1.0,
+    since: str | None = None,
+    until: str | None = None,
 ) -> RenderResult:
     """Write the HTML ``view`` of the deals in ``store`` to ``out``.
 
@@ -124,6 +131,10 @@ def render_view(
     store's deals count, as in ``dealgraph stress``; ``kinds`` and ``min_amount`` only
     narrow what is drawn), with its ``default_buffer`` and ``shock``.
 
+    ``since`` / ``until`` (``YYYY[-MM[-DD]]``) keep only the deals that may fall in that
+    period, as every command's ``--since`` / ``--until`` do; the view then draws only the
+    entities with a deal in the period, and its date slider spans the period.
+
     Raises :class:`~dealgraph.model.errors.RenderError` for an unknown view, kind or entity, or a
     view above :data:`MAX_NODES` / :data:`MAX_EDGES`.
     """
@@ -137,6 +148,15 @@ def render_view(
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise RenderError(f"max_length must be a whole number of at least 1, got {max_length!r}")
 
+    period = None
+    if since is not None or until is not None:
+        from dealgraph.stores.period import deals_in_period
+
+        try:
+            store = deals_in_period(store, since, until)
+        except DealgraphError as exc:
+            raise RenderError(str(exc)) from None
+        period = {"since": since, "until": until}
     if view == "overview":
         _refuse_from_counts(store, kinds, min_amount)
     # From every deal, not only those shown: a deal stays superseded when the view leaves
@@ -168,7 +188,7 @@ def render_view(
             stress = _stress(store, failed, default_buffer, shock)
             entity_ids = {row["entity"] for row in stress["entities"]}
             deals = [r for r in deals if r.source in entity_ids and r.target in entity_ids]
-        elif kinds is None and min_amount is None:
+        elif kinds is None and min_amount is None and period is None:
             entity_ids = {e.id for e in entities}
         else:
             entity_ids = {end for r in deals for end in (r.source, r.target)}
@@ -181,7 +201,9 @@ def render_view(
         loops = cycles
     on_loop = {rel["id"] for c in loops for h in c.hops for rel in h.relationships if not rel["superseded_by"]}
 
-    net = _network(shown, deals, on_loop, focus_id, superseded)
+    # In the cycles view every deal is on a loop: a glow there would say nothing, so only
+    # the highlighted loop glows (the page adds it).
+    net = _network(shown, deals, set() if view == "cycles" else on_loop, focus_id, superseded, view)
     meta = {
         "view": view,
         "title": _VIEW_TITLES[view],
@@ -191,6 +213,7 @@ def render_view(
         "min_amount": min_amount,
         "kinds": sorted(kinds) if kinds is not None else None,
         "max_length": max_length,
+        "period": period,
         "large": len(shown) > LAYOUT_THRESHOLD,
         "loops_found": len(loops) if view != "cycles" else cycles_total,
         "legend": _legend(shown, deals),
@@ -320,6 +343,26 @@ def node_size(money_usd: float) -> float:
     return round(8.0 + 4.0 * math.log10(money_usd / 1e6), 2)
 
 
+#: Longest entity label drawn, in characters: the full name is in the tooltip and details.
+MAX_LABEL_CHARS = 26
+
+
+def drawn_label(name: str) -> str:
+    """The label drawn for an entity: its name, cut at a word before :data:`MAX_LABEL_CHARS`.
+
+    >>> drawn_label("Related Digital / Oracle Michigan (Saline Twp) data center")
+    'Related Digital / Oracle…'
+    >>> drawn_label("Nvidia")
+    'Nvidia'
+    """
+    if len(name) <= MAX_LABEL_CHARS:
+        return name
+    cut = name[: MAX_LABEL_CHARS - 1]
+    if " " in cut[MAX_LABEL_CHARS // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ;,/(-") + "…"
+
+
 def edge_width(amount_usd: float | None) -> float:
     """Line width for a deal: 1 when unknown or up to $10M, +1.2 per factor of 10."""
     if amount_usd is None or amount_usd <= 1e7:
@@ -376,7 +419,7 @@ class _IdList(list):
 
 def _network(
     entities: list[Entity], deals: list[Relationship], on_loop: set[str], focus_id: str | None,
-    superseded=None,
+    superseded=None, view: str = "overview",
 ) -> Network:
     from pyvis.network import Network
 
@@ -401,10 +444,14 @@ def _network(
             extra["physics"] = False
         size = node_size(moved.get(e.id, 0.0))
         # Bigger players get bigger labels, so the names that matter read at a glance.
-        extra["font"] = {"size": round(13 + (size - 8) / 2)}
+        extra["font"] = {"size": round(14 + (size - 8) / 3)}
         if e.id == focus_id:
-            extra["borderWidth"] = 5
-            extra["font"] = {"size": 24}
+            # The centre of a focus view: the biggest dot, a thick dark ring, a halo and
+            # the biggest label, so it cannot be mistaken for a neighbour.
+            extra["borderWidth"] = 7
+            extra["font"] = {"size": 28}
+            extra["shadow"] = {"enabled": True, "color": "rgba(0,0,0,0.45)", "size": 22, "x": 0, "y": 0}
+            extra["focus"] = True
         node_data = {
             # Data fields, read by the page's own script (vis-network ignores them);
             # empty ones are left out to keep big pages small.
@@ -419,14 +466,14 @@ def _network(
         }
         net.add_node(
             e.id,
-            label=e.name,
+            label=drawn_label(e.name),
             color=color if large else {
                 "background": color,
-                "border": _darker(color),
+                "border": "#111111" if e.id == focus_id else _darker(color),
                 "highlight": {"background": color, "border": "#111111"},
                 "hover": {"background": color, "border": "#111111"},
             },
-            size=size + (6 if e.id == focus_id else 0),
+            size=max(size, 30) + 8 if e.id == focus_id else size,
             **{k: v for k, v in node_data.items() if v is not None},
             **extra,
         )
@@ -464,8 +511,7 @@ def _network(
         if smooth:
             edge["smooth"] = smooth
         if loop and not large:
-            edge["shadow"] = {"enabled": True, "color": "rgba(229,57,53,0.55)", "size": 12,
-                              "x": 0, "y": 0}
+            edge["shadow"] = dict(LOOP_GLOW)
         for field in ("amount_note", "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands"):
             if getattr(r, field) is not None:
                 edge[field] = getattr(r, field)
@@ -473,7 +519,7 @@ def _network(
             edge["evidence_link"] = True
         net.add_edge(r.source, r.target, **edge)
 
-    net.options = _options(large, len(entities))
+    net.options = _options(large, len(entities), view)
     return net
 
 
@@ -496,9 +542,10 @@ def _smoothing(deals: list[Relationship], large: bool) -> list:
     return out
 
 
-def _options(large: bool, n: int) -> dict:
+def _options(large: bool, n: int, view: str = "overview") -> dict:
+    arranged = n <= ARRANGE_LIMIT  # laid out by the page itself, physics never runs
     physics = {
-        "enabled": not large,
+        "enabled": not large and not arranged,
         "solver": "barnesHut",
         "barnesHut": {
             "gravitationalConstant": -9000,
@@ -508,27 +555,35 @@ def _options(large: bool, n: int) -> dict:
             "damping": 0.3,
             "avoidOverlap": 0.3,
         },
-        "stabilization": {"enabled": not large, "iterations": 300 if n <= 300 else 150,
+        "stabilization": {"enabled": not large and not arranged, "iterations": 300 if n <= 300 else 150,
                           "updateInterval": 50, "fit": True},
         "minVelocity": 1.0,
     }
     return {
         "autoResize": True,
-        "layout": {"randomSeed": 7, "improvedLayout": n <= 300},
+        "layout": {"randomSeed": 7, "improvedLayout": n <= 300 and not arranged},
         "physics": physics,
         "nodes": {
             "shape": "dot",
             "borderWidth": 2,
+            # The label's own white box hides the deals that run into its entity, so no
+            # line is ever drawn over a name (the page keeps other deals off it).
             "font": {"size": 15, "face": "system-ui, -apple-system, Segoe UI, sans-serif",
-                     "color": "#1f2328", "strokeWidth": 4, "strokeColor": "#ffffff"},
+                     "color": "#1f2328", "strokeWidth": 4, "strokeColor": "#ffffff",
+                     "background": "rgba(255,255,255,0.88)"},
             "scaling": {"label": {"drawThreshold": 6}},
-            "widthConstraint": {"maximum": 170},
+            "widthConstraint": {"maximum": 150},
         },
         "edges": {
-            "smooth": False if large else {"enabled": True, "type": "continuous", "roundness": 0.2},
-            "font": {"size": 10, "color": "#57606a", "strokeWidth": 3, "strokeColor": "#ffffff",
-                     "align": "middle"},
-            "scaling": {"label": {"drawThreshold": 9}},
+            # Straight lines (parallel deals still fan out as arcs): a label is kept off
+            # a line it can be measured against.
+            "smooth": False if large or arranged else {"enabled": True, "type": "continuous", "roundness": 0.2},
+            # Horizontal, so amounts read without turning one's head.
+            "font": {"size": 11, "color": "#3d444d", "strokeWidth": 3, "strokeColor": "#ffffff",
+                     "align": "horizontal"},
+            # The overview's deal labels show once zoomed in (at the fitted zoom they would
+            # bury the names); the smaller views show them at once.
+            "scaling": {"label": {"drawThreshold": 14 if view == "overview" else 9}},
             "arrowStrikethrough": False,
             "arrows": {"to": {"scaleFactor": 0.55}, "from": {"scaleFactor": 0.55}},
             "selectionWidth": 2,
