@@ -214,6 +214,7 @@ def render_view(
         "kinds": sorted(kinds) if kinds is not None else None,
         "max_length": max_length,
         "period": period,
+        "loop_glow": LOOP_GLOW,
         "large": len(shown) > LAYOUT_THRESHOLD,
         "loops_found": len(loops) if view != "cycles" else cycles_total,
         "legend": _legend(shown, deals),
@@ -578,9 +579,10 @@ def _options(large: bool, n: int, view: str = "overview") -> dict:
             # Straight lines (parallel deals still fan out as arcs): a label is kept off
             # a line it can be measured against.
             "smooth": False if large or arranged else {"enabled": True, "type": "continuous", "roundness": 0.2},
-            # Horizontal, so amounts read without turning one's head.
+            # Turned along the line: horizontal labels ("align": "horizontal", the page can
+            # fan arcs out for them) still overlap on short steep bundles.
             "font": {"size": 11, "color": "#3d444d", "strokeWidth": 3, "strokeColor": "#ffffff",
-                     "align": "horizontal"},
+                     "align": "middle"},
             # The overview's deal labels show once zoomed in (at the fitted zoom they would
             # bury the names); the smaller views show them at once.
             "scaling": {"label": {"drawThreshold": 14 if view == "overview" else 9}},
