@@ -36,6 +36,10 @@ CALL () {
   RETURN collect([s.supersedes, s.id]) AS supersession
 }
 WITH *, [link IN supersession | link[0]] AS superseded
+// A loop has at most one step per entity: a larger $maxLength is no bound, and the search
+// runs no more levels than there are entities, however large the value.
+WITH *, CASE WHEN $maxLength > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:Entity) }
+             ELSE $maxLength END AS bound
 MATCH (s:Entity)
 WHERE ($entity IS NULL OR s = through)
   AND EXISTS {
@@ -44,7 +48,7 @@ WHERE ($entity IS NULL OR s = through)
            OR (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND endNode(r) = s))
       AND NOT r.id IN superseded
   }
-WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i IN range(1, $maxLength) | {
+WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i IN range(1, bound) | {
   // paths of i entities whose last entity pays s: loops of i entities
   loops: search.loops + COLLECT {
     UNWIND search.paths AS path
@@ -58,7 +62,7 @@ WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i I
     RETURN path
   },
   // paths of i + 1 entities that can still close within $maxLength
-  paths: CASE WHEN i >= $maxLength THEN [] ELSE COLLECT {
+  paths: CASE WHEN i >= bound THEN [] ELSE COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
     MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
@@ -68,14 +72,14 @@ WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i I
       AND ($entity IS NOT NULL OR y.id > s.id)
       AND NOT y IN path
     WITH DISTINCT path, x, y
-    WHERE ($maxLength - i > 2
+    WHERE (bound - i > 2
            OR EXISTS {
              MATCH (y)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
              WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = y)
                     OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = y))
                AND NOT r.id IN superseded
            }
-           OR ($maxLength - i = 2 AND EXISTS {
+           OR (bound - i = 2 AND EXISTS {
              MATCH (y)-[r1:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(z:Entity)
                    -[r2:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
              WHERE ($entity IS NOT NULL OR z.id > s.id) AND NOT z IN path

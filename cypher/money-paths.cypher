@@ -17,17 +17,17 @@ WITH COLLECT {
      OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($from)))
   RETURN e ORDER BY e.id = $from DESC, e.id
 } AS named
-WITH CASE WHEN named[0].id = $from OR size(named) = 1 THEN named[0] END AS s
+WITH CASE WHEN named[0].id = $from OR size(named) = 1 THEN named[0] END AS origin
 // $to names an entity by id, or else by its name or an alias in any case, as in the CLI
 // (a name that fits no entity, or several, matches nothing)
-WITH s, COLLECT {
+WITH origin, COLLECT {
   MATCH (e:Entity)
   WHERE e.id = $to OR toLower(toUpper(e.name)) = toLower(toUpper($to))
      OR any(a IN e.aliases WHERE toLower(toUpper(a)) = toLower(toUpper($to)))
   RETURN e ORDER BY e.id = $to DESC, e.id
 } AS named
-WITH s, CASE WHEN named[0].id = $to OR size(named) = 1 THEN named[0] END AS t
-WITH s, t WHERE s IS NOT NULL AND t IS NOT NULL
+WITH origin, CASE WHEN named[0].id = $to OR size(named) = 1 THEN named[0] END AS destination
+WITH origin, destination WHERE origin IS NOT NULL AND destination IS NOT NULL
 // Which deals count (graph/lineage.py): a deal that another deal supersedes adds nothing to
 // any total and makes no step, pair or row of its own; it is still listed beside the deals
 // that count, with superseded_by naming the deals that replace it.
@@ -37,7 +37,11 @@ CALL () {
   RETURN collect([s.supersedes, s.id]) AS supersession
 }
 WITH *, [link IN supersession | link[0]] AS superseded
-WITH supersession, superseded, s, t, reduce(search = {paths: [[s]], found: []}, i IN range(1, $maxLength) | [next IN [COLLECT {
+// A path has fewer steps than there are entities: a larger $maxLength is no bound, and the
+// search runs no more levels than there are entities, however large the value.
+WITH *, CASE WHEN $maxLength > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:Entity) }
+             ELSE $maxLength END AS bound
+WITH supersession, superseded, origin, destination, reduce(search = {paths: [[origin]], found: []}, i IN range(1, bound) | [next IN [COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
     MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
@@ -45,11 +49,11 @@ WITH supersession, superseded, s, t, reduce(search = {paths: [[s]], found: []}, 
            OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
       AND NOT r.id IN superseded
       AND NOT y IN path
-      AND (y = t OR i < $maxLength)
+      AND (y = destination OR i < bound)
     RETURN DISTINCT path + [y] AS extended
   }] | {
-    paths: [p IN next WHERE p[-1] <> t],
-    found: search.found + [p IN next WHERE p[-1] = t]
+    paths: [p IN next WHERE p[-1] <> destination],
+    found: search.found + [p IN next WHERE p[-1] = destination]
   }][0]) AS search
 UNWIND search.found AS path
 WITH supersession, path, [j IN range(0, size(path) - 2) | {

@@ -14,8 +14,11 @@ WITH COLLECT {
 } AS named
 WITH CASE WHEN named[0].id = $entity OR size(named) = 1 THEN named[0] END AS s
 WITH s WHERE s IS NOT NULL
+// No entity is more than one step per entity away: a larger $depth is no bound, and the
+// search runs no more levels than there are entities, however large the value.
+WITH s, CASE WHEN $depth > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:Entity) } ELSE $depth END AS bound
 // breadth-first, one level per step: each entity appears once, at its shortest distance
-WITH reduce(search = {levels: [[s]], seen: [s]}, i IN range(1, $depth) |
+WITH reduce(search = {levels: [[s]], seen: [s]}, i IN range(1, bound) |
   [next IN [COLLECT {
      UNWIND search.levels[-1] AS x
      MATCH (x)-[:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GUARANTEES|PARTNER_OF|ACQUIRES]-(y:Entity)

@@ -1,5 +1,5 @@
 // name: vendor-financing
-// description: Vendor financing: A puts money into B (equity or a loan) and B buys from A (B customer_of A, or A supplies B) - the Nvidia/CoreWeave pattern; one row per pair with both sides' deals, largest financing first (optionally only pairs involving $entity).
+// description: Vendor financing: A puts money into B (equity or a loan) and B buys from A (B customer_of or leases_from A, or A supplies B) - the Nvidia/CoreWeave pattern; one row per pair with both sides' deals, largest financing first (optionally only pairs involving $entity).
 // params: entity=null
 // Paste into Neo4j Browser first (one line):
 // :params {entity: null}
@@ -36,8 +36,8 @@ WITH a, b,
     ORDER BY d.id
   } AS financing,
   COLLECT {
-    MATCH (a)-[d:SUPPLIES|CUSTOMER_OF]-(b)
-    WHERE (type(d) = 'SUPPLIES' AND startNode(d) = a) OR (type(d) = 'CUSTOMER_OF' AND startNode(d) = b)
+    MATCH (a)-[d:SUPPLIES|CUSTOMER_OF|LEASES_FROM]-(b)
+    WHERE (type(d) = 'SUPPLIES' AND startNode(d) = a) OR (type(d) IN ['CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = b)
     RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
             source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
             evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,

@@ -74,8 +74,10 @@ def store_options(command=None, *, lazy: bool = False, writes: bool = False):
     )
     @functools.wraps(command)
     def wrapper(*args, db, neo4j_uri, database, **kwargs):
+        from dealgraph.demo import demo_store_hint
+
         opener = functools.partial(open_store, db=db, neo4j_uri=neo4j_uri, database=database,
-                                   create=writes)
+                                   create=writes, missing_hint=demo_store_hint)
         if lazy:
             return command(*args, open_store=opener, **kwargs)
         with opener() as store:
@@ -85,12 +87,12 @@ def store_options(command=None, *, lazy: bool = False, writes: bool = False):
 
 
 class UsdAmount(click.ParamType):
-    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (dealgraph.model.amounts)."""
+    """A USD amount option: ``1.5B``, ``500M``, ``2.5K`` or a plain number (dealgraph.model.values)."""
 
     name = "usd"
 
     def convert(self, value, param, ctx):
-        from dealgraph.model.amounts import AmountError, parse_usd
+        from dealgraph.model.values import AmountError, parse_usd
 
         try:
             return parse_usd(value)
@@ -156,7 +158,9 @@ def load(paths, store):
     Every file is checked first; if any record is bad, every problem is listed as
     FILE:LINE: message and nothing is written. Loading the same files again changes nothing.
     """
-    loaded = store.load(list(paths), progress=progress_bar("loading"))
+    from dealgraph.load import load_files
+
+    loaded = load_files(store, list(paths), progress=progress_bar("loading"))
     click.echo(f"loaded {report.load_counts(loaded.entities, loaded.relationships, loaded.figures)}")
 
 

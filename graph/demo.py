@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import load_files, shipped_dataset_dir
 from dealgraph.stores.base import Progress, Store
 
 DEMO_MAX_LENGTH = 6
@@ -41,7 +41,7 @@ def run_demo(store: Store, out: Path, progress: Progress | None = None) -> DemoR
     from dealgraph.output.html import render_view
     from dealgraph.analyses.story import what_stands_out
 
-    loaded = store.load([shipped_dataset_dir()], progress=progress)
+    loaded = load_files(store, [shipped_dataset_dir()], progress=progress)
     views = {}
     for view in ("overview", "cycles", "focus"):
         name = f"focus-{DEMO_FOCUS}" if view == "focus" else view

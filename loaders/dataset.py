@@ -119,7 +119,7 @@ class DatasetBuilder:
                 Problem(
                     item.where,
                     f"entity {item.entity.id!r} conflicts with its definition at {first.where} "
-                    f"(differs in {_differences(first.entity, item.entity)})",
+                    f"(differs in {differences(first.entity, item.entity)})",
                 )
             )
 
@@ -143,7 +143,7 @@ class DatasetBuilder:
                     Problem(
                         draft.where,
                         f"relationship {relationship.id!r} conflicts with its definition at "
-                        f"{first[0]} (differs in {_differences(first[1], relationship)})",
+                        f"{first[0]} (differs in {differences(first[1], relationship)})",
                     )
                 )
         self._check_lineage(relationships)
@@ -169,7 +169,7 @@ class DatasetBuilder:
                     Problem(
                         draft.where,
                         f"figure {figure.id!r} conflicts with its definition at "
-                        f"{first[0]} (differs in {_differences(first[1], figure)})",
+                        f"{first[0]} (differs in {differences(first[1], figure)})",
                     )
                 )
         return [f for _, f in figures.values()]
@@ -274,6 +274,6 @@ class DatasetBuilder:
         )
 
 
-def _differences(a, b) -> str:
+def differences(a, b) -> str:
     """Names of the dataclass fields in which ``a`` and ``b`` differ."""
     return ", ".join(f.name for f in fields(a) if getattr(a, f.name) != getattr(b, f.name))

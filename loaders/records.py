@@ -1,30 +1,27 @@
 """What sources hand on: raw records and problems, each with the place it came from.
 
-The field names are not repeated here by hand: they are the fields of the model's
-:class:`~dealgraph.model.records.Entity`, :class:`~dealgraph.model.records.Relationship` and :class:`~dealgraph.model.records.Figure`.
+The field names are not repeated here by hand: they are the ``records`` of the model's
+``schema.yaml`` (see :mod:`dealgraph.model.records`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
-from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.model.records import schema
 
 RecordType = Literal["entity", "relationship", "figure"]
 
 #: Every field a record of each type may carry, in the model's order.
 ALLOWED_FIELDS: dict[RecordType, tuple[str, ...]] = {
-    "entity": tuple(f.name for f in fields(Entity)),
-    "relationship": tuple(f.name for f in fields(Relationship)),
-    "figure": tuple(f.name for f in fields(Figure)),
+    record: schema().field_names(record) for record in ("entity", "relationship", "figure")
 }
 
 #: Fields a record of each type must have (non-empty).
 REQUIRED_FIELDS: dict[RecordType, tuple[str, ...]] = {
-    "entity": ("id", "name"),
-    "relationship": ("source", "kind", "target"),
-    "figure": ("entity", "kind"),
+    record: tuple(f.name for f in schema().fields(record) if f.required)
+    for record in ("entity", "relationship", "figure")
 }
 
 #: A record holding either of these is a relationship (a deal).

@@ -30,13 +30,15 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 from dealgraph.model.errors import ValidationError
 from dealgraph.model.lineage import LINEAGE_FIELDS, lineage_cycles
-from dealgraph.model.records import DEFAULT_ENTITY_KIND, Entity, Relationship, relationship_id, schema
+from dealgraph.model.records import (
+    DEFAULT_ENTITY_KIND, TEXT_TYPES, Entity, Relationship, relationship_id, schema,
+)
 from dealgraph.loaders.csv_source import CsvSource, RowChunk
-from dealgraph.loaders.dataset import DatasetBuilder, _differences
+from dealgraph.loaders.dataset import DatasetBuilder, differences
 from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Problem, Record
 from dealgraph.loaders.resolution import EntityIndex
 from dealgraph.loaders.sources import input_files, open_source
-from dealgraph.loaders.validation import ENTITY_ID, LocatedEntity, _aliases, _date, validate_records
+from dealgraph.loaders.validation import ENTITY_ID, LocatedEntity, parse_aliases, check_date_field, validate_records
 
 
 @dataclass
@@ -216,7 +218,7 @@ class StreamingDataset(DatasetBuilder):
                     Problem(
                         where,
                         f"relationship {relationship.id!r} conflicts with its definition at "
-                        f"{seen[0]} (differs in {_differences(seen[1], relationship)})",
+                        f"{seen[0]} (differs in {differences(seen[1], relationship)})",
                     )
                 )
 
@@ -294,7 +296,10 @@ class StreamingDataset(DatasetBuilder):
 
 
 _DEAL_FIELDS = frozenset(ALLOWED_FIELDS["relationship"])
-_TEXT_FIELDS = ("amount_note", "date", "summary", "evidence_url", "evidence_title", *LINEAGE_FIELDS)
+#: Fields read as text on the plain path (the date is text too: its grammar is checked apart).
+#: A deal row's fields, in column order.
+_ROW_FIELDS = schema().field_names("relationship")
+_TEXT_FIELDS = schema().field_names("relationship", *TEXT_TYPES, "date")
 #: Amounts the plain path takes: digits, a decimal part, a short exponent. Anything else
 #: (signs, "nan", "1_000", huge exponents) goes through the full validator.
 _PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE]\+?[0-9]{1,2})?")
@@ -329,16 +334,16 @@ class _PlainDealRows:
             target = fields["target"].strip()
             rid = fields.get("id", "").strip() or None
             amount_text = fields.get("amount_usd", "").strip()
-            text = [fields.get(name, "").strip() or None for name in _TEXT_FIELDS]
+            text = {name: fields.get(name, "").strip() or None for name in _TEXT_FIELDS}
         except (KeyError, AttributeError):  # a field missing, or not text
             return None
         if source not in self._ids or target not in self._ids or source == target:
             return None
         if kind not in self._kinds:
             return None
-        note, date, summary, url, title, supersedes, expands = text
+        date, supersedes, expands = text["date"], text["supersedes"], text["expands"]
         if date is not None and date not in self._dates:
-            if _date(date, []) != date:
+            if check_date_field(date, []) != date:
                 return None
             self._dates.add(date)
         if amount_text:
@@ -351,11 +356,11 @@ class _PlainDealRows:
             amount = None
         if rid is not None and rid in (supersedes, expands):
             return None
+        text.update(id=rid, source=source, kind=kind, target=target, amount_usd=amount)
+        row = tuple(text[name] for name in _ROW_FIELDS)
         if rid is None:
-            rid = relationship_id(source, kind, target, amount, note, date, summary, url, title,
-                                  supersedes, expands)
-        return (rid, source, kind, target, amount, note, date, summary, url, title,
-                supersedes, expands)
+            row = (relationship_id(*row[1:]), *row[1:])
+        return row
 
     def chunk(self, chunk: RowChunk) -> tuple[Sequence[Location], list[tuple]] | None:
         """The rows of a chunk of a CSV file of deals and where each is, if all are plain."""
@@ -387,19 +392,19 @@ class _PlainDealRows:
         if not isinstance(date, itertools.repeat):
             for new in set(date) - self._dates:
                 if new is not None:
-                    if _date(new, []) != new:
+                    if check_date_field(new, []) != new:
                         return None
                     self._dates.add(new)
         amount_text = column("amount_usd")
         if amount_text is None:
             amount = itertools.repeat(None)
         else:
-            try:  # float() as validation reads amounts; then its checks
-                amount = [float(a) if a else None for a in amount_text]
-            except ValueError:
+            # plain numbers only (ASCII digits, no sign); any other form goes the careful way
+            plain = _PLAIN_AMOUNT.fullmatch
+            if not all(plain(a) for a in amount_text if a):
                 return None
-            given = list(filter(None, amount))  # (0.0 and -0.0 are valid anyway)
-            if not all(map(math.isfinite, given)) or (given and min(given) < 0):
+            amount = [float(a) if a else None for a in amount_text]
+            if not all(map(math.isfinite, filter(None, amount))):
                 return None
         rid = text("id")
         supersedes, expands = text("supersedes"), text("expands")
@@ -409,9 +414,9 @@ class _PlainDealRows:
             if (set(rid) & set(link)) - {None} and any(
                     r is not None and r == x for r, x in zip(rid, link)):
                 return None  # a deal naming itself (a rare chunk: all ids in it are looked at)
-        out = list(zip(rid, source, kind, target, amount, text("amount_note"), date,
-                       text("summary"), text("evidence_url"), text("evidence_title"),
-                       supersedes, expands))
+        columns = {"id": rid, "source": source, "kind": kind, "target": target, "amount_usd": amount,
+                   "date": date, "supersedes": supersedes, "expands": expands}
+        out = list(zip(*(columns[n] if n in columns else text(n) for n in _ROW_FIELDS)))
         if isinstance(rid, itertools.repeat) or None in rid:
             for k, row in enumerate(out):
                 if row[0] is None:
@@ -475,7 +480,7 @@ class _PlainEntityRows:
         return [
             LocatedEntity(Location(path, line), Entity(
                 id=i, name=n, kind=k, ticker=t or None, country=c or None,
-                aliases=_aliases(a, []) if a else ()))
+                aliases=parse_aliases(a, []) if a else ()))
             for line, i, n, k, t, c, a in zip(lines, ids, names, kinds, tickers, countries, aliases)
         ]
 

@@ -8,17 +8,14 @@ used; :mod:`loaders.resolution` turns them into entity ids once every entity is 
 
 from __future__ import annotations
 
-import datetime
-import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator
 
 from dealgraph.model.errors import ModelError
 from dealgraph.model.lineage import LINEAGE_FIELDS
 from dealgraph.model.records import (
     DEFAULT_ENTITY_KIND,
-    PERIOD,
     Entity,
     Figure,
     Relationship,
@@ -26,6 +23,7 @@ from dealgraph.model.records import (
     relationship_id,
     schema,
 )
+from dealgraph.model.values import PERIOD, AmountError, check_date, parse_percent, parse_usd
 from dealgraph.loaders.records import (
     ALLOWED_FIELDS,
     REQUIRED_FIELDS,
@@ -37,60 +35,43 @@ from dealgraph.loaders.records import (
 )
 
 ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
-DATE = re.compile(r"([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?")  # ASCII digits only
 ALIAS_SEPARATOR = ";"
+
+
+#: The fields a draft keeps apart from its details: its id and what it ties together.
+_DEAL_HEAD = ("id", "source", "kind", "target")
+_FIGURE_HEAD = ("id", "entity", "kind", "counterparty")
 
 
 @dataclass(frozen=True, slots=True)
 class RelationshipDraft:
-    """A deal whose fields are valid; ``source``/``target`` are unresolved references."""
+    """A deal whose fields are valid; ``source``/``target`` are unresolved references.
+    ``details`` holds every other field of the deal (schema.yaml's ``records``)."""
 
     where: Location
     id: str | None
     source: str
     kind: str
     target: str
-    amount_usd: float | None = None
-    amount_note: str | None = None
-    date: str | None = None
-    summary: str | None = None
-    evidence_url: str | None = None
-    evidence_title: str | None = None
-    supersedes: str | None = None
-    expands: str | None = None
+    details: dict = field(default_factory=dict)
 
     def resolve(self, source_id: str, target_id: str) -> Relationship:
         """The deal between resolved entity ids; its id is the given one or a stable hash."""
-        details = dict(
-            amount_usd=self.amount_usd,
-            amount_note=self.amount_note,
-            date=self.date,
-            summary=self.summary,
-            evidence_url=self.evidence_url,
-            evidence_title=self.evidence_title,
-            supersedes=self.supersedes,
-            expands=self.expands,
-        )
-        rid = self.id or relationship_id(source_id, self.kind, target_id, **details)
-        return Relationship(id=rid, source=source_id, kind=self.kind, target=target_id, **details)
+        rid = self.id or relationship_id(source_id, self.kind, target_id, **self.details)
+        return Relationship(id=rid, source=source_id, kind=self.kind, target=target_id, **self.details)
 
 
 @dataclass(frozen=True, slots=True)
 class FigureDraft:
-    """A figure whose fields are valid; ``entity``/``counterparty`` are unresolved references."""
+    """A figure whose fields are valid; ``entity``/``counterparty`` are unresolved references.
+    ``details`` holds every other field of the figure."""
 
     where: Location
     id: str | None
     entity: str
     kind: str
     counterparty: str | None = None
-    amount_usd: float | None = None
-    percent: float | None = None
-    period: str | None = None
-    as_of: str | None = None
-    note: str | None = None
-    evidence_url: str | None = None
-    evidence_title: str | None = None
+    details: dict = field(default_factory=dict)
 
     @property
     def references(self) -> tuple[tuple[str, str | None], ...]:
@@ -99,18 +80,8 @@ class FigureDraft:
 
     def resolve(self, entity_id: str, counterparty_id: str | None) -> Figure:
         """The figure about resolved entity ids; its id is the given one or a stable hash."""
-        details = dict(
-            counterparty=counterparty_id,
-            amount_usd=self.amount_usd,
-            percent=self.percent,
-            period=self.period,
-            as_of=self.as_of,
-            note=self.note,
-            evidence_url=self.evidence_url,
-            evidence_title=self.evidence_title,
-        )
-        fid = self.id or figure_id(entity_id, self.kind, **details)
-        return Figure(id=fid, entity=entity_id, kind=self.kind, **details)
+        fid = self.id or figure_id(entity_id, self.kind, counterparty_id, **self.details)
+        return Figure(id=fid, entity=entity_id, kind=self.kind, counterparty=counterparty_id, **self.details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +220,7 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
     kind = fields.text("kind") or DEFAULT_ENTITY_KIND
     ticker = fields.text("ticker")
     country = fields.text("country")
-    aliases = _aliases(fields.record.fields.get("aliases"), fields.messages)
+    aliases = parse_aliases(fields.record.fields.get("aliases"), fields.messages)
     if eid is not None and not ENTITY_ID.fullmatch(eid):
         fields.messages.append(
             f"entity id {eid!r} is not a slug (lower-case letters, digits and '-', "
@@ -273,12 +244,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     source = fields.text("source")
     kind = fields.text("kind")
     target = fields.text("target")
-    amount = _amount(fields.record.fields.get("amount_usd"), fields.messages)
-    date = _date(fields.text("date"), fields.messages)
-    details = {
-        name: fields.text(name)
-        for name in ("amount_note", "summary", "evidence_url", "evidence_title", *LINEAGE_FIELDS)
-    }
+    details = _details(fields, "relationship", _DEAL_HEAD)
     for name in LINEAGE_FIELDS:
         if rid is not None and details[name] == rid:
             fields.messages.append(f"deal {rid!r} {name} itself")
@@ -289,10 +255,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
         yield from problems
         yield RejectedRelationship(record.where, source, target)
         return
-    yield RelationshipDraft(
-        where=record.where, id=rid, source=source, kind=kind, target=target,
-        amount_usd=amount, date=date, **details,
-    )
+    yield RelationshipDraft(where=record.where, id=rid, source=source, kind=kind, target=target, details=details)
 
 
 def _validate_figure(record: Record) -> Iterator[Validated]:
@@ -301,11 +264,7 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
     entity = fields.text("entity")
     kind_name = fields.text("kind")
     counterparty = fields.text("counterparty")
-    amount = _amount(fields.record.fields.get("amount_usd"), fields.messages)
-    percent = _percent(fields.record.fields.get("percent"), fields.messages)
-    period = _period(fields.text("period"), fields.messages)
-    as_of = _date(fields.text("as_of"), fields.messages, name="as_of")
-    details = {name: fields.text(name) for name in ("note", "evidence_url", "evidence_title")}
+    details = _details(fields, "figure", _FIGURE_HEAD)
     kind = None
     if kind_name is not None:
         try:
@@ -334,10 +293,28 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
         yield from problems
         yield RejectedFigure(record.where, entity, counterparty)
         return
-    yield FigureDraft(
-        where=record.where, id=fid, entity=entity, kind=kind_name, counterparty=counterparty,
-        amount_usd=amount, percent=percent, period=period, as_of=as_of, **details,
-    )
+    yield FigureDraft(where=record.where, id=fid, entity=entity, kind=kind_name, counterparty=counterparty,
+                      details=details)
+
+
+def _details(fields: "_FieldReader", record: str, head: tuple[str, ...]) -> dict:
+    """Every field of ``record`` but ``head``, each read by its type's grammar (schema.yaml);
+    problems go to ``fields.messages``."""
+    out = {}
+    for f in schema().fields(record):
+        if f.name in head:
+            continue
+        if f.type == "usd":
+            out[f.name] = _amount(fields.record.fields.get(f.name), fields.messages)
+        elif f.type == "percent":
+            out[f.name] = _percent(fields.record.fields.get(f.name), fields.messages)
+        elif f.type == "period":
+            out[f.name] = _period(fields.text(f.name), fields.messages)
+        elif f.type == "date":
+            out[f.name] = check_date_field(fields.text(f.name), fields.messages, name=f.name)
+        else:
+            out[f.name] = fields.text(f.name)
+    return out
 
 
 def _blank(value: object) -> bool:
@@ -348,19 +325,12 @@ def _percent(value: object, messages: list[str]) -> float | None:
     """A share in percent, from 0 to 100; numbers may be written as text (``"62"``)."""
     if _blank(value):
         return None
-    percent = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        percent = float(value)
-    elif isinstance(value, str):
-        try:
-            percent = float(value.strip().removesuffix("%"))
-        except ValueError:
-            pass
-    if percent is None or not math.isfinite(percent) or not 0 <= percent <= 100:
+    try:
+        return parse_percent(value)
+    except ValueError:
         shown = value.strip() if isinstance(value, str) else value
         messages.append(f"percent must be a number from 0 to 100, got {shown!r}")
         return None
-    return percent
 
 
 def _period(text: str | None, messages: list[str]) -> str | None:
@@ -385,7 +355,7 @@ def _check_kind(lookup, kind: str, messages: list[str]) -> None:
         messages.append(str(exc))
 
 
-def _aliases(value: object, messages: list[str]) -> tuple[str, ...]:
+def parse_aliases(value: object, messages: list[str]) -> tuple[str, ...]:
     """Aliases from a ``;``-separated string or a list of strings; blanks and repeats dropped."""
     if value is None:
         return ()
@@ -402,37 +372,29 @@ def _aliases(value: object, messages: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(p.strip() for p in parts if p.strip()))
 
 
-def _amount(value: object, messages: list[str]) -> float | None:
-    """A non-negative finite number of USD; numbers may be written as text (``"1e9"``)."""
+def _amount(value: object, messages: list[str], name: str = "amount_usd") -> float | None:
+    """A non-negative finite amount of USD, a number or text in the command line's syntax
+    (``2500000``, ``1e9``, ``1.5B``, ``$500M``, ``$1,000,000``; see :func:`parse_usd`)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    amount = None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        amount = float(value)
-    elif isinstance(value, str):
+    if isinstance(value, (int, float, str)) and not isinstance(value, bool):
         try:
-            amount = float(value.strip())
-        except ValueError:
-            pass
-    if amount is None or not math.isfinite(amount) or amount < 0:
-        shown = value.strip() if isinstance(value, str) else value
-        messages.append(f"amount_usd must be a non-negative number, got {shown!r}")
-        return None
-    return amount
+            return parse_usd(value)
+        except AmountError as exc:
+            if str(exc).startswith("ambiguous"):
+                messages.append(f"{name}: {exc}")
+                return None
+    shown = value.strip() if isinstance(value, str) else value
+    messages.append(f"{name} must be a non-negative amount of USD (e.g. 2500000, 1.5B or $500M), got {shown!r}")
+    return None
 
 
-def _date(text: str | None, messages: list[str], name: str = "date") -> str | None:
+def check_date_field(text: str | None, messages: list[str], name: str = "date") -> str | None:
     """An ISO date of year, month or day precision that exists on the calendar."""
     if text is None:
         return None
-    match = DATE.fullmatch(text)
-    if not match:
-        messages.append(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, got {text!r}")
-        return None
-    year, month, day = (int(g) if g else 1 for g in match.groups())
     try:
-        datetime.date(year, month, day)
-    except ValueError:
-        messages.append(f"{name} {text!r} is not a real calendar date")
+        return check_date(text)
+    except ValueError as exc:
+        messages.append(f"{name} {exc}")
         return None
-    return text

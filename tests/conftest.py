@@ -214,7 +214,7 @@ def neo4j_db(neo4j_server: Neo4jServer, neo4j_driver):
 @pytest.fixture(scope="module")
 def shipped_store(tmp_path_factory):
     """The shipped dataset's entities and deals in an embedded store (written, not loaded)."""
-    from dealgraph.shipped import shipped_dataset_dir
+    from dealgraph.load import shipped_dataset_dir
     from dealgraph.stores.sqlite_store import SQLiteStore
     from dealgraph.loaders import read_dataset
 
@@ -230,7 +230,7 @@ def shipped_db(tmp_path_factory) -> Path:
     from click.testing import CliRunner
 
     from dealgraph.cli import main
-    from dealgraph.shipped import shipped_dataset_dir
+    from dealgraph.load import shipped_dataset_dir
 
     db = tmp_path_factory.mktemp("shipped") / "s.db"
     result = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)])

@@ -19,7 +19,7 @@ import pytest
 from dealgraph.analyses.cycles import find_cycles
 from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import render_view
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from dealgraph.load import load_files
 from dealgraph.model.errors import ValidationError
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import csv_source, limits
@@ -34,10 +35,9 @@ PLAIN = [
 ]
 ODD = [  # valid, but not as plain: surrounding spaces, names, other number forms, CRLF, blanks
     " d{n} , NVIDIA Corp ,invests_in, coreweave ,  7 ,  note  , 2024 ,,,\n",
-    "d{n},Oracle,supplies,OpenAI,+5,,,,,\n",
-    "d{n},nvidia,invests_in,oracle,1_000,,,,,\n",
-    "d{n},nvidia,invests_in,oracle,-0,,,,,\n",
-    "d{n},nvidia,invests_in,oracle,\u0663,,,,,\n",
+    "d{n},Oracle,supplies,OpenAI,1.5B,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,\"$1,000\",,,,,\n",
+    "d{n},nvidia,invests_in,oracle, $2.5K ,,,,,\n",
     "d{n},nvidia,lends_to,oracle,,,,\u00a0spaced\u2003,,\n",
     "d{n},openai,customer_of,nvidia,3,,,\"two\nlines\",,\n",
     "d{n},openai,customer_of,nvidia,3,,,\"two\r\nlines\",,\r\n",
@@ -48,6 +48,10 @@ ODD = [  # valid, but not as plain: surrounding spaces, names, other number form
     "d{n},nvidia,invests_in,coreweave,5,,,caf\u00e9 \ufeff,,\n",
 ]
 BROKEN = [  # each a problem (or several) the validator or the reader words
+    "d{n},Oracle,supplies,OpenAI,+5,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,1_000,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,-0,,,,,\n",
+    "d{n},nvidia,invests_in,oracle,\u0663,,,,,\n",
     "d{n},nvidia,invests_in,nobody,5,,,,,\n",
     "d{n},nvidia,invests_in,nvidia,5,,,,,\n",
     "d{n},nvidia,buys,coreweave,5,,,,,\n",
@@ -178,7 +182,7 @@ def load(tmp_path: Path, name: str, files: dict[str, bytes], careful: bool, monk
             patch.setattr(csv_source, "CHUNK_BYTES", chunk_bytes or csv_source.CHUNK_BYTES)
         with SQLiteStore(tmp_path / f"{name}.db") as store:
             try:
-                store.load([folder])
+                load_files(store, [folder])
                 problems = None
             except ValidationError as exc:
                 problems = [p.replace(str(folder), "DIR") for p in exc.problems]
@@ -251,12 +255,12 @@ def test_repeated_ids_in_bulk_onto_a_store(tmp_path, monkeypatch):
             else:
                 patch.setattr(csv_source, "CHUNK_BYTES", 500)
             with SQLiteStore(db) as store:
-                store.load([tmp_path / name])
+                load_files(store, [tmp_path / name])
                 (tmp_path / name / "more.csv").write_bytes(again)
                 with pytest.raises(ValidationError) as info:
-                    store.load([tmp_path / name / "more.csv"])
+                    load_files(store, [tmp_path / name / "more.csv"])
                 (tmp_path / name / "same.csv").write_bytes(deals_file(1, [PLAIN], 50))
-                store.load([tmp_path / name / "same.csv"])
+                load_files(store, [tmp_path / name / "same.csv"])
                 rows = store._conn.execute("SELECT rowid, * FROM relationships ORDER BY rowid").fetchall()
         result = ([p.replace(str(tmp_path / name), "DIR") for p in info.value.problems], rows)
         if careful:

@@ -208,7 +208,8 @@ def test_render_focus_needs_an_entity(runner, shipped_db):
 
 
 @pytest.mark.parametrize("args", [["stats"], ["cycles"], ["render"], ["query", "lender-web"]])
-def test_reading_a_missing_store_is_an_error_not_an_empty_store(runner, tmp_path, args):
+def test_reading_a_missing_store_is_an_error_not_an_empty_store(runner, tmp_path, args, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # (a dealgraph-demo/ folder where the tests run would add its hint)
     db = tmp_path / "typo.db"
     result = runner.invoke(main, [*args, "--db", str(db)])
     assert result.exit_code == 1
@@ -216,6 +217,15 @@ def test_reading_a_missing_store_is_an_error_not_an_empty_store(runner, tmp_path
         f"Error: {db}: no store here yet; load data first "
         "(dealgraph load PATH..., or dealgraph demo), or pick one with --db")
     assert not db.exists()
+
+
+def test_a_missing_store_points_at_the_demo_store_in_the_working_directory(runner, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dealgraph-demo").mkdir()
+    (tmp_path / "dealgraph-demo" / "dealgraph.db").write_bytes(b"")
+    result = runner.invoke(main, ["stats", "--db", "typo.db"])
+    assert result.exit_code == 1
+    assert "the demo's store is dealgraph-demo/dealgraph.db: add --db dealgraph-demo/dealgraph.db" in result.output
 
 
 def test_unknown_query_is_reported_before_opening_a_store(runner, tmp_path):

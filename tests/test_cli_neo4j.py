@@ -53,7 +53,7 @@ def test_demo_through_neo4j_matches_the_embedded_demo(neo4j_env, tmp_path):
 
 
 def test_cycles_and_queries_use_neo4j(neo4j_env, tmp_path):
-    from dealgraph.shipped import shipped_dataset_dir
+    from dealgraph.load import shipped_dataset_dir
 
     assert invoke("load", shipped_dataset_dir()).exit_code == 0
     assert invoke("load", shipped_dataset_dir()).exit_code == 0  # idempotent

@@ -12,7 +12,8 @@ import pytest
 
 from dealgraph.analyses.cycles import DEAL_KEYS, Cycle, Hop, find_cycles, simple_cycles_bounded
 from dealgraph.model.errors import DealgraphError
-from dealgraph.model.records import Entity, Relationship, money_flow_graph
+from dealgraph.model.graphs import money_flow_graph
+from dealgraph.model.records import Entity, Relationship
 
 # --------------------------------------------------------------------------- equivalence
 

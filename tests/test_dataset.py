@@ -12,7 +12,8 @@ from urllib.parse import urlparse
 import networkx as nx
 import pytest
 
-from dealgraph.model.records import Entity, Relationship, money_flow_graph, schema
+from dealgraph.model.graphs import money_flow_graph
+from dealgraph.model.records import Entity, Relationship, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "ai-finance"

@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from dealgraph.model.amounts import AmountError, parse_usd
+from dealgraph.model.values import AmountError, parse_usd
 from dealgraph.cli import main
 from dealgraph.model.errors import ValidationError
 from dealgraph.output.export import csv_texts, export_store

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from dealgraph.model.errors import ValidationError
-from dealgraph.model.records import Figure, period_end, schema
+from dealgraph.model.records import Figure, schema
+from dealgraph.model.values import period_end
 from dealgraph.loaders import read_dataset
 
 ENTITIES_CSV = "id,name,kind,aliases\nnvidia,NVIDIA,chipmaker,Nvidia Corp\ncoreweave,CoreWeave,neocloud,\n"

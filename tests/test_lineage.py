@@ -10,7 +10,8 @@ import pytest
 
 from dealgraph.model.errors import StoreError, ValidationError
 from dealgraph.model.lineage import lineage_cycles, superseded_by
-from dealgraph.model.records import Entity, Relationship, money_flow_graph, relationship_id
+from dealgraph.model.graphs import money_flow_graph
+from dealgraph.model.records import Entity, Relationship, relationship_id
 from dealgraph.stores.sqlite_store import SCHEMA_VERSION, SQLiteStore
 from dealgraph.loaders import read_dataset
 

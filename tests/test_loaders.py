@@ -323,7 +323,7 @@ PROBLEM_CASES = {
     "json amount of the wrong type": (
         "d.json", '{"relationships": [\n{"source": "nvidia", "kind": "invests_in", "target": "coreweave", '
                   '"amount_usd": true}]}\n',
-        ["FILE:2: amount_usd must be a non-negative number, got True"],
+        ["FILE:2: amount_usd must be a non-negative amount of USD (e.g. 2500000, 1.5B or $500M), got True"],
     ),
     "jsonl bad lines": (
         "d.jsonl", '{"id": "a", "name": "A"}\n{"id": "b",\n\n[1, 2]\n',
@@ -360,11 +360,40 @@ def test_each_problem_is_reported_exactly(tmp_path, case):
     assert problems == [p.replace("FILE", str(path)).replace("BASE", str(base)) for p in expected]
 
 
-@pytest.mark.parametrize("amount", ["-5", "abc", "nan", "inf", "-inf", "1,000", "$5"])
+@pytest.mark.parametrize("amount", ["-5", "abc", "nan", "inf", "-inf", "1_000", "\u0661\u0660\u0660", "5X", "1.2.3"])
 def test_bad_amounts(tmp_path, amount):
     write(tmp_path, "e.csv", ENTITIES_CSV)
     path = write(tmp_path, "r.csv", f'source,kind,target,amount_usd\nnvidia,invests_in,coreweave,"{amount}"\n')
-    assert problems_of([tmp_path]) == [f"{path}:2: amount_usd must be a non-negative number, got {amount!r}"]
+    assert problems_of([tmp_path]) == [f"{path}:2: amount_usd must be a non-negative amount of USD (e.g. 2500000, 1.5B or $500M), got {amount!r}"]
+
+
+@pytest.mark.parametrize("amount, usd", [("1B", 1e9), ("$1,000,000,000", 1e9), ("2.5K", 2500.0), ("$500M", 5e8),
+                                         ("1e9", 1e9), (" 7 ", 7.0)])
+def test_amounts_in_files_take_the_command_line_syntax(tmp_path, amount, usd):
+    write(tmp_path, "e.csv", ENTITIES_CSV)
+    write(tmp_path, "r.csv", f'source,kind,target,amount_usd\nnvidia,invests_in,coreweave,"{amount}"\n')
+    dataset = read_dataset([tmp_path])
+    assert [r.amount_usd for r in dataset.relationships] == [usd]
+
+
+def test_an_ambiguous_amount_is_one_line(tmp_path):
+    write(tmp_path, "e.csv", ENTITIES_CSV)
+    path = write(tmp_path, "r.csv", 'source,kind,target,amount_usd\nnvidia,invests_in,coreweave,"1,5B"\n')
+    assert problems_of([tmp_path]) == [
+        f"{path}:2: amount_usd: ambiguous amount of USD: '1,5B' (commas only group thousands, "
+        "as in 1,000,000; write a decimal point as '.')"]
+
+
+@pytest.mark.parametrize("date", ["\u0662\u0660\u0662\u0665", "２０２５"])
+def test_dates_take_ascii_digits_only_in_files_and_options(tmp_path, date):
+    from dealgraph.model.errors import QueryError
+    from dealgraph.model.values import Period
+
+    write(tmp_path, "e.csv", ENTITIES_CSV)
+    path = write(tmp_path, "r.csv", f"source,kind,target,date\nnvidia,invests_in,coreweave,{date}\n")
+    assert problems_of([tmp_path]) == [f"{path}:2: date must be YYYY, YYYY-MM or YYYY-MM-DD, got {date!r}"]
+    with pytest.raises(QueryError, match="not a date"):
+        Period.between(date)
 
 
 def test_missing_path_and_empty_directory(tmp_path):
@@ -404,7 +433,7 @@ def test_every_problem_in_every_file_is_reported_in_file_and_line_order(tmp_path
         f"{entities}:4: missing required field 'name'",
         f"{entities}:5: unknown entity kind 'lab'; allowed: {ENTITY_KINDS}",
         f"{deals}:2: target 'nobody' names no entity (not the id, name or alias of any entity)",
-        f"{deals}:3: amount_usd must be a non-negative number, got '-1'",
+        f"{deals}:3: amount_usd must be a non-negative amount of USD (e.g. 2500000, 1.5B or $500M), got '-1'",
         f"{deals}:3: date must be YYYY, YYYY-MM or YYYY-MM-DD, got '2024-1-1'",
         f"{deals}:3: unknown relationship kind 'buys'; allowed: {RELATIONSHIP_KINDS}",
     ]

@@ -21,7 +21,7 @@ import dealgraph.stores.neo4j_store as neo4j_store
 from dealgraph.model.errors import StoreError
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.stores.neo4j_store import Neo4jStore
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.loaders import read_dataset
 
 ROOT = Path(__file__).resolve().parent.parent

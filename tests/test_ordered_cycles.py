@@ -8,7 +8,7 @@ import random
 import networkx as nx
 import pytest
 
-from dealgraph.model.dates import Period, date_interval
+from dealgraph.model.values import Period, date_interval
 from dealgraph.model.errors import QueryError
 from dealgraph.analyses.ordered_cycles import ordered_cycles, ordered_simple_cycles
 
@@ -158,8 +158,8 @@ def test_period():
 def test_docstring_examples():
     import doctest
 
-    import dealgraph.model.dates
+    import dealgraph.model.values
     import dealgraph.analyses.ordered_cycles
 
-    for module in (dealgraph.model.dates, dealgraph.analyses.ordered_cycles):
+    for module in (dealgraph.model.values, dealgraph.analyses.ordered_cycles):
         assert doctest.testmod(module).failed == 0

@@ -16,7 +16,7 @@ from dealgraph.model.errors import QueryError
 from dealgraph.model.records import FIGURE_LINK_TYPES, Entity, Relationship, schema
 from dealgraph.stores.neo4j_store import Neo4jStore
 from dealgraph.analyses.queries import COLUMNS, TWINS, cycles, list_queries, run_query
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.stores.base import UnknownEntityError
 

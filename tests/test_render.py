@@ -9,7 +9,8 @@ import pytest
 import dealgraph.output.html as render
 from dealgraph.analyses.cycles import find_cycles
 from dealgraph.model.errors import RenderError
-from dealgraph.model.records import Entity, Relationship, deal_graph, money_flow_graph
+from dealgraph.model.graphs import deal_graph, money_flow_graph
+from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import embed_json, evidence_href, render_view
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.stores.base import Store

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dealgraph.model.errors import ValidationError
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import load_files, shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.stores.base import LoadCounts
 from dealgraph.loaders import read_dataset
@@ -35,10 +35,10 @@ def streamed(tmp_path, paths, *, before=None, batch_size=None, monkeypatch=None)
     db = tmp_path / "streamed.db"
     if before:
         with SQLiteStore(db) as store:
-            store.load(before)
+            load_files(store, before)
     with SQLiteStore(db) as store:
         try:
-            counts = store.load(paths)
+            counts = load_files(store, paths)
         except ValidationError as exc:
             return exc.problems, store.entities(), store.relationships(), store.figures()
         return counts, store.entities(), store.relationships(), store.figures()
@@ -177,7 +177,7 @@ def test_deals_are_written_in_batches_inside_one_transaction(tmp_path, monkeypat
     db = tmp_path / "s.db"
     seen = []
     with SQLiteStore(db) as store:
-        store.load([shipped_dataset_dir()])
+        load_files(store, [shipped_dataset_dir()])
         before = store.relationships()
         conn = store._conn
         original = conn.cursor
@@ -196,7 +196,7 @@ def test_deals_are_written_in_batches_inside_one_transaction(tmp_path, monkeypat
         monkeypatch.setattr(store, "_conn", type("C", (), {
             "cursor": lambda self: Counting(), "__getattr__": lambda self, n: getattr(conn, n)})())
         with pytest.raises(ValidationError, match="names no entity"):
-            store.load([data])
+            load_files(store, [data])
         monkeypatch.setattr(store, "_conn", conn)
         assert store.relationships() == before
     assert [n for table, n in seen if table == "relationships"] == [10] * 9 + [5]
@@ -204,8 +204,8 @@ def test_deals_are_written_in_batches_inside_one_transaction(tmp_path, monkeypat
 
 def test_nothing_is_left_in_the_store_connection_after_a_load(tmp_path):
     with SQLiteStore(tmp_path / "s.db") as store:
-        loaded = store.load([shipped_dataset_dir()])
-        assert store.load([shipped_dataset_dir()]) == loaded
+        loaded = load_files(store, [shipped_dataset_dir()])
+        assert load_files(store, [shipped_dataset_dir()]) == loaded
         temp = store._conn.execute("SELECT name FROM temp.sqlite_schema").fetchall()
         assert temp == []
         assert store._conn.execute("PRAGMA cache_size").fetchone()[0] == -2000  # SQLite's default

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from dealgraph.model.dates import Period
+from dealgraph.model.values import Period
 from dealgraph.output.html import render_view
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
 from test_browser import browser, open_page  # noqa: F401  (fixtures)

@@ -24,7 +24,7 @@ from dealgraph.model.lineage import superseded_by
 from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import render_view
 from dealgraph.output.text import usd
-from dealgraph.shipped import shipped_dataset_dir
+from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
 from test_browser import browser, open_page  # noqa: F401  (fixtures)

@@ -19,8 +19,7 @@ Stated shares rank first (they measure revenue), then top share, then HHI, then 
 This module is the Python twin of ``cypher/concentration.cypher``; both add in the same
 order so the two engines give identical floats.
 
->>> from dealgraph.model.lineage import superseded_by
-from dealgraph.model.records import Entity, Figure, Relationship
+>>> from dealgraph.model.records import Entity, Relationship
 >>> es = [Entity("v", "V"), Entity("a", "A"), Entity("b", "B")]
 >>> deals = [Relationship("d1", "a", "customer_of", "v", 75.0), Relationship("d2", "v", "supplies", "b", 25.0)]
 >>> [(r["entity"], r["top_customer"], r["top_share_pct"], r["hhi"]) for r in concentration(es, deals, [])]
@@ -32,7 +31,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from dealgraph.model.lineage import superseded_by
-from dealgraph.model.records import Entity, Figure, Relationship
+from dealgraph.model.records import Entity, Figure, Relationship, schema
 
 STATED = "stated revenue share"
 CONTRACTS = "known contract values"
@@ -47,11 +46,7 @@ def customer_pair(r: Relationship) -> tuple[str, str] | None:
     """``(vendor, customer)`` when the deal has the customer paying the vendor."""
     if r.source == r.target:
         return None
-    if r.kind == "supplies":
-        return r.source, r.target
-    if r.kind in ("customer_of", "leases_from"):
-        return r.target, r.source
-    return None
+    return schema().relationship_kind(r.kind).sale(r.source, r.target)
 
 
 def stated_shares(figures: Iterable[Figure], names: dict[str, str]) -> dict[str, list[dict]]:

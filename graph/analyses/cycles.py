@@ -14,7 +14,9 @@ searches run in node order and each node leaves the graph once its own is done);
 breadth-first search over the *predecessors* of ``s`` gives every nearby node's distance
 back to ``s``, and a path is extended only while its length plus that distance fits the
 bound. Bounded search never needs the blocking machinery of Johnson's algorithm, and the
-distance table keeps it from wandering away from ``s``.
+distance table keeps it from wandering away from ``s``. A bound above the number of nodes
+is no bound: the search is clamped to the node count, and nothing it allocates is sized by
+the bound (10^12 or 2^70 cost what the unbounded search costs).
 
 >>> import networkx as nx
 >>> G = nx.MultiDiGraph([("b", "a"), ("a", "b"), ("a", "b"), ("b", "c"), ("c", "a"), ("c", "c")])
@@ -31,6 +33,7 @@ from typing import Callable, Hashable, Iterable, Iterator
 
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import QueryError
+from dealgraph.model.records import schema
 
 __all__ = [
     "DEAL_KEYS", "Cycle", "Hop", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",
@@ -41,7 +44,7 @@ __all__ = [
 # --------------------------------------------------------------------------- enumeration
 
 
-def _index_nodes(G) -> list:
+def index_nodes(G) -> list:
     """Nodes in the fixed total order the search uses: sorted when they compare, else as inserted."""
     nodes = list(G)
     try:
@@ -50,7 +53,7 @@ def _index_nodes(G) -> list:
         return nodes
 
 
-def _compact(G, order: list) -> tuple[list[list[int]], list[list[int]], list[int]]:
+def compact_graph(G, order: list) -> tuple[list[list[int]], list[list[int]], list[int]]:
     """Successor and predecessor lists over indices 0..n-1 (parallel edges and self-loops
     dropped), plus the indices that carry a self-loop."""
     index = {v: i for i, v in enumerate(order)}
@@ -123,7 +126,7 @@ def _cyclic_components(succ: list[list[int]]) -> list[int]:
     return comp
 
 
-def _prune_to_components(succ, pred) -> None:
+def prune_to_components(succ, pred) -> None:
     """Keep only edges inside one non-trivial strongly connected component (in place)."""
     comp = _cyclic_components(succ)
     for v, c in enumerate(comp):
@@ -133,6 +136,18 @@ def _prune_to_components(succ, pred) -> None:
         else:
             succ[v] = [w for w in succ[v] if comp[w] == c]
             pred[v] = [u for u in pred[v] if comp[u] == c]
+
+
+#: The distance table of a search copies its levels (see :func:`_cycles_from`) only while
+#: the copies stay within this many set elements per predecessor it has scanned, plus
+#: :data:`_LEVEL_ALLOWANCE`: past that (a long chain of small levels, as on a ring) the
+#: deeper levels share one set, so a search costs time in proportion to what it scans.
+_LEVEL_COPIES = 4
+_LEVEL_ALLOWANCE = 4096
+
+#: Bounds up to this many nodes test a path's nodes in the path list itself; longer ones
+#: keep them in a set too.
+_SHORT = 16
 
 
 def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> None:
@@ -146,57 +161,91 @@ def _cycles_from(s: int, succ_sets, pred_sets, k: int, h: int, out: list) -> Non
     Deep in the search, where only nodes close to ``s`` may follow, the next nodes are one
     set intersection (in C) instead of a test per successor; the last node of a path is
     not pushed at all: its candidates are the successors that lead straight back to ``s``.
+    Nothing here is sized by ``k``: the table holds the levels the BFS met, and a long
+    path's nodes are looked up in a set.
     """
     back = pred_sets[s]
     if not back:
         return
     # within[j]: the nodes that may stand where j more steps must lead back to s, i.e.
-    # those at most j steps from s. Beyond the BFS depth that is every node (their true
-    # distance is unknown but may fit: None) -- unless the BFS ran out of nodes, in which
-    # case every node that can reach s at all has been seen. (s itself may be in them:
-    # being on the path already, it is never taken again.)
-    within: list = [None] * (k + 1)
-    within[1] = reached = back
-    frontier = back
+    # those at most j steps from s, for the levels the table holds (s itself may be in
+    # them: being on the path already, it is never taken again). Past the table, `far`
+    # holds every node at most `far_depth` steps from s (a superset of each level up to
+    # that depth), and beyond that depth any node may fit: None. When the BFS runs out of
+    # nodes, every node that can reach s at all has been seen and far_depth is k.
+    within: list = [None, back]
+    far = None
+    far_depth = 0
+    reached = frontier = back
     depth = 1
+    budget = _LEVEL_ALLOWANCE
     while depth < h:
         nxt = set()
         for v in frontier:
-            nxt.update(pred_sets[v])
+            p = pred_sets[v]
+            budget += _LEVEL_COPIES * len(p)
+            nxt.update(p)
         nxt -= reached
         if not nxt:
-            for j in range(depth + 1, k + 1):
-                within[j] = reached
+            far, far_depth = reached, k
             break
         depth += 1
-        within[depth] = reached = reached | nxt
+        budget -= len(reached) + len(nxt)
+        if budget >= 0:
+            within.append(reached := reached | nxt)
+            frontier = nxt
+            continue
+        # Too many copies: one set from here on, grown in place to depth h.
+        far = reached | nxt
+        far_depth = depth
         frontier = nxt
-    path = [s]
+        while far_depth < h:
+            nxt = set()
+            for v in frontier:
+                nxt.update(pred_sets[v])
+            nxt -= far
+            if not nxt:
+                far_depth = k
+                break
+            far |= nxt
+            far_depth += 1
+            frontier = nxt
+        break
+    table = len(within)
     if k == 2:
         for w in succ_sets[s] & back:
             out.append([s, w])
         return
-    first = within[k - 1]
+    path = [s]
+    # A long path is looked up in a set (`on`); a short one, as a list, is quicker to test.
+    on = set(path) if k > _SHORT else None
+    j = k - 1
+    first = within[j] if j < table else (far if j <= far_depth else None)
     stack = [iter(succ_sets[s] if first is None else succ_sets[s] & first)]
     while stack:
         d = len(path)
         for w in stack[-1]:
-            if w in path:
+            if w in (path if on is None else on):
                 continue
             if w in back:
                 out.append(path + [w])
             if d + 2 == k:  # one node more at most: a successor of w leading back to s
                 for x in succ_sets[w] & back:
-                    if x not in path:
+                    if x not in (path if on is None else on):
                         out.append(path + [w, x])
                 continue
-            allowed = within[k - d - 1]
+            j = k - d - 1
+            allowed = within[j] if j < table else (far if j <= far_depth else None)
             path.append(w)
+            if on is not None:
+                on.add(w)
             stack.append(iter(succ_sets[w] if allowed is None else succ_sets[w] & allowed))
             break
         else:
             stack.pop()
-            path.pop()
+            w = path.pop()
+            if on is not None:
+                on.discard(w)
 
 
 def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -> Iterator[list]:
@@ -217,21 +266,21 @@ def simple_cycles_bounded(G, max_length: int, through: Hashable | None = None) -
     >>> list(simple_cycles_bounded(G, 3, through=3))
     [[3], [1, 2, 3]]
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     if through is not None:
-        _check_node(G, through)
+        check_node(G, through)
     return _simple_cycles(G, k, through)
 
 
 def _simple_cycles(G, k: int, through) -> Iterator[list]:
-    order = _index_nodes(G)
+    order = index_nodes(G)
     with gc_paused():
-        succ, pred, loops = _compact(G, order)
+        succ, pred, loops = compact_graph(G, order)
     return _enumerate(order, succ, pred, loops, k, through)
 
 
 def _compact_pairs(pairs) -> tuple[list, list[list[int]], list[list[int]], list[int]]:
-    """:func:`_index_nodes` and :func:`_compact` for a graph given only as ``(u, v)`` pairs
+    """:func:`index_nodes` and :func:`compact_graph` for a graph given only as ``(u, v)`` pairs
     (parallel pairs allowed): the nodes are those the pairs name.
 
     One pass numbers the nodes as they come and keeps each distinct edge once as a pair of
@@ -294,7 +343,7 @@ def simple_cycles_of_pairs(pairs: Iterable[tuple], max_length: int, through: Has
     >>> sorted(simple_cycles_of_pairs([("b", "a"), ("a", "b"), ("a", "b"), ("c", "c")], 2))
     [['a', 'b'], ['c']]
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     with gc_paused():  # a million deals make hundreds of thousands of small containers
         order, succ, pred, loops = _compact_pairs(pairs)
     return _enumerate(order, succ, pred, loops, k, through)
@@ -307,6 +356,9 @@ def _labels_are_indices(order: list) -> bool:
 
 
 def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list]:
+    # A simple cycle has at most one node per node of the graph: a larger bound is no bound,
+    # and nothing below is sized by it.
+    k = min(k, len(order))
     if through is not None:
         try:
             x = order.index(through)
@@ -341,7 +393,11 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
         ahead = succ_sets[s]
         behind = pred_sets[s]
         if ahead and behind:
-            _cycles_from(s, succ_sets, pred_sets, k, h, found)
+            if k > _SHORT:  # a long search keeps a container per node of its path alive
+                with gc_paused():
+                    _cycles_from(s, succ_sets, pred_sets, k, h, found)
+            else:
+                _cycles_from(s, succ_sets, pred_sets, k, h, found)
             if found:
                 if as_is:
                     yield from found
@@ -357,7 +413,7 @@ def _enumerate(order: list, succ, pred, loops, k: int, through) -> Iterator[list
             pred_sets[w].discard(s)
 
 
-def _check_max_length(max_length) -> int:
+def check_max_length(max_length) -> int:
     if isinstance(max_length, bool) or not isinstance(max_length, int):
         raise QueryError(f"max_length must be a whole number of at least 1, got {max_length!r}")
     if max_length < 1:
@@ -365,7 +421,7 @@ def _check_max_length(max_length) -> int:
     return max_length
 
 
-def _check_node(G, node) -> None:
+def check_node(G, node) -> None:
     try:
         present = node in G
     except TypeError:
@@ -377,32 +433,21 @@ def _check_node(G, node) -> None:
 # --------------------------------------------------------------------------- money loops
 
 
-#: The keys of a deal as loops, paths and queries list it, in this order: the DESIGN.md
+#: The keys of a deal as loops, paths and queries list it, in this order: the JSON
 #: contract's five, then how the deal reads (``source kind target``), its caveats and its
 #: lineage (``superseded_by``: the deals replacing it, empty when it counts).
-DEAL_KEYS = (
-    "id", "kind", "amount_usd", "date", "evidence_url",
-    "source", "target", "amount_note", "evidence_title", "supersedes", "expands", "superseded_by",
-)
+DEAL_KEYS = (*schema().deal_listing, "superseded_by")
+_LISTED = schema().deal_listing
 
 
 def deal_summary(fields, superseded_by=()) -> dict:
     """A deal's listing (:data:`DEAL_KEYS`) from its fields (a mapping with the model's names)."""
-    amount = fields.get("amount_usd")
-    return {
-        "id": fields["id"],
-        "kind": fields.get("kind"),
-        "amount_usd": None if amount is None else float(amount),
-        "date": fields.get("date"),
-        "evidence_url": fields.get("evidence_url"),
-        "source": fields.get("source"),
-        "target": fields.get("target"),
-        "amount_note": fields.get("amount_note"),
-        "evidence_title": fields.get("evidence_title"),
-        "supersedes": fields.get("supersedes"),
-        "expands": fields.get("expands"),
-        "superseded_by": list(superseded_by),
-    }
+    listing = {name: fields.get(name) for name in _LISTED}
+    listing["id"] = fields["id"]
+    amount = listing["amount_usd"]
+    listing["amount_usd"] = None if amount is None else float(amount)
+    listing["superseded_by"] = list(superseded_by)
+    return listing
 
 
 def known_sum(deals: list[dict]) -> float | None:
@@ -442,7 +487,7 @@ class Cycle:
     min_amount_usd: float | None  # the money that can go all the way round
 
     def to_dict(self) -> dict:
-        """The JSON shape of ``dealgraph cycles --format json`` (see DESIGN.md)."""
+        """The JSON shape of ``dealgraph cycles --format json`` (see the README)."""
         return {
             "nodes": list(self.nodes),
             "hops": [h.to_dict() for h in self.hops],
@@ -463,7 +508,7 @@ def hop_deals(G, u, v) -> list[dict]:
     return deals
 
 
-def _hop(G, u, v) -> Hop:
+def hop_of(G, u, v) -> Hop:
     deals = hop_deals(G, u, v)
     return Hop(source=u, target=v, amount_usd=known_sum(deals), relationships=deals)
 
@@ -476,7 +521,7 @@ def _hop_of(u, v, deals_fields: Iterable[dict]) -> Hop:
     return Hop(source=u, target=v, amount_usd=known_sum(deals), relationships=deals)
 
 
-def _hop_amount(G, u, v) -> float | None:
+def hop_amount(G, u, v) -> float | None:
     amounts = [a for a in (attrs.get("amount_usd") for attrs in _edge_attrs(G, u, v)) if a is not None]
     return float(sum(amounts)) if amounts else None
 
@@ -485,7 +530,7 @@ def _edge_attrs(G, u, v):
     return G[u][v].values() if G.is_multigraph() else [G[u][v]]
 
 
-def _rank_key(cycle: Cycle):
+def rank_key(cycle: Cycle):
     known = [h.amount_usd for h in cycle.hops if h.amount_usd is not None]
     m = cycle.min_amount_usd
     return (
@@ -526,9 +571,9 @@ def find_cycles(
     >>> [h.amount_usd for h in c.hops]
     [700000000.0, 100000000.0]
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     if through is not None:
-        _check_node(G, through)
+        check_node(G, through)
     _check_min_amount(min_amount)
     search = G
     if min_amount is not None:
@@ -539,13 +584,13 @@ def find_cycles(
         search = nx.DiGraph()
         search.add_nodes_from(G)
         for u, v in {(u, v) for u, v in G.edges()}:
-            amount = _hop_amount(G, u, v)
+            amount = hop_amount(G, u, v)
             if amount is not None and amount >= min_amount:
                 search.add_edge(u, v)
     cycles = [
-        _cycle(nodes, lambda u, v: _hop(G, u, v)) for nodes in _simple_cycles(search, k, through)
+        _cycle(nodes, lambda u, v: hop_of(G, u, v)) for nodes in _simple_cycles(search, k, through)
     ]
-    cycles.sort(key=_rank_key)
+    cycles.sort(key=rank_key)
     return cycles
 
 
@@ -592,7 +637,7 @@ def find_money_loops(
     >>> c.nodes, c.min_amount_usd
     (['coreweave', 'nvidia'], 100000000.0)
     """
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     _check_min_amount(min_amount)
     if min_amount is None:
         pairs = flows  # the search reads only the first two fields of each row
@@ -617,5 +662,5 @@ def find_money_loops(
     cycles = [_cycle(nodes, hop) for nodes in found]
     if min_amount is not None:
         cycles = [c for c in cycles if c.min_amount_usd is not None and c.min_amount_usd >= min_amount]
-    cycles.sort(key=_rank_key)
+    cycles.sort(key=rank_key)
     return cycles

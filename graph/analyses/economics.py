@@ -24,17 +24,17 @@ from __future__ import annotations
 from typing import Iterable
 
 from dealgraph.model.lineage import counting_deals
-from dealgraph.model.records import Relationship
+from dealgraph.model.records import Relationship, schema
 from dealgraph.analyses.concentration import customer_pair  # the one definition of who pays whom as a customer
 
 __all__ = ["FUNDING_KINDS", "funded_sales", "loop_economics"]
 
 #: Deal kinds by which a vendor funds a customer.
-FUNDING_KINDS = ("invests_in", "lends_to")
+FUNDING_KINDS = tuple(schema().kinds_with("funding"))
 
 
 def loop_economics(cycle: dict) -> list[dict]:
-    """For a loop in the DESIGN.md shape: one row per entity, in loop order, with what it
+    """For a loop in the shape of `dealgraph cycles --format json`: one row per entity, in loop order, with what it
     put in (its outgoing hop), what came back (its incoming hop) and their ratio."""
     hops = cycle["hops"]
     rows = []

@@ -1,7 +1,7 @@
 """Time-ordered money loops: loops whose deals can have happened in order around the loop.
 
 When does an order hold? Every deal date is an interval of days (``2025`` is the whole
-year, ``2025-09`` the whole month; see :mod:`dealgraph.model.dates`). A loop of ``k`` hops is
+year, ``2025-09`` the whole month; see :mod:`dealgraph.model.values`). A loop of ``k`` hops is
 *time-ordered* when one can pick one dated deal on every hop and a hop to start from such
 that, going round the loop from that hop, each picked deal can have happened on or after
 the one before: there are days ``x1 <= x2 <= ... <= xk`` with each ``xi`` inside its deal's
@@ -43,10 +43,10 @@ from dataclasses import dataclass
 from typing import Hashable, Iterator
 
 from dealgraph.analyses.cycles import (
-    Cycle, _check_max_length, _check_node, _compact, _hop, _hop_amount, _index_nodes, _prune_to_components,
-    _rank_key,
+    Cycle, check_max_length, check_node, compact_graph, hop_of, hop_amount, index_nodes, prune_to_components,
+    rank_key,
 )
-from dealgraph.model.dates import date_interval
+from dealgraph.model.values import date_interval
 from dealgraph.model.errors import QueryError
 
 __all__ = ["Order", "ordered_cycles", "ordered_money_cycles", "ordered_simple_cycles"]
@@ -260,12 +260,12 @@ def ordered_simple_cycles(G, max_length: int, window: int | None = None,
     order (tested on each hop's hull of deal dates; :func:`ordered_cycles` checks exactly),
     each once, rotated to start at its smallest node. ``search``, a graph with the same
     nodes as ``G`` and some of its edges, restricts the hops used (dates come from ``G``)."""
-    k = _check_max_length(max_length)
+    k = check_max_length(max_length)
     window = _check_window(window)
     if through is not None:
-        _check_node(G, through)
-    order = _index_nodes(G)
-    succ, pred, _ = _compact(G if search is None else search, order)
+        check_node(G, through)
+    order = index_nodes(G)
+    succ, pred, _ = compact_graph(G if search is None else search, order)
     hull = _Hulls(G, order)
     if k < 2:
         return
@@ -277,7 +277,7 @@ def ordered_simple_cycles(G, max_length: int, window: int | None = None,
             i = c.index(min(c))
             yield [order[j] for j in c[i:] + c[:i]]
         return
-    _prune_to_components(succ, pred)
+    prune_to_components(succ, pred)
     h = k // 2
     for s in range(len(order)):
         if not pred[s]:
@@ -345,7 +345,7 @@ def ordered_cycles(G, max_length: int = 6, window: int | None = None, through: s
         search = nx.DiGraph()
         search.add_nodes_from(G)
         for u, v in {(u, v) for u, v in G.edges()}:
-            amount = _hop_amount(G, u, v)
+            amount = hop_amount(G, u, v)
             if amount is not None and amount >= min_amount:
                 search.add_edge(u, v)
     result = []
@@ -356,12 +356,12 @@ def ordered_cycles(G, max_length: int = 6, window: int | None = None, through: s
         if exact is None:
             continue
         span, start, ids = exact
-        hops = [_hop(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
+        hops = [hop_of(G, nodes[i], nodes[(i + 1) % n]) for i in range(n)]
         amounts = [hp.amount_usd for hp in hops]
         least = None if None in amounts else min(amounts)
         result.append((Cycle(nodes=list(nodes), hops=hops, min_amount_usd=least),
                        Order(start=nodes[start], deal_ids=ids, span_days=span)))
-    result.sort(key=lambda pair: _rank_key(pair[0]))
+    result.sort(key=lambda pair: rank_key(pair[0]))
     return result
 
 

@@ -17,10 +17,8 @@ from dealgraph.stores.base import Store
 #: Longest loop listed on a profile, in hops.
 PROFILE_MAX_LENGTH = 6
 
-DEAL_FIELDS = (
-    "id", "kind", "amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title",
-    "supersedes", "expands",
-)
+#: A deal as a profile lists it: every field but its two parties (the profile says which).
+DEAL_FIELDS = tuple(n for n in schema().field_names("relationship") if n not in ("source", "target"))
 
 
 def entity_profile(store: Store, ref: str, max_length: int = PROFILE_MAX_LENGTH) -> dict:

@@ -18,13 +18,18 @@ import networkx as nx
 
 from dealgraph.cypher import bind, get_query, load_queries
 from dealgraph.analyses import concentration as customer_concentration
-from dealgraph.model.amounts import AmountError, parse_usd
+from dealgraph.model.values import AmountError, parse_usd
 from dealgraph.analyses.cycles import DEAL_KEYS, deal_summary, find_money_loops, hop_deals, known_sum
 from dealgraph.model.lineage import superseded_by
 from dealgraph.model.errors import QueryError
+from dealgraph.model.records import schema
 from dealgraph.stores.base import Store
 
 __all__ = ["COLUMNS", "cycles", "list_queries", "run_query"]
+
+#: What a ``maxLength`` or ``depth`` larger than this is sent as (Neo4j's largest integer): any
+#: value above the number of entities means no bound.
+NO_BOUND = 2**63 - 1
 
 #: Parameters that name an entity: resolved (id, name or alias) before either engine runs.
 ENTITY_PARAMS = ("entity", "vendor", "from", "to")
@@ -101,7 +106,7 @@ def cycles(
     through: str | None = None,
     min_amount: float | None = None,
 ) -> list[dict]:
-    """The money loops in the DESIGN.md JSON shape, from whichever engine holds the data."""
+    """The money loops in the shape of `dealgraph cycles --format json`, from whichever engine holds the data."""
     return run_query(
         store, "circular-financing", {"maxLength": max_length, "entity": through, "minAmount": min_amount}
     )
@@ -125,6 +130,9 @@ def _check(store: Store, name: str, params: dict[str, Any]) -> dict[str, Any]:
             low = 0 if key == "depth" else 1
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise QueryError(f"query {name}: {key} must be a whole number of at least {low}, got {value!r}")
+            # A bound above the number of entities is no bound (both engines treat it so); past
+            # Neo4j's 64-bit integers a value is sent as the largest of them: same answer.
+            out[key] = min(value, NO_BOUND)
     if out.get("minAmount") is not None:
         value = out["minAmount"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
@@ -233,13 +241,12 @@ def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
     superseded = superseded_by(rels)
+    funding = schema().kinds_with("funding")
     financing = _deals_between(
-        rels, lambda r: (r.source, r.target) if r.kind in ("invests_in", "lends_to") and r.source != r.target else None,
+        rels, lambda r: (r.source, r.target) if r.kind in funding and r.source != r.target else None,
         superseded,
     )
-    purchases = _deals_between(rels, lambda r: (
-        (r.source, r.target) if r.kind == "supplies" else (r.target, r.source) if r.kind == "customer_of" else None
-    ), superseded)
+    purchases = _deals_between(rels, customer_concentration.customer_pair, superseded)
     rows = []
     for (a, b), money in financing.items():
         bought = purchases.get((a, b))
@@ -283,7 +290,8 @@ def _lender_web(store: Store, entity: str | None) -> list[dict]:
     names = {e.id: e.name for e in store.entities()}
     rels = store.relationships()
     superseded = superseded_by(rels)
-    loans = [r for r in rels if r.kind == "lends_to" and r.source != r.target]
+    lending = schema().kinds_with("lending")
+    loans = [r for r in rels if r.kind in lending and r.source != r.target]
     pairs = _deals_between(loans, lambda r: (r.source, r.target), superseded)
     lent: dict[str, list[dict]] = {}
     for r in loans:

@@ -12,22 +12,17 @@ engines tell the same story.
 from __future__ import annotations
 
 from dealgraph.model.lineage import superseded_by
-from dealgraph.model.records import Figure
+from dealgraph.model.records import Figure, schema
 from dealgraph.analyses.queries import run_query
 from dealgraph.stores.base import Store
 
 #: Roles a counterparty plays toward the subject, by deal kind and direction:
 #: (kind, counterparty is the deal's source) -> role.
+#: (The words are the kinds' ``parties`` in schema.yaml.)
 ROLES = {
-    ("supplies", True): "supplier",
-    ("customer_of", False): "supplier",
-    ("invests_in", True): "investor",
-    ("lends_to", True): "lender",
-    ("owns_warrant_in", True): "warrant holder",
-    ("customer_of", True): "customer",
-    ("leases_from", True): "customer",
-    ("supplies", False): "customer",
-    ("leases_from", False): "landlord",
+    (kind.name, is_source): word
+    for kind in schema().relationship_kinds.values()
+    for is_source, word in zip((True, False), kind.parties) if word
 }
 ROLE_ORDER = ("supplier", "investor", "lender", "warrant holder", "customer", "landlord")
 

@@ -50,6 +50,8 @@ Deals (the FtM property holding each dealgraph field)
 
 from __future__ import annotations
 
+import functools
+
 import re
 from typing import Iterable
 
@@ -76,7 +78,10 @@ LINEAGE_FIELDS = ("supersedes", "expands")
 
 _SCHEMA_BY_ENTITY_KIND = {"government": "PublicBody", "investor_group": "Organization"}
 _OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant"}
-_PAYMENT_KINDS = ("customer_of", "supplies", "leases_from")
+@functools.cache
+def _payment_kinds() -> tuple[str, ...]:
+    """Deal kinds written as FtM Payments: the purchases (schema.yaml's ``buyer``)."""
+    return tuple(schema().kinds_with("purchase"))
 _COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _NOT_SLUG = re.compile(r"[^a-z0-9-]+")
 
@@ -123,7 +128,7 @@ def deal_to_ftm(deal: Relationship, schemas: dict[str, str]) -> dict:
     elif kind == "lends_to":
         ftm_schema = "Debt"
         props["creditor"], props["debtor"] = [deal.source], [deal.target]
-    elif kind in _PAYMENT_KINDS:
+    elif kind in _payment_kinds():
         ftm_schema = "Payment"
         payer, payee = deal.money_flow
         props["payer"], props["beneficiary"] = [payer], [payee]
@@ -268,7 +273,7 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
     elif ftm_schema == "Debt":
         kind = "lends_to"
     elif ftm_schema == "Payment":
-        kind = next((p for p in props.get("purpose", ()) if p in _PAYMENT_KINDS), "customer_of")
+        kind = next((p for p in props.get("purpose", ()) if p in _payment_kinds()), "customer_of")
         if kind == "supplies":  # the beneficiary (seller) supplies the payer
             source, target = target, source
     else:

@@ -11,19 +11,16 @@ True
 
 from __future__ import annotations
 
-import calendar
 import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING, Iterable, Literal, Mapping, Sequence
+from typing import Literal
 
 from dealgraph.model.errors import ModelError
-
-if TYPE_CHECKING:  # networkx and yaml are imported where used: `dealgraph --help` stays fast
-    import networkx as nx
+from dealgraph.model.values import figure_when, period_end
 
 Flow = Literal["forward", "reverse", "none"]
 Exposure = Literal["source", "target", "none"]
@@ -44,8 +41,41 @@ class RelationshipKind:
     money_flows: Flow
     neo4j_type: str
     color: str
-    exposure: Exposure = "none"  # who loses when the other side fails (graph/stress.py)
+    exposure: Exposure = "none"  # who loses when the other side fails (analyses/stress.py)
     exposure_reads_as: str = ""
+    #: A puts money into B (equity or a loan).
+    funding: bool = False
+    #: A is B's creditor by a loan.
+    lending: bool = False
+    #: Which side buys when the deal is a purchase ("source" or "target"), else None.
+    buyer: str | None = None
+    #: What A and B are to each other (a word or None for each).
+    parties: tuple[str | None, str | None] = (None, None)
+
+    def sale(self, source: str, target: str) -> tuple[str, str] | None:
+        """``(vendor, customer)`` when a deal of this kind is a purchase, else ``None``."""
+        if self.buyer == "source":
+            return target, source
+        if self.buyer == "target":
+            return source, target
+        return None
+
+
+#: Field types a record's field may have (see ``records`` in schema.yaml).
+FIELD_TYPES = ("id", "text", "url", "date", "period", "usd", "percent", "names", "entity_ref",
+               "deal_ref", "entity_kind", "relationship_kind", "figure_kind")
+#: The types whose value is free text as far as validation goes (no grammar of their own).
+TEXT_TYPES = ("text", "url", "deal_ref")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One field of a record type, as ``records`` in schema.yaml describes it."""
+
+    name: str
+    type: str
+    required: bool = False
+    since: int = 1  # the SQLite store version that added its column
 
 
 @dataclass(frozen=True)
@@ -61,13 +91,31 @@ class Schema:
     entity_kinds: dict[str, EntityKind]
     relationship_kinds: dict[str, RelationshipKind]
     figure_kinds: dict[str, FigureKind] = field(default_factory=dict)
+    #: ``{"entity" | "relationship" | "figure": (FieldSpec, ...)}``, in record order.
+    records: dict[str, tuple[FieldSpec, ...]] = field(default_factory=dict)
+    #: The fields a loop hop, path or query row lists for each deal, in order.
+    deal_listing: tuple[str, ...] = ()
+
+    def fields(self, record: str) -> tuple[FieldSpec, ...]:
+        return self.records[record]
+
+    def field_names(self, record: str, *types: str) -> tuple[str, ...]:
+        """The names of ``record``'s fields (only those of ``types``, when given), in order."""
+        return tuple(f.name for f in self.records[record] if not types or f.type in types)
+
+    def kinds_with(self, role: str) -> list[str]:
+        """Relationship kinds with ``role`` (``funding``, ``lending`` or ``purchase``), in
+        schema order."""
+        if role == "purchase":
+            return [k.name for k in self.relationship_kinds.values() if k.buyer is not None]
+        return [k.name for k in self.relationship_kinds.values() if getattr(k, role)]
 
     def entity_kind(self, name: str) -> EntityKind:
         try:
             return self.entity_kinds[name]
         except KeyError:
             raise ModelError(
-                f"unknown entity kind {name!r}; allowed: {', '.join(self.entity_kinds)}"
+                f"unknown entity kind {name!r}{_kind_hint(name, self.entity_kinds)}; allowed: {', '.join(self.entity_kinds)}"
             ) from None
 
     def relationship_kind(self, name: str) -> RelationshipKind:
@@ -75,7 +123,7 @@ class Schema:
             return self.relationship_kinds[name]
         except KeyError:
             raise ModelError(
-                f"unknown relationship kind {name!r}; allowed: {', '.join(self.relationship_kinds)}"
+                f"unknown relationship kind {name!r}{_kind_hint(name, self.relationship_kinds)}; allowed: {', '.join(self.relationship_kinds)}"
             ) from None
 
     def figure_kind(self, name: str) -> FigureKind:
@@ -83,7 +131,7 @@ class Schema:
             return self.figure_kinds[name]
         except KeyError:
             raise ModelError(
-                f"unknown figure kind {name!r}; allowed: {', '.join(self.figure_kinds)}"
+                f"unknown figure kind {name!r}{_kind_hint(name, self.figure_kinds)}; allowed: {', '.join(self.figure_kinds)}"
             ) from None
 
     def kinds_flowing(self, flow: Flow) -> list[str]:
@@ -110,7 +158,12 @@ def schema() -> Schema:
     }
     relationship_kinds = {}
     for name, spec in raw["relationship_kinds"].items():
+        spec = dict(spec)
+        if "parties" in spec:
+            spec["parties"] = tuple(spec["parties"])
         kind = RelationshipKind(name=name, **spec)
+        if kind.buyer not in (None, "source", "target"):
+            raise ModelError(f"schema.yaml: {name}: buyer must be source or target")
         if kind.money_flows not in ("forward", "reverse", "none"):
             raise ModelError(f"schema.yaml: {name}: money_flows must be forward, reverse or none")
         if kind.exposure not in ("source", "target", "none"):
@@ -124,7 +177,17 @@ def schema() -> Schema:
         if kind.measure not in ("amount_usd", "percent"):
             raise ModelError(f"schema.yaml: {name}: measure must be amount_usd or percent")
         figure_kinds[name] = kind
-    return Schema(entity_kinds, relationship_kinds, figure_kinds)
+    records = {}
+    for record, specs in raw["records"].items():
+        records[record] = tuple(FieldSpec(name=name, **spec) for name, spec in specs.items())
+        for f in records[record]:
+            if f.type not in FIELD_TYPES:
+                raise ModelError(f"schema.yaml: records.{record}.{f.name}: unknown type {f.type!r}")
+    listing = tuple(raw["deal_listing"])
+    unknown = set(listing) - {f.name for f in records["relationship"]}
+    if unknown:
+        raise ModelError(f"schema.yaml: deal_listing names no field {sorted(unknown)}")
+    return Schema(entity_kinds, relationship_kinds, figure_kinds, records, listing)
 
 
 DEFAULT_ENTITY_KIND = "company"
@@ -265,45 +328,6 @@ class Figure:
 #: ``(:Entity)-[:HAS_FIGURE]->(:Figure)-[:COUNTERPARTY]->(:Entity)``.
 FIGURE_LINK_TYPES = ("HAS_FIGURE", "COUNTERPARTY")
 
-#: ``YYYY``, ``YYYY-QN``, ``YYYY-HN``, ``YYYY-MM``, or ``START/END`` of years or months.
-_PERIOD_PART = r"[0-9]{4}(?:-(?:Q[1-4]|H[12]|(?:0[1-9]|1[0-2])))?"
-PERIOD = re.compile(rf"(?P<start>{_PERIOD_PART})(?:/(?P<end>[0-9]{{4}}(?:-(?:0[1-9]|1[0-2]))?))?")
-
-
-def period_end(period: str) -> str:
-    """The last day of a period, as ``YYYY-MM-DD``.
-
-    >>> period_end("2024"), period_end("2025-Q2"), period_end("2025-H1"), period_end("2024-02")
-    ('2024-12-31', '2025-06-30', '2025-06-30', '2024-02-29')
-    >>> period_end("2025/2028")
-    '2028-12-31'
-    """
-    match = PERIOD.fullmatch(period)
-    if match is None:
-        raise ModelError(
-            f"period must be YYYY, YYYY-QN, YYYY-HN, YYYY-MM or START/END, got {period!r}"
-        )
-    part = match["end"] or match["start"]
-    year, _, rest = part.partition("-")
-    if not rest:
-        month = 12
-    elif rest[0] == "Q":
-        month = 3 * int(rest[1])
-    elif rest[0] == "H":
-        month = 6 * int(rest[1])
-    else:
-        month = int(rest)
-    day = calendar.monthrange(int(year), month)[1]
-    return f"{year}-{month:02d}-{day:02d}"
-
-
-def figure_when(period: str | None, as_of: str | None) -> str:
-    """``as_of`` if given, else the end of ``period`` (see :meth:`Figure.when`)."""
-    if as_of:
-        return as_of
-    return period_end(period) if period else ""
-
-
 def figure_id(
     entity: str,
     kind: str,
@@ -360,52 +384,8 @@ def exposure(kind: str, source: str, target: str) -> tuple[str, str] | None:
     return None
 
 
-def money_flow_graph(
-    entities: Iterable[Entity],
-    relationships: Iterable[Relationship],
-    superseded: Mapping[str, Sequence[str]] | None = None,
-) -> nx.MultiDiGraph:
-    """The money-flow view: one node per entity, one edge per money-moving deal that counts.
-
-    Nodes carry the entity's fields; edges run payer -> payee, are keyed by the deal id
-    and carry every field of the deal (``source``/``target`` keep the deal's own wording).
-    Deals that move no money are left out. Superseded deals (see :mod:`dealgraph.model.lineage`;
-    ``superseded`` maps a deal id to the deals replacing it, computed from
-    ``relationships`` when not given) are no edges: they are kept, with their
-    ``superseded_by``, in ``G.graph["superseded"]`` as ``{(payer, payee): [fields, ...]}``
-    so that a hop can still list them. A new graph is returned each call.
-    """
-    import networkx as nx
-
-    relationships = list(relationships)
-    if superseded is None:
-        from dealgraph.model.lineage import superseded_by
-
-        superseded = superseded_by(relationships)
-    g = nx.MultiDiGraph()
-    g.graph["superseded"] = {}
-    for e in entities:
-        g.add_node(e.id, **e.to_dict())
-    for r in relationships:
-        flow = r.money_flow
-        if flow is None:
-            continue
-        replaced = superseded.get(r.id)
-        if replaced:
-            fields = dict(r.to_dict(), superseded_by=list(replaced))
-            g.graph["superseded"].setdefault(flow, []).append(fields)
-            continue
-        g.add_edge(flow[0], flow[1], key=r.id, **r.to_dict())
-    return g
-
-
-def deal_graph(entities: Iterable[Entity], relationships: Iterable[Relationship]) -> nx.MultiDiGraph:
-    """Every deal as an edge ``source -> target`` as written (views show structural ties too)."""
-    import networkx as nx
-
-    g = nx.MultiDiGraph()
-    for e in entities:
-        g.add_node(e.id, **e.to_dict())
-    for r in relationships:
-        g.add_edge(r.source, r.target, key=r.id, **r.to_dict())
-    return g
+def _kind_hint(name: str, kinds) -> str:
+    """``" (did you mean invests_in?)"`` when ``name`` is a kind written with another case,
+    spaces or hyphens (``invests in``, ``Invests-In``); the kind itself is not accepted."""
+    folded = "_".join(re.split(r"[\s_-]+", name.strip().casefold()))
+    return f" (did you mean {folded}?)" if folded in kinds and folded != name else ""

@@ -55,7 +55,8 @@ from markupsafe import Markup
 
 from dealgraph.analyses.cycles import find_cycles, find_money_loops
 from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
-from dealgraph.model.records import Entity, Relationship, money_flow_graph, schema
+from dealgraph.model.graphs import money_flow_graph
+from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view

@@ -1,6 +1,6 @@
 """Plain-text, JSON and CSV renderings of query results and cycles for the terminal.
 
-Everything here takes plain data (lists of dicts, the DESIGN.md cycle shape) and returns a
+Everything here takes plain data (lists of dicts, the loop shape of `dealgraph cycles --format json`) and returns a
 string, so the CLI only has to print it.
 """
 

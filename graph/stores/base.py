@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Collection, Iterable, Sequence
 
 from dealgraph.model.errors import DealgraphError
-from dealgraph.model.records import Entity, Figure, Relationship, deal_graph, money_flow_graph
+from dealgraph.model.graphs import deal_graph, money_flow_graph
+from dealgraph.model.records import Entity, Figure, Relationship
 
 if TYPE_CHECKING:  # the graphs are built on demand; importing networkx is not free
     import networkx as nx
@@ -47,21 +48,11 @@ class Store(ABC):
     ) -> None:
         """Upsert entities (by id), relationships (by deal id) and figures (by figure id)."""
 
-    def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
-        """Validate input files (see :mod:`loaders`) and write them, all or nothing.
-
-        Raises :class:`dealgraph.model.errors.ValidationError` listing every problem; then nothing
-        is written. This reads every file into memory first; a store that can check while
-        it writes (the embedded store) streams instead.
-        """
-        from dealgraph.loaders import read_dataset
-
-        dataset = read_dataset(list(paths), known_entities=self.entities(),
-                               known_deals=self.deal_lineage,
-                               stored_deal_endpoints=self.stored_deal_endpoints)
-        self.write(dataset.entities, dataset.relationships, progress=progress,
-                   figures=dataset.figures)
-        return LoadCounts(len(dataset.entities), len(dataset.relationships), len(dataset.figures))
+    #: An engine that can check input while it writes it, in one transaction, offers
+    #: ``write_streaming(open_data, progress) -> LoadCounts``: ``open_data(known_entities)``
+    #: gives the streaming reader of the input (see :mod:`dealgraph.load`). Others get
+    #: the whole checked dataset through :meth:`write`.
+    write_streaming = None
 
     @abstractmethod
     def entities(self) -> list[Entity]:
@@ -218,4 +209,20 @@ def resolve_entity(entities: Sequence[Entity], ref: str) -> str:
         return matches[0]
     if matches:
         raise UnknownEntityError(f"{ref!r} is ambiguous: it names {', '.join(matches)}")
-    raise UnknownEntityError(f"no entity with id, name or alias {ref!r}")
+    raise UnknownEntityError(f"no entity with id, name or alias {ref!r}{_entity_hint(entities, ref)}")
+
+
+def _entity_hint(entities: Sequence[Entity], ref: str) -> str:
+    """``"; did you mean CoreWeave (coreweave)?"`` for the entity whose id, name or alias is
+    closest to ``ref`` (difflib, case-insensitive), or nothing when none is close."""
+    import difflib
+
+    owner: dict[str, Entity] = {}
+    for e in entities:
+        for n in (e.id, e.name, *e.aliases):
+            owner.setdefault(n.casefold(), e)
+    close = difflib.get_close_matches(ref.casefold(), list(owner), n=1, cutoff=0.75)
+    if not close:
+        return ""
+    e = owner[close[0]]
+    return f"; did you mean {e.name} ({e.id})?"

@@ -1,6 +1,7 @@
 """The Neo4j store: the graph in a Neo4j 5 server (local, Docker, a cluster or Aura).
 
-Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes; each deal is a
+Entities are ``(:Entity {id, name, kind, ticker, country, aliases})`` nodes, with their kind
+as a second label (``:Entity:Chipmaker``, see :func:`entity_labels`); each deal is a
 relationship typed by its kind's ``neo4j_type`` from the model (``INVESTS_IN``, ...) with
 the properties ``id, kind, amount_usd, amount_note, date, summary, evidence_url,
 evidence_title, supersedes, expands`` (the last two: deal ids, see :mod:`dealgraph.model.lineage`).
@@ -93,13 +94,14 @@ URI_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 
 _TYPE_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
-_DEAL_PROPERTIES = (
-    "kind", "amount_usd", "amount_note", "date", "summary", "evidence_url", "evidence_title",
-    "supersedes", "expands",
-)
+#: A deal's properties: its fields in schema.yaml but the id and the two entities it ties.
+_DEAL_PROPERTIES = tuple(n for n in schema().field_names("relationship") if n not in ("id", "source", "target"))
 
-_FIGURE_PROPERTIES = (
-    "kind", "amount_usd", "percent", "period", "as_of", "when", "note", "evidence_url", "evidence_title",
+#: A figure's properties: its fields but the id and the entities it links to, and ``when``
+#: (the date it speaks for, see :attr:`Figure.when`) after ``as_of``.
+_FIGURE_PROPERTIES = tuple(
+    p for n in schema().field_names("figure") if n not in ("id", "entity", "counterparty")
+    for p in ((n, "when") if n == "as_of" else (n,))
 )
 
 # Rows: maps with the figure's id, entity, counterparty and _FIGURE_PROPERTIES.
@@ -122,11 +124,37 @@ MATCH (c:Entity {id: row.counterparty})
 CREATE (f)-[:COUNTERPARTY]->(c)
 """
 
-_MERGE_ENTITIES = """
+_LABEL_NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+
+
+def entity_labels() -> dict[str, str]:
+    """``{kind: label}``: each entity kind of the model as a second node label beside
+    ``Entity`` (``ai_lab`` -> ``AiLab``), so Neo4j Browser's style (``cypher/dealgraph.grass``)
+    can colour entities by kind; checked to be safe to place in query text."""
+    labels = {}
+    for name in schema().entity_kinds:
+        label = "".join(part[:1].upper() + part[1:] for part in name.split("_"))
+        if not _LABEL_NAME.match(label) or label in ("Entity", "Figure", _MARKER):
+            raise StoreError(f"schema: entity kind {name!r} does not make a valid Neo4j label ({label!r})")
+        labels[name] = label
+    return labels
+
+
+def _merge_entities_statement() -> str:
+    """MERGE entities; each gets its kind's label and loses any other kind's (a reload may
+    change an entity's kind). Only the model's labels are placed in the text."""
+    labels = entity_labels()
+    relabel = "".join(
+        f"\nFOREACH (_ IN CASE WHEN row.kind = '{kind}' THEN [1] ELSE [] END | REMOVE e:"
+        + ":".join(other for k, other in labels.items() if k != kind)
+        + f" SET e:{label})"
+        for kind, label in labels.items()
+    )
+    return f"""
 UNWIND $rows AS row
-MERGE (e:Entity {id: row.id})
+MERGE (e:Entity {{id: row.id}})
 SET e.name = row.name, e.kind = row.kind, e.ticker = row.ticker,
-    e.country = row.country, e.aliases = row.aliases
+    e.country = row.country, e.aliases = row.aliases{relabel}
 """
 
 
@@ -169,6 +197,7 @@ _UPDATE_DEALS = (
 _DELETE_DEALS = "UNWIND $rows AS row MATCH ()-[r]->() WHERE elementId(r) = row[0] AND r.id = row[1] DELETE r"
 
 _MARKER = "DealgraphBatch"
+_MERGE_ENTITIES = _merge_entities_statement()
 
 
 def safe_uri(uri: str) -> str:

@@ -1,7 +1,7 @@
 """A read-only view of a store restricted to a period (``--since`` / ``--until``).
 
 How a period is read from its two ends, and which deal dates it keeps, is
-:mod:`dealgraph.model.dates`; this is the store side: every reading command takes its
+:mod:`dealgraph.model.values`; this is the store side: every reading command takes its
 period through :func:`deals_in_period`, so they all count the same deals.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from dealgraph.model.dates import Period
+from dealgraph.model.values import Period
 from dealgraph.model.errors import StoreError
 from dealgraph.model.records import Entity, Figure, Relationship
 from dealgraph.stores.base import Progress, Store

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import operator
 import os
 import sqlite3
 import urllib.parse
@@ -32,7 +33,7 @@ from typing import Collection, Iterable, Iterator, Sequence
 
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import StoreError
-from dealgraph.model.records import Entity, Figure, Relationship, schema
+from dealgraph.model.records import Entity, FieldSpec, Figure, Relationship, schema
 from dealgraph.stores.base import LoadCounts, Progress, Store
 
 #: Marks the file as a dealgraph store (``PRAGMA application_id``): "DGRF".
@@ -49,104 +50,84 @@ BUSY_TIMEOUT = 120.0
 
 _TABLES = ("entities", "relationships")
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS entities (
-    id      TEXT PRIMARY KEY,
-    name    TEXT NOT NULL,
-    kind    TEXT NOT NULL,
-    ticker  TEXT,
-    country TEXT,
-    aliases TEXT NOT NULL DEFAULT '[]'
-);
-CREATE TABLE IF NOT EXISTS relationships (
-    id             TEXT PRIMARY KEY,
-    source         TEXT NOT NULL REFERENCES entities(id),
-    kind           TEXT NOT NULL,
-    target         TEXT NOT NULL REFERENCES entities(id),
-    amount_usd     REAL,
-    amount_note    TEXT,
-    date           TEXT,
-    summary        TEXT,
-    evidence_url   TEXT,
-    evidence_title TEXT,
-    supersedes     TEXT,
-    expands        TEXT
-);
+#: The tables holding each record type (their columns: the record's fields in schema.yaml).
+_RECORD_TABLES = {"entity": "entities", "relationship": "relationships", "figure": "figures"}
+
+
+def _column(f: FieldSpec, table: str) -> str:
+    """A column definition for field ``f`` of ``table``, from its type in schema.yaml."""
+    if f.type == "id":
+        return f"{f.name} TEXT PRIMARY KEY"
+    sql = "REAL" if f.type in ("usd", "percent") else "TEXT"
+    if f.type == "names":
+        return f"{f.name} TEXT NOT NULL DEFAULT '[]'"
+    # the kind is stored even when an input left it to its default
+    if f.required or (table == "entities" and f.type == "entity_kind"):
+        sql += " NOT NULL"
+    if f.type == "entity_ref":
+        sql += " REFERENCES entities(id)"
+    return f"{f.name} {sql}"
+
+
+def _table_ddl(record: str) -> str:
+    table = _RECORD_TABLES[record]
+    columns = ",\n    ".join(_column(f, table) for f in schema().fields(record))
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n    {columns}\n);"
+
+
+_DDL = f"""
+{_table_ddl("entity")}
+{_table_ddl("relationship")}
 CREATE INDEX IF NOT EXISTS relationships_source ON relationships(source);
 -- On (target, source): the hops of loops are looked up by both ends (money_flow_deals).
 -- A store written before has relationships_target on (target) alone: same answers, slower.
 CREATE INDEX IF NOT EXISTS relationships_target_source ON relationships(target, source);
 CREATE INDEX IF NOT EXISTS relationships_supersedes ON relationships(supersedes);
--- The deals that count (graph/lineage.py): every deal no other deal supersedes.
+-- The deals that count (model/lineage.py): every deal no other deal supersedes.
 CREATE VIEW IF NOT EXISTS current_relationships AS
 SELECT * FROM relationships AS r
 WHERE NOT EXISTS (SELECT 1 FROM relationships AS s WHERE s.supersedes = r.id);
-CREATE TABLE IF NOT EXISTS figures (
-    id             TEXT PRIMARY KEY,
-    entity         TEXT NOT NULL REFERENCES entities(id),
-    kind           TEXT NOT NULL,
-    counterparty   TEXT REFERENCES entities(id),
-    amount_usd     REAL,
-    percent        REAL,
-    period         TEXT,
-    as_of          TEXT,
-    note           TEXT,
-    evidence_url   TEXT,
-    evidence_title TEXT
-);
+{_table_ddl("figure")}
 CREATE INDEX IF NOT EXISTS figures_entity ON figures(entity);
 """
 
-_FIGURE_FIELDS = (
-    "id", "entity", "kind", "counterparty", "amount_usd", "percent", "period", "as_of",
-    "note", "evidence_url", "evidence_title",
-)
+def _insert(table: str, fields: Sequence[str], upsert: bool = True) -> str:
+    """INSERT of one row of ``fields`` (the id first); an upsert replaces the row of that id."""
+    sql = f"INSERT INTO {table} ({', '.join(fields)}) VALUES ({', '.join('?' for _ in fields)})"
+    if upsert:
+        sql += " ON CONFLICT(id) DO UPDATE SET " + ", ".join(f"{f} = excluded.{f}" for f in fields[1:])
+    return sql
 
-_UPSERT_FIGURE = f"""
-INSERT INTO figures ({", ".join(_FIGURE_FIELDS)})
-VALUES ({", ".join("?" for _ in _FIGURE_FIELDS)})
-ON CONFLICT(id) DO UPDATE SET
-    {", ".join(f"{f} = excluded.{f}" for f in _FIGURE_FIELDS[1:])}
-"""
 
-#: Schema changes from each version to the next, run inside the write transaction.
-_MIGRATIONS: dict[int, str] = {
-    # The lineage columns (NULL for every stored deal: none is superseded); the index and
-    # view come from _DDL, run after the migrations. The application id is set for all.
-    1: """
-        ALTER TABLE relationships ADD COLUMN supersedes TEXT;
-        ALTER TABLE relationships ADD COLUMN expands TEXT
-    """,
+_FIGURE_FIELDS = schema().field_names("figure")
+_UPSERT_FIGURE = _insert("figures", _FIGURE_FIELDS)
+
+
+def _migrations() -> dict[int, str]:
+    """Schema changes from each version to the next, run inside the write transaction: the
+    columns schema.yaml says a version added (``since``). Indexes and views come from _DDL,
+    run after the migrations; the application id is set for all."""
+    steps: dict[int, list[str]] = {v: [] for v in range(1, SCHEMA_VERSION)}
+    for record, table in _RECORD_TABLES.items():
+        for f in schema().fields(record):
+            if f.since > 1:
+                steps[f.since - 1].append(f"ALTER TABLE {table} ADD COLUMN {_column(f, table)}")
+    return {v: ";\n".join(sql) for v, sql in steps.items() if sql}
+
+
+_MIGRATIONS = _migrations()
+
+_ENTITY_FIELDS = schema().field_names("entity")
+_UPSERT_ENTITY = _insert("entities", _ENTITY_FIELDS)
+
+_RELATIONSHIP_FIELDS = schema().field_names("relationship")
+#: The columns of each version's relationships table (a version-1 store has no lineage).
+_RELATIONSHIP_COLUMNS = {
+    v: tuple(f.name for f in schema().fields("relationship") if f.since <= v) for v in READABLE_VERSIONS
 }
 
-_ENTITY_FIELDS = ("id", "name", "kind", "ticker", "country", "aliases")
-
-_UPSERT_ENTITY = """
-INSERT INTO entities (id, name, kind, ticker, country, aliases)
-VALUES (?, ?, ?, ?, ?, ?)
-ON CONFLICT(id) DO UPDATE SET
-    name = excluded.name, kind = excluded.kind, ticker = excluded.ticker,
-    country = excluded.country, aliases = excluded.aliases
-"""
-
-_RELATIONSHIP_FIELDS = (
-    "id", "source", "kind", "target", "amount_usd", "amount_note",
-    "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands",
-)
-#: The columns of each version's relationships table (a version-1 store has no lineage).
-_RELATIONSHIP_COLUMNS = {1: _RELATIONSHIP_FIELDS[:-2], 2: _RELATIONSHIP_FIELDS}
-
-_UPSERT_RELATIONSHIP = f"""
-INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
-VALUES ({", ".join("?" for _ in _RELATIONSHIP_FIELDS)})
-ON CONFLICT(id) DO UPDATE SET
-    {", ".join(f"{f} = excluded.{f}" for f in _RELATIONSHIP_FIELDS[1:])}
-"""
-
-_INSERT_RELATIONSHIP = f"""
-INSERT INTO relationships ({", ".join(_RELATIONSHIP_FIELDS)})
-VALUES ({", ".join("?" for _ in _RELATIONSHIP_FIELDS)})
-"""
+_UPSERT_RELATIONSHIP = _insert("relationships", _RELATIONSHIP_FIELDS)
+_INSERT_RELATIONSHIP = _insert("relationships", _RELATIONSHIP_FIELDS, upsert=False)
 
 BATCH_SIZE = 5_000
 #: Page cache during a load, KiB.
@@ -361,25 +342,25 @@ class SQLiteStore(Store):
         self._version = SCHEMA_VERSION
 
     @_reported
-    def load(self, paths: Sequence, progress: Progress | None = None) -> LoadCounts:
-        """Validate and write input files in one streaming transaction, all or nothing.
+    def write_streaming(self, open_data, progress: Progress | None = None) -> LoadCounts:
+        """Check and write input in one streaming transaction, all or nothing.
 
+        ``open_data(known_entities)`` gives the streaming reader of the input
+        (:class:`dealgraph.loaders.streaming.StreamingDataset`, see :mod:`dealgraph.load`).
         Entities are read first (pass 1); deals are then checked, resolved and written
-        batch by batch inside the same transaction (pass 2, see
-        :mod:`loaders.streaming`), so memory does not grow with the number of deals. Any
+        batch by batch inside the same transaction (pass 2), so memory does not grow
+        with the number of deals. Any
         problem rolls the whole load back, after every problem has been listed. What
         needs every deal at once is asked of SQLite inside the transaction: deal ids
         given twice with different fields (a trigger), deals moved to other entities
         under a stored id, lineage naming no deal or going round in a loop.
         """
-        from dealgraph.loaders.streaming import StreamingDataset
-
         if self.read_only:
             raise StoreError(f"{self.path}: opened read-only")
         # Entities stay in memory while millions of rows pass through, and each full
         # collection would walk them all (about a tenth of a load of a million deals).
         with gc_paused():
-            data = StreamingDataset(paths, known_entities=self.entities())
+            data = open_data(self.entities())
             entities = data.read_entities()
             figures = data.figures
             loaded: list[int] = []
@@ -691,7 +672,6 @@ class SQLiteStore(Store):
             return "1"
         return (f"{table}.id NOT IN (SELECT supersedes FROM relationships "
                 "WHERE supersedes IS NOT NULL)")
-        return found
 
     def close(self) -> None:
         if self._conn is not None:
@@ -867,6 +847,5 @@ def _entity_row(e: Entity) -> tuple:
     return (e.id, e.name, e.kind, e.ticker, e.country, _aliases_json(list(e.aliases)))
 
 
-def _relationship_row(r: Relationship) -> tuple:
-    return (r.id, r.source, r.kind, r.target, r.amount_usd, r.amount_note, r.date,
-            r.summary, r.evidence_url, r.evidence_title, r.supersedes, r.expands)
+#: A deal's row, its fields in column order.
+_relationship_row = operator.attrgetter(*_RELATIONSHIP_FIELDS)

@@ -30,6 +30,7 @@ POM = HERE / "pom.xml"
 JAR = HERE / "target" / "neo4j-local-1.0.0.jar"
 LIB = HERE / "target" / "lib"
 READY_PREFIX = "NEO4J_READY "
+BROWSER_PREFIX = "NEO4J_BROWSER "
 
 # Heap for the launcher JVM; override with DEALGRAPH_NEO4J_JAVA_OPTS (e.g. "-Xmx4g" for benchmarks).
 DEFAULT_JAVA_OPTS = ["-Xms256m", "-Xmx1g", "-XX:+ExitOnOutOfMemoryError"]
@@ -45,7 +46,8 @@ def _sources() -> list[Path]:
 
 def is_built() -> bool:
     """True when the jar and its libraries exist and are newer than the pom and the sources."""
-    if not JAR.is_file() or not LIB.is_dir() or not any(LIB.glob("neo4j-5.*.jar")):
+    if not JAR.is_file() or not LIB.is_dir() or not any(LIB.glob("neo4j-5.*.jar")) \
+            or not any(LIB.glob("neo4j-browser-*.jar")):
         return False
     built = JAR.stat().st_mtime
     return all(path.stat().st_mtime <= built for path in _sources())
@@ -100,6 +102,9 @@ class LocalNeo4j:
         self.log_path = log_path
         self.startup_seconds = startup_seconds
         self.reader: threading.Thread | None = None
+        #: Neo4j Browser's address (``http://127.0.0.1:PORT/browser/``) when started with
+        #: ``--browser-port``, else None
+        self.browser_url: str | None = None
 
     def log(self) -> str:
         try:
@@ -189,6 +194,9 @@ def start(
             output = "\n".join([*seen, _tail(server.log())]).strip()
             server.stop(timeout=5)
             raise LauncherError(f"local Neo4j {reason}\n$ {shlex.join(cmd)}\n{output}")
+        if line.startswith(BROWSER_PREFIX):
+            server.browser_url = line[len(BROWSER_PREFIX):].strip()
+            continue
         if line.startswith(READY_PREFIX):
             server.uri = line[len(READY_PREFIX):].strip()
             server.startup_seconds = time.monotonic() - began
@@ -203,6 +211,8 @@ def main() -> int:
         print(exc, file=sys.stderr)
         return 1
     print(f"{server.uri}  (ready in {server.startup_seconds:.1f} s; Ctrl-C stops it)", flush=True)
+    if server.browser_url:
+        print(f"Neo4j Browser: {server.browser_url}", flush=True)
     try:
         server.process.wait()
     except KeyboardInterrupt:

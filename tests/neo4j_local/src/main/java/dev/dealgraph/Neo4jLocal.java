@@ -44,9 +44,11 @@ import org.neo4j.kernel.internal.GraphDatabaseAPI;
 import org.neo4j.logging.NullLogProvider;
 
 /**
- * A throwaway Neo4j Community server for tests: Bolt only, on 127.0.0.1, auth off (or on with --password).
+ * A throwaway Neo4j Community server for tests: Bolt only (and Neo4j Browser over HTTP with --browser-port),
+ * on 127.0.0.1, auth off (or on with --password).
  *
- * <p>Prints exactly one line to stdout, {@code NEO4J_READY bolt://127.0.0.1:PORT}, once the database
+ * <p>Prints one line to stdout, {@code NEO4J_READY bolt://127.0.0.1:PORT} (after a {@code NEO4J_BROWSER}
+ * line with --browser-port), once the database
  * answers {@code RETURN 1} and the Bolt port completes a protocol handshake. Everything else goes to
  * stderr. Exits (shutting the database down and deleting a temporary home) on SIGTERM/SIGINT and
  * when its stdin reaches end-of-file, so a test run that dies cannot leave this JVM behind.
@@ -61,11 +63,15 @@ import org.neo4j.logging.NullLogProvider;
  *   --conf KEY=VALUE    any other neo4j.conf setting (repeatable)
  *   --password PASS     turn auth on, with user neo4j and this password (8+ characters); default: auth off
  *   --ignore-stdin      do not exit at stdin end-of-file (for running in the background by hand)
+ *   --browser-port N    also serve Neo4j Browser over HTTP on 127.0.0.1:N (0 = any free port), printing
+ *                       {@code NEO4J_BROWSER http://127.0.0.1:N/browser/} to stdout before the ready line
  * </pre>
  */
 public final class Neo4jLocal {
 
     private static final String HOST = "127.0.0.1";
+
+    private static volatile BrowserServer browser;
 
     private Neo4jLocal() {}
 
@@ -162,8 +168,18 @@ public final class Neo4jLocal {
         int port = bolt.getPort();
         boltHandshake(port);
 
+        String version = neo4jVersion(db);
+        if (options.browserPort >= 0) {
+            if (!BrowserServer.available()) {
+                throw new IllegalStateException("--browser-port: the Neo4j Browser jar is not on the class path");
+            }
+            browser = BrowserServer.start(HOST, options.browserPort,
+                    "bolt://" + HOST + ":" + port, "neo4j://" + HOST + ":" + port, version);
+            readyOut.println("NEO4J_BROWSER http://" + HOST + ":" + browser.port() + "/browser/");
+        }
+
         long millis = (System.nanoTime() - started) / 1_000_000;
-        System.err.printf("neo4j-local: Neo4j %s up in %d ms, home %s%n", neo4jVersion(db), millis, home);
+        System.err.printf("neo4j-local: Neo4j %s up in %d ms, home %s%n", version, millis, home);
         readyOut.println("NEO4J_READY bolt://" + HOST + ":" + port);
         readyOut.flush();
 
@@ -192,6 +208,10 @@ public final class Neo4jLocal {
     private static void stop(AtomicBoolean stopped, DatabaseManagementService[] holder, Path home, boolean deleteHome) {
         if (!stopped.compareAndSet(false, true)) {
             return;
+        }
+        BrowserServer http = browser;
+        if (http != null) {
+            http.stop();
         }
         DatabaseManagementService dbms;
         synchronized (holder) {
@@ -277,6 +297,7 @@ public final class Neo4jLocal {
         long pageCache = ByteUnit.mebiBytes(64);
         long txMemory = ByteUnit.mebiBytes(512);
         boolean ignoreStdin;
+        int browserPort = -1;
         String password;
         final List<String> extraConf = new ArrayList<>();
 
@@ -304,9 +325,16 @@ public final class Neo4jLocal {
                         }
                     }
                     case "--ignore-stdin" -> o.ignoreStdin = true;
+                    case "--browser-port" -> {
+                        o.browserPort = Integer.parseInt(value(args, ++i, arg));
+                        if (o.browserPort < 0 || o.browserPort > 65535) {
+                            throw new IllegalArgumentException("--browser-port wants 0-65535");
+                        }
+                    }
                     case "-h", "--help" -> {
                         System.err.println("usage: neo4j-local [--home DIR] [--port N] [--page-cache 64m] "
-                                + "[--tx-memory 512m] [--import-dir DIR] [--conf KEY=VALUE]... [--password PASS] [--ignore-stdin]");
+                                + "[--tx-memory 512m] [--import-dir DIR] [--conf KEY=VALUE]... [--password PASS] [--ignore-stdin] "
+                                + "[--browser-port N]");
                         System.exit(0);
                     }
                     default -> throw new IllegalArgumentException("unknown option " + arg);
