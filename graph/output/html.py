@@ -29,9 +29,11 @@ evidence links are made only for ``http(s)`` URLs.
 
 Size limits:
 
-* above :data:`LAYOUT_THRESHOLD` entities (1,500) the layout is computed here (radial
-  rings around each component's best-connected entity, components packed in rows, pure
-  Python, linear time) and the page draws at once with physics off; below it vis-network's
+* above :data:`LAYOUT_THRESHOLD` entities (1,500) the layout is computed here
+  (:func:`dealgraph.output.layout.radial_layout`: radial rings around each component's
+  best-connected entity, components packed in rows, pure Python, linear time) and the page
+  draws at once with physics off; up to :data:`ARRANGE_LIMIT` (300) the page lays the view
+  out for reading itself (``templates/view.html`` ``arrange``); in between vis-network's
   physics lays the graph out and stops once it is stable;
 * above :data:`MAX_NODES` entities (20,000) or :data:`MAX_EDGES` deals (100,000) the view
   is refused with :class:`~dealgraph.model.errors.RenderError`, saying how to narrow it
@@ -44,7 +46,7 @@ import json
 import math
 import os
 import re
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -57,6 +59,7 @@ from dealgraph.analyses.cycles import find_cycles, find_money_loops
 from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
 from dealgraph.model.graphs import money_flow_graph
 from dealgraph.model.records import Entity, Relationship, schema
+from dealgraph.output.layout import arc_smoothing, radial_layout
 from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view
@@ -429,7 +432,7 @@ def _network(
     large = len(entities) > LAYOUT_THRESHOLD
     net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
     net.node_ids = _IdList()
-    positions = _radial_layout([e.id for e in entities], deals) if large else {}
+    positions = radial_layout([e.id for e in entities], deals) if large else {}
     superseded = superseded or {}
     moved = _money_moved(deals, superseded)
     degree = defaultdict(int)
@@ -480,7 +483,7 @@ def _network(
             **extra,
         )
 
-    for r, smooth in zip(deals, _smoothing(deals, large)):
+    for r, smooth in zip(deals, arc_smoothing(deals, large)):
         kind = model.relationship_kinds.get(r.kind)
         color = kind.color if kind else _FALLBACK_COLOR
         flow = r.money_flow
@@ -523,25 +526,6 @@ def _network(
 
     net.options = _options(large, len(entities), view)
     return net
-
-
-def _smoothing(deals: list[Relationship], large: bool) -> list:
-    """Per-deal curve settings: parallel deals between one pair fan out as arcs."""
-    if large:
-        return [False] * len(deals)
-    pairs: dict[tuple, list[int]] = defaultdict(list)
-    for i, r in enumerate(deals):
-        pairs[tuple(sorted((r.source, r.target)))].append(i)
-    out: list = [False] * len(deals)
-    for (a, _b), members in pairs.items():
-        if len(members) == 1:
-            continue
-        for rank, i in enumerate(members):
-            # Bend all arcs of a pair to the same side of the a->b line, each further out;
-            # the first one fans the other way so the bundle is centred.
-            side = "curvedCW" if (deals[i].source == a) == (rank % 2 == 0) else "curvedCCW"
-            out[i] = {"enabled": True, "type": side, "roundness": round(0.12 * (rank // 2 + 1), 3)}
-    return out
 
 
 def _options(large: bool, n: int, view: str = "overview") -> dict:
@@ -602,77 +586,6 @@ def _options(large: bool, n: int, view: str = "overview") -> dict:
             "multiselect": False,
         },
     }
-
-
-def _radial_layout(node_ids: list[str], deals: list[Relationship]) -> dict[str, tuple[int, int]]:
-    """Positions for a large view, in linear time and pure Python.
-
-    Each connected component is drawn as rings around its best-connected entity (ring k
-    holds the entities k deals away, ordered by the angle of the entity that reached them,
-    so branches stay together); components are packed in rows, largest first.
-    """
-    spacing = 28.0
-    adjacent: dict[str, list[str]] = {v: [] for v in node_ids}
-    for r in deals:
-        if r.source in adjacent and r.target in adjacent and r.source != r.target:
-            adjacent[r.source].append(r.target)
-            adjacent[r.target].append(r.source)
-
-    seen: set[str] = set()
-    components: list[list[list[str]]] = []  # component -> rings -> ids
-    parent_of: dict[str, str] = {}
-    for start in sorted(node_ids, key=lambda v: (-len(adjacent[v]), v)):
-        if start in seen:
-            continue
-        seen.add(start)
-        rings = [[start]]
-        queue = deque([start])
-        depth = {start: 0}
-        while queue:
-            v = queue.popleft()
-            for w in adjacent[v]:
-                if w not in seen:
-                    seen.add(w)
-                    depth[w] = depth[v] + 1
-                    parent_of[w] = v
-                    if depth[w] == len(rings):
-                        rings.append([])
-                    rings[depth[w]].append(w)
-                    queue.append(w)
-        components.append(rings)
-
-    local: dict[str, tuple[float, float]] = {}
-    extents: list[float] = []
-    for rings in components:
-        angle: dict[str, float] = {rings[0][0]: 0.0}
-        local[rings[0][0]] = (0.0, 0.0)
-        radius = 0.0
-        for ring in rings[1:]:
-            ring.sort(key=lambda v: angle[parent_of[v]])
-            radius = max(radius + spacing * 2.5, len(ring) * spacing / (2 * math.pi))
-            step = 2 * math.pi / len(ring)
-            for i, v in enumerate(ring):
-                a = i * step
-                angle[v] = a
-                local[v] = (radius * math.cos(a), radius * math.sin(a))
-        extents.append(radius + spacing)
-
-    # Shelf packing: rows of components, about as wide as the total area is square.
-    total_area = sum((2 * r) ** 2 for r in extents)
-    row_width = max(max(extents, default=0) * 2, math.sqrt(total_area))
-    positions: dict[str, tuple[int, int]] = {}
-    x = y = row_height = 0.0
-    for rings, r in zip(components, extents):
-        if x > 0 and x + 2 * r > row_width:
-            x, y, row_height = 0.0, y + row_height, 0.0
-        cx, cy = x + r, y + r
-        for ring in rings:
-            for v in ring:
-                lx, ly = local[v]
-                positions[v] = (round(cx + lx), round(cy + ly))
-        x += 2 * r
-        row_height = max(row_height, 2 * r)
-    return positions
 
 
 def _legend(entities: list[Entity], deals: list[Relationship]) -> dict:
