@@ -128,7 +128,8 @@ def period_options(command):
     see :func:`store_options`).
 
     The command gets ``in_period``: ``in_period(store)`` is the store seen through that period
-    (:func:`dealgraph.stores.period.deals_in_period`; the store itself when neither is given).
+    (:func:`dealgraph.stores.period.deals_in_period`; the store itself when neither is given);
+    ``in_period.since`` and ``in_period.until`` are the bounds as given.
     """
 
     @functools.wraps(command)
@@ -138,6 +139,7 @@ def period_options(command):
 
             return deals_in_period(store, since, until)
 
+        in_period.since, in_period.until = since, until  # for a view that shows its period
         return command(*args, in_period=in_period, **kwargs)
 
     wrapper = click.option("--include-talks", is_flag=True, default=False,
@@ -381,7 +383,7 @@ def query(name, list_, params, in_period, fmt, open_store):
               help="overview: the whole graph; cycles: loops with a side panel; focus: one entity's neighbourhood; "
               "stress: who loses what when the --fail entities fail.")
 @click.option("--focus", default=None, metavar="ENTITY", help="Entity for the focus view (id, name or alias).")
-@click.option("--depth", type=click.IntRange(1, 6), default=2, show_default=True,
+@click.option("--depth", type=click.IntRange(1, 6), default=1, show_default=True,
               help="Hops around --focus to include.")
 @click.option("--min-amount", type=USD, default=None, metavar="USD",
               help="Leave out deals below USD (1.5B, 500M, 2.5K or a number) and deals with no known amount.")
@@ -403,11 +405,10 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, failed, defau
         raise click.UsageError("--view focus needs --focus ENTITY")
     if view == "stress" and not failed:
         raise click.UsageError("--view stress needs --fail ENTITY")
-
     out = out or Path(f"dealgraph-{view}.html")
-    result = render_view(in_period(store), view, out, focus=focus, depth=depth, min_amount=min_amount,
+    result = render_view(store, view, out, focus=focus, depth=depth, min_amount=min_amount,
                          kinds=list(kinds) or None, max_length=max_length, failed=list(failed) or None,
-                         default_buffer=default_buffer, shock=shock)
+                         default_buffer=default_buffer, shock=shock, since=in_period.since, until=in_period.until)
     click.echo(f"wrote {result.path} ({result.nodes} entities, {result.edges} deals)")
 
 

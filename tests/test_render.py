@@ -85,7 +85,7 @@ def test_embed_json_escapes_markup_and_line_separators(text):
 @pytest.mark.parametrize("view", render.VIEWS)
 def test_hostile_strings_stay_inside_the_json_block(hostile_store, tmp_path, view):
     # (an assumed buffer scores every entity, so the stress view's shock reaches every hostile name)
-    result = render_view(hostile_store, view, tmp_path / f"{view}.html", focus="h0", failed=["h0"], default_buffer=1.0)
+    result = render_view(hostile_store, view, tmp_path / f"{view}.html", focus="h0", depth=6, failed=["h0"], default_buffer=1.0)
     html = result.path.read_text("utf-8")
     payload = _payload(html)
     names = {n["name"] for n in payload["nodes"]}

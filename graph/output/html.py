@@ -29,9 +29,11 @@ evidence links are made only for ``http(s)`` URLs.
 
 Size limits:
 
-* above :data:`LAYOUT_THRESHOLD` entities (1,500) the layout is computed here (radial
-  rings around each component's best-connected entity, components packed in rows, pure
-  Python, linear time) and the page draws at once with physics off; below it vis-network's
+* above :data:`LAYOUT_THRESHOLD` entities (1,500) the layout is computed here
+  (:func:`dealgraph.output.layout.radial_layout`: radial rings around each component's
+  best-connected entity, components packed in rows, pure Python, linear time) and the page
+  draws at once with physics off; up to :data:`ARRANGE_LIMIT` (300) the page lays the view
+  out for reading itself (``templates/view.html`` ``arrange``); in between vis-network's
   physics lays the graph out and stops once it is stable;
 * above :data:`MAX_NODES` entities (20,000) or :data:`MAX_EDGES` deals (100,000) the view
   is refused with :class:`~dealgraph.model.errors.RenderError`, saying how to narrow it
@@ -44,7 +46,7 @@ import json
 import math
 import os
 import re
-from collections import defaultdict, deque
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Sequence
@@ -57,6 +59,7 @@ from dealgraph.analyses.cycles import find_cycles, find_money_loops, size_loops
 from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
 from dealgraph.model.graphs import money_flow_graph
 from dealgraph.model.records import Entity, Relationship, schema
+from dealgraph.output.layout import arc_smoothing, radial_layout
 from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view
@@ -82,10 +85,15 @@ MAX_NODES = 20_000
 MAX_EDGES = 100_000
 #: The cycles view lists (and draws) at most this many loops, the best ranked.
 MAX_PANEL_CYCLES = 300
+#: Up to this many entities the page lays the view out for reading (see view.html
+#: ``arrange``): position by connection, labels legible when fitted, no deal over a label.
+ARRANGE_LIMIT = 300
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
 _FALLBACK_COLOR = "#9e9e9e"
+#: The glow of a deal on a money loop (the cycles view gives it to the highlighted loop only).
+LOOP_GLOW = {"enabled": True, "color": "rgba(213,94,0,0.6)", "size": 12, "x": 0, "y": 0}
 _VIEW_TITLES = {"overview": "Overview", "cycles": "Money loops", "focus": "Focus", "stress": "Stress test"}
 
 
@@ -103,13 +111,15 @@ def render_view(
     view: str,
     out: str | os.PathLike,
     focus: str | None = None,
-    depth: int = 2,
+    depth: int = 1,
     min_amount: float | None = None,
     kinds: Sequence[str] | None = None,
     max_length: int = 6,
     failed: Sequence[str] | None = None,
     default_buffer: float | None = None,
     shock: float = 1.0,
+    since: str | None = None,
+    until: str | None = None,
 ) -> RenderResult:
     """Write the HTML ``view`` of the deals in ``store`` to ``out``.
 
@@ -126,6 +136,10 @@ def render_view(
     store's deals count, as in ``dealgraph stress``; ``kinds`` and ``min_amount`` only
     narrow what is drawn), with its ``default_buffer`` and ``shock``.
 
+    ``since`` / ``until`` (``YYYY[-MM[-DD]]``) keep only the deals that may fall in that
+    period, as every command's ``--since`` / ``--until`` do; the view then draws only the
+    entities with a deal in the period, and its date slider spans the period.
+
     Raises :class:`~dealgraph.model.errors.RenderError` for an unknown view, kind or entity, or a
     view above :data:`MAX_NODES` / :data:`MAX_EDGES`.
     """
@@ -139,6 +153,15 @@ def render_view(
     if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
         raise RenderError(f"max_length must be a whole number of at least 1, got {max_length!r}")
 
+    period = None
+    if since is not None or until is not None:
+        from dealgraph.stores.period import deals_in_period
+
+        try:
+            store = deals_in_period(store, since, until)
+        except DealgraphError as exc:
+            raise RenderError(str(exc)) from None
+        period = {"since": since, "until": until}
     if view == "overview":
         _refuse_from_counts(store, kinds, min_amount)
     # From every deal, not only those shown: a deal stays superseded when the view leaves
@@ -170,7 +193,7 @@ def render_view(
             stress = _stress(store, failed, default_buffer, shock)
             entity_ids = {row["entity"] for row in stress["entities"]}
             deals = [r for r in deals if r.source in entity_ids and r.target in entity_ids]
-        elif kinds is None and min_amount is None:
+        elif kinds is None and min_amount is None and period is None:
             entity_ids = {e.id for e in entities}
         else:
             entity_ids = {end for r in deals for end in (r.source, r.target)}
@@ -183,7 +206,9 @@ def render_view(
         loops = [c for c, _ in cycles]
     on_loop = {rel["id"] for c in loops for h in c.hops for rel in h.relationships if not rel["superseded_by"]}
 
-    net = _network(shown, deals, on_loop, focus_id, superseded)
+    # In the cycles view every deal is on a loop: a glow there would say nothing, so only
+    # the highlighted loop glows (the page adds it).
+    net = _network(shown, deals, set() if view == "cycles" else on_loop, focus_id, superseded, view)
     meta = {
         "view": view,
         "title": _VIEW_TITLES[view],
@@ -193,6 +218,8 @@ def render_view(
         "min_amount": min_amount,
         "kinds": sorted(kinds) if kinds is not None else None,
         "max_length": max_length,
+        "period": period,
+        "loop_glow": LOOP_GLOW,
         "large": len(shown) > LAYOUT_THRESHOLD,
         "loops_found": len(loops) if view != "cycles" else cycles_total,
         "legend": _legend(shown, deals),
@@ -325,6 +352,26 @@ def node_size(money_usd: float) -> float:
     return round(8.0 + 4.0 * math.log10(money_usd / 1e6), 2)
 
 
+#: Longest entity label drawn, in characters: the full name is in the tooltip and details.
+MAX_LABEL_CHARS = 26
+
+
+def drawn_label(name: str) -> str:
+    """The label drawn for an entity: its name, cut at a word before :data:`MAX_LABEL_CHARS`.
+
+    >>> drawn_label("Related Digital / Oracle Michigan (Saline Twp) data center")
+    'Related Digital / Oracle…'
+    >>> drawn_label("Nvidia")
+    'Nvidia'
+    """
+    if len(name) <= MAX_LABEL_CHARS:
+        return name
+    cut = name[: MAX_LABEL_CHARS - 1]
+    if " " in cut[MAX_LABEL_CHARS // 2:]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ;,/(-") + "…"
+
+
 def edge_width(amount_usd: float | None) -> float:
     """Line width for a deal: 1 when unknown or up to $10M, +1.2 per factor of 10."""
     if amount_usd is None or amount_usd <= 1e7:
@@ -381,7 +428,7 @@ class _IdList(list):
 
 def _network(
     entities: list[Entity], deals: list[Relationship], on_loop: set[str], focus_id: str | None,
-    superseded=None,
+    superseded=None, view: str = "overview",
 ) -> Network:
     from pyvis.network import Network
 
@@ -389,7 +436,7 @@ def _network(
     large = len(entities) > LAYOUT_THRESHOLD
     net = Network(height="100%", width="100%", directed=True, cdn_resources="in_line")
     net.node_ids = _IdList()
-    positions = _radial_layout([e.id for e in entities], deals) if large else {}
+    positions = radial_layout([e.id for e in entities], deals) if large else {}
     superseded = superseded or {}
     moved = _money_moved(deals, superseded)
     degree = defaultdict(int)
@@ -406,10 +453,14 @@ def _network(
             extra["physics"] = False
         size = node_size(moved.get(e.id, 0.0))
         # Bigger players get bigger labels, so the names that matter read at a glance.
-        extra["font"] = {"size": round(13 + (size - 8) / 2)}
+        extra["font"] = {"size": round(14 + (size - 8) / 3)}
         if e.id == focus_id:
-            extra["borderWidth"] = 5
-            extra["font"] = {"size": 24}
+            # The centre of a focus view: the biggest dot, a thick dark ring, a halo and
+            # the biggest label, so it cannot be mistaken for a neighbour.
+            extra["borderWidth"] = 7
+            extra["font"] = {"size": 28}
+            extra["shadow"] = {"enabled": True, "color": "rgba(0,0,0,0.45)", "size": 22, "x": 0, "y": 0}
+            extra["focus"] = True
         node_data = {
             # Data fields, read by the page's own script (vis-network ignores them);
             # empty ones are left out to keep big pages small.
@@ -424,19 +475,19 @@ def _network(
         }
         net.add_node(
             e.id,
-            label=e.name,
+            label=drawn_label(e.name),
             color=color if large else {
                 "background": color,
-                "border": _darker(color),
+                "border": "#111111" if e.id == focus_id else _darker(color),
                 "highlight": {"background": color, "border": "#111111"},
                 "hover": {"background": color, "border": "#111111"},
             },
-            size=size + (6 if e.id == focus_id else 0),
+            size=max(size, 30) + 8 if e.id == focus_id else size,
             **{k: v for k, v in node_data.items() if v is not None},
             **extra,
         )
 
-    for r, smooth in zip(deals, _smoothing(deals, large)):
+    for r, smooth in zip(deals, arc_smoothing(deals, large)):
         kind = model.relationship_kinds.get(r.kind)
         color = kind.color if kind else _FALLBACK_COLOR
         flow = r.money_flow
@@ -469,8 +520,7 @@ def _network(
         if smooth:
             edge["smooth"] = smooth
         if loop and not large:
-            edge["shadow"] = {"enabled": True, "color": "rgba(229,57,53,0.55)", "size": 12,
-                              "x": 0, "y": 0}
+            edge["shadow"] = dict(LOOP_GLOW)
         for field in ("amount_note", "date", "summary", "evidence_url", "evidence_title", "supersedes", "expands"):
             if getattr(r, field) is not None:
                 edge[field] = getattr(r, field)
@@ -478,32 +528,14 @@ def _network(
             edge["evidence_link"] = True
         net.add_edge(r.source, r.target, **edge)
 
-    net.options = _options(large, len(entities))
+    net.options = _options(large, len(entities), view)
     return net
 
 
-def _smoothing(deals: list[Relationship], large: bool) -> list:
-    """Per-deal curve settings: parallel deals between one pair fan out as arcs."""
-    if large:
-        return [False] * len(deals)
-    pairs: dict[tuple, list[int]] = defaultdict(list)
-    for i, r in enumerate(deals):
-        pairs[tuple(sorted((r.source, r.target)))].append(i)
-    out: list = [False] * len(deals)
-    for (a, _b), members in pairs.items():
-        if len(members) == 1:
-            continue
-        for rank, i in enumerate(members):
-            # Bend all arcs of a pair to the same side of the a->b line, each further out;
-            # the first one fans the other way so the bundle is centred.
-            side = "curvedCW" if (deals[i].source == a) == (rank % 2 == 0) else "curvedCCW"
-            out[i] = {"enabled": True, "type": side, "roundness": round(0.12 * (rank // 2 + 1), 3)}
-    return out
-
-
-def _options(large: bool, n: int) -> dict:
+def _options(large: bool, n: int, view: str = "overview") -> dict:
+    arranged = n <= ARRANGE_LIMIT  # laid out by the page itself, physics never runs
     physics = {
-        "enabled": not large,
+        "enabled": not large and not arranged,
         "solver": "barnesHut",
         "barnesHut": {
             "gravitationalConstant": -9000,
@@ -513,27 +545,36 @@ def _options(large: bool, n: int) -> dict:
             "damping": 0.3,
             "avoidOverlap": 0.3,
         },
-        "stabilization": {"enabled": not large, "iterations": 300 if n <= 300 else 150,
+        "stabilization": {"enabled": not large and not arranged, "iterations": 300 if n <= 300 else 150,
                           "updateInterval": 50, "fit": True},
         "minVelocity": 1.0,
     }
     return {
         "autoResize": True,
-        "layout": {"randomSeed": 7, "improvedLayout": n <= 300},
+        "layout": {"randomSeed": 7, "improvedLayout": n <= 300 and not arranged},
         "physics": physics,
         "nodes": {
             "shape": "dot",
             "borderWidth": 2,
+            # The label's own white box hides the deals that run into its entity, so no
+            # line is ever drawn over a name (the page keeps other deals off it).
             "font": {"size": 15, "face": "system-ui, -apple-system, Segoe UI, sans-serif",
-                     "color": "#1f2328", "strokeWidth": 4, "strokeColor": "#ffffff"},
+                     "color": "#1f2328", "strokeWidth": 4, "strokeColor": "#ffffff",
+                     "background": "rgba(255,255,255,0.88)"},
             "scaling": {"label": {"drawThreshold": 6}},
-            "widthConstraint": {"maximum": 170},
+            "widthConstraint": {"maximum": 150},
         },
         "edges": {
-            "smooth": False if large else {"enabled": True, "type": "continuous", "roundness": 0.2},
-            "font": {"size": 10, "color": "#57606a", "strokeWidth": 3, "strokeColor": "#ffffff",
+            # Straight lines (parallel deals still fan out as arcs): a label is kept off
+            # a line it can be measured against.
+            "smooth": False if large or arranged else {"enabled": True, "type": "continuous", "roundness": 0.2},
+            # Turned along the line: horizontal labels ("align": "horizontal", the page can
+            # fan arcs out for them) still overlap on short steep bundles.
+            "font": {"size": 11, "color": "#3d444d", "strokeWidth": 3, "strokeColor": "#ffffff",
                      "align": "middle"},
-            "scaling": {"label": {"drawThreshold": 9}},
+            # The overview's deal labels show once zoomed in (at the fitted zoom they would
+            # bury the names); the smaller views show them at once.
+            "scaling": {"label": {"drawThreshold": 14 if view == "overview" else 9}},
             "arrowStrikethrough": False,
             "arrows": {"to": {"scaleFactor": 0.55}, "from": {"scaleFactor": 0.55}},
             "selectionWidth": 2,
@@ -549,77 +590,6 @@ def _options(large: bool, n: int) -> dict:
             "multiselect": False,
         },
     }
-
-
-def _radial_layout(node_ids: list[str], deals: list[Relationship]) -> dict[str, tuple[int, int]]:
-    """Positions for a large view, in linear time and pure Python.
-
-    Each connected component is drawn as rings around its best-connected entity (ring k
-    holds the entities k deals away, ordered by the angle of the entity that reached them,
-    so branches stay together); components are packed in rows, largest first.
-    """
-    spacing = 28.0
-    adjacent: dict[str, list[str]] = {v: [] for v in node_ids}
-    for r in deals:
-        if r.source in adjacent and r.target in adjacent and r.source != r.target:
-            adjacent[r.source].append(r.target)
-            adjacent[r.target].append(r.source)
-
-    seen: set[str] = set()
-    components: list[list[list[str]]] = []  # component -> rings -> ids
-    parent_of: dict[str, str] = {}
-    for start in sorted(node_ids, key=lambda v: (-len(adjacent[v]), v)):
-        if start in seen:
-            continue
-        seen.add(start)
-        rings = [[start]]
-        queue = deque([start])
-        depth = {start: 0}
-        while queue:
-            v = queue.popleft()
-            for w in adjacent[v]:
-                if w not in seen:
-                    seen.add(w)
-                    depth[w] = depth[v] + 1
-                    parent_of[w] = v
-                    if depth[w] == len(rings):
-                        rings.append([])
-                    rings[depth[w]].append(w)
-                    queue.append(w)
-        components.append(rings)
-
-    local: dict[str, tuple[float, float]] = {}
-    extents: list[float] = []
-    for rings in components:
-        angle: dict[str, float] = {rings[0][0]: 0.0}
-        local[rings[0][0]] = (0.0, 0.0)
-        radius = 0.0
-        for ring in rings[1:]:
-            ring.sort(key=lambda v: angle[parent_of[v]])
-            radius = max(radius + spacing * 2.5, len(ring) * spacing / (2 * math.pi))
-            step = 2 * math.pi / len(ring)
-            for i, v in enumerate(ring):
-                a = i * step
-                angle[v] = a
-                local[v] = (radius * math.cos(a), radius * math.sin(a))
-        extents.append(radius + spacing)
-
-    # Shelf packing: rows of components, about as wide as the total area is square.
-    total_area = sum((2 * r) ** 2 for r in extents)
-    row_width = max(max(extents, default=0) * 2, math.sqrt(total_area))
-    positions: dict[str, tuple[int, int]] = {}
-    x = y = row_height = 0.0
-    for rings, r in zip(components, extents):
-        if x > 0 and x + 2 * r > row_width:
-            x, y, row_height = 0.0, y + row_height, 0.0
-        cx, cy = x + r, y + r
-        for ring in rings:
-            for v in ring:
-                lx, ly = local[v]
-                positions[v] = (round(cx + lx), round(cy + ly))
-        x += 2 * r
-        row_height = max(row_height, 2 * r)
-    return positions
 
 
 def _legend(entities: list[Entity], deals: list[Relationship]) -> dict:
