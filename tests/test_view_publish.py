@@ -225,7 +225,11 @@ def test_overview_has_no_overlapping_labels_and_no_legend_over_the_drawing(shipp
     ]
     assert overlapping == []
 
-    # Every entity is drawn inside the canvas, and neither the legend nor the PNG button covers one.
+    # Zoomed out to the whole graph (the page opens at the zoom where every label is
+    # legible, which may not hold it all), every entity is drawn inside the canvas, and
+    # neither the legend nor the PNG button covers one.
+    page.page.locator("#fit-all").click()
+    page.page.wait_for_timeout(100)
     canvas = page.page.locator("#mynetwork").bounding_box()
     on_screen = page.js("""() => dealgraph.nodes.getIds().map(id => {
         const b = dealgraph.drawnBox(id), n = dealgraph.network;
@@ -388,9 +392,10 @@ def png_pixels(raw: bytes) -> tuple[int, int, list[bytes]]:
     return width, height, rows
 
 
-def test_download_png_saves_the_drawing(shipped, open_page):
+def test_download_png_saves_the_whole_drawing_at_twice_the_pixels(shipped, open_page):
     page = open_page(shipped["views"]["overview"])
     wait_settled(page)
+    before = page.js("() => [dealgraph.network.getScale(), dealgraph.network.getViewPosition()]")
     filename, raw = read_download(page, "#download-png")
     out = shipped["shots"] / "downloaded-overview.png"
     out.write_bytes(raw)
@@ -398,25 +403,34 @@ def test_download_png_saves_the_drawing(shipped, open_page):
     assert filename == "dealgraph-overview.png"
     width, height, rows = png_pixels(raw)
     info = page.js("() => window.__dealgraphPng")
-    canvas = page.page.locator("#mynetwork").bounding_box()
     assert (width, height) == (info["width"], info["height"])
-    assert width == round(canvas["width"] * info["scale"])
-    assert height > round(canvas["height"] * info["scale"])
-    # The drawing in the PNG is the one on screen: each entity's dot is where it is on
-    # screen, in the colour it has there, which is its kind's colour.
-    _, _, screen = png_pixels(page.page.screenshot(clip=canvas))
-    nodes = page.js("""() => dealgraph.nodes.get().map(n => {
-        const p = dealgraph.network.canvasToDOM(dealgraph.network.getPositions([n.id])[n.id]);
-        return [n.id, p.x, p.y, n.color.background || n.color]; })""")
-    for node, x, y, color in nodes:
-        # the pixel that holds the dot's centre (pixel i covers [i, i + 1)): a small dot is
-        # only a few pixels across, and the next one over is already its border
-        px = rows[math.floor((y + info["top"]) * info["scale"])][math.floor(x * info["scale"]) * 4:][:4]
-        on_screen = screen[math.floor(y)][math.floor(x) * 4:][:4]
-        assert px[3] == 255
-        assert sum(abs(a - b) for a, b in zip(px[:3], on_screen[:3])) <= 6, (node, px, on_screen)
+    assert info["scale"] == 2 and width == round(info["w"] * 2) and height > round(info["h"] * 2)
+    # Fit to content: every entity, dot and label, lies inside the image's drawing, and its
+    # dot's centre has its kind's colour; every label at least 11 px (22 image pixels).
+    boxes = page.js("""() => dealgraph.nodes.get().map(n => {
+        const b = dealgraph.drawnBox(n.id), p = dealgraph.network.getPositions([n.id])[n.id];
+        return [n.id, b, p, n.color.background || n.color, dealgraph.network.body.nodes[n.id].options.font.size]; })""")
+    assert len(boxes) == len(shipped["names"])
+    zoom, cx, cy = info["zoom"], info["centre"]["x"], info["centre"]["y"]
+    def to_image(x, y):
+        return ((x - cx) * zoom + info["w"] / 2) * 2, (info["top"] + (y - cy) * zoom + info["h"] / 2) * 2
+    outside = []
+    for node, b, p, color, font in boxes:
+        x0, y0 = to_image(b["left"], b["top"])
+        x1, y1 = to_image(b["right"], b["bottom"])
+        if x0 < 0 or x1 > width or y0 < info["top"] * 2 or y1 > (info["top"] + info["h"]) * 2:
+            outside.append(node)
+        assert font * zoom >= 11, node
+        x, y = to_image(p["x"], p["y"])
+        px = rows[math.floor(y)][math.floor(x) * 4:][:4]
         kind = (int(color[1:3], 16), int(color[3:5], 16), int(color[5:7], 16))
+        assert px[3] == 255
         assert sum(abs(a - b) for a, b in zip(px[:3], kind)) <= 48, (node, px, color)
-    # White background (not transparent) in the corners.
+    assert outside == []
+    # White background (not transparent) in the corners; the page's own view is as it was.
     assert rows[0][:4] == b"\xff\xff\xff\xff" and rows[-1][-4:] == b"\xff\xff\xff\xff"
+    after = page.js("() => [dealgraph.network.getScale(), dealgraph.network.getViewPosition()]")
+    assert after[0] == pytest.approx(before[0]) and after[1]["x"] == pytest.approx(before[1]["x"])
+    assert page.js("() => document.querySelector('#mynetwork canvas').width") == round(
+        page.page.locator("#mynetwork").bounding_box()["width"])
     assert page.errors == []
