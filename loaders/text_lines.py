@@ -8,11 +8,22 @@ separately keeps the line number exact, and still reads one line at a time.
 from __future__ import annotations
 
 import os
+import re
 import stat
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from dealgraph.loaders import limits
+
+#: The control characters names, ids and aliases must not hold (C0 but tab and line ends, DEL, C1), in UTF-8.
+_CONTROL_BYTES = tuple(bytes([b]) for b in (*range(0x00, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f))
+_C1 = re.compile(rb"\xc2[\x80-\x9f]")
+
+
+def _has_control(raw: bytes) -> bool:
+    """Whether ``raw`` holds one of those (one memchr per byte value: a regex over the
+    chunk would cost a hundred times as much)."""
+    return any(b in raw for b in _CONTROL_BYTES) or (b"\xc2" in raw and _C1.search(raw) is not None)
 
 
 class Unreadable(Exception):
@@ -105,12 +116,14 @@ def plain_text(raw: bytes, max_line: int) -> str | None:
     """Whole lines of a file as text when reading them one by one could find nothing
     wrong, else ``None`` (read those the careful way: :class:`BoundedLines`, :func:`utf8_lines`).
 
-    Plain means: UTF-8, no NUL byte, every carriage return part of a CRLF line end (so
-    lines end where :class:`BoundedLines` ends them), and no line longer than
-    ``max_line`` bytes with its line end (a last line without one counts as if it had
-    one). Checked and decoded in C, a chunk of lines at a time.
+    Plain means: UTF-8, no control character but tabs and line ends (no NUL, escape, DEL or
+    C1 character: names, ids and aliases must not hold them, and the careful way says
+    where), every carriage return part of a CRLF line end (so lines end where
+    :class:`BoundedLines` ends them), and no line longer than ``max_line`` bytes with its
+    line end (a last line without one counts as if it had one). Checked and decoded in C,
+    a chunk of lines at a time.
     """
-    if b"\0" in raw or raw.count(b"\r") != raw.count(b"\r\n"):
+    if _has_control(raw) or raw.count(b"\r") != raw.count(b"\r\n"):
         return None
     if len(raw) > max_line and max(map(len, raw.split(b"\n"))) >= max_line:
         return None

@@ -37,6 +37,10 @@ from dealgraph.loaders.records import (
 
 ENTITY_ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 ALIAS_SEPARATOR = ";"
+#: A control character (C0 but tab and line ends, DEL, C1): never part of a name, an id or an alias.
+CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: How a URL begins: its scheme (``https:``). ``example.com/x`` has none.
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+-]*:\S")
 
 
 #: The fields a draft keeps apart from its details: its id and what it ties together.
@@ -228,6 +232,7 @@ def _validate_entity(record: Record) -> Iterator[Validated]:
             f"entity id {eid!r} is not a slug (lower-case letters, digits and '-', "
             "starting with a letter or digit)"
         )
+    _check_controls(fields.messages, name=name, alias=aliases)
     _check_kind(schema().entity_kind, kind, fields.messages)
     problems = fields.problems()
     if problems:
@@ -247,6 +252,7 @@ def _validate_relationship(record: Record) -> Iterator[Validated]:
     kind = fields.text("kind")
     target = fields.text("target")
     details = _details(fields, "relationship", _DEAL_HEAD)
+    _check_controls(fields.messages, id=rid)
     low, high = details.get("amount_low"), details.get("amount_high")
     if low is not None and high is not None and low > high:
         fields.messages.append(f"amount_low {low:g} is above amount_high {high:g}")
@@ -271,6 +277,7 @@ def _validate_figure(record: Record) -> Iterator[Validated]:
     kind_name = fields.text("kind")
     counterparty = fields.text("counterparty")
     details = _details(fields, "figure", _FIGURE_HEAD)
+    _check_controls(fields.messages, id=fid)
     kind = None
     if kind_name is not None:
         try:
@@ -318,6 +325,8 @@ def _details(fields: "_FieldReader", record: str, head: tuple[str, ...]) -> dict
             out[f.name] = _period(fields.text(f.name), fields.messages)
         elif f.type == "date":
             out[f.name] = check_date_field(fields.text(f.name), fields.messages, name=f.name)
+        elif f.type == "url":
+            out[f.name] = _url(fields.text(f.name), fields.messages, f.name)
         elif f.type == "choice":
             value = fields.text(f.name)
             if value is not None and value not in f.values:
@@ -327,6 +336,23 @@ def _details(fields: "_FieldReader", record: str, head: tuple[str, ...]) -> dict
         else:
             out[f.name] = fields.text(f.name)
     return out
+
+
+def _check_controls(messages: list[str], **texts: str | tuple[str, ...] | None) -> None:
+    """A message for each text (or each of a tuple of texts) holding a control character."""
+    for name, value in texts.items():
+        for text in value if isinstance(value, tuple) else (value,):
+            found = CONTROL_CHARACTER.search(text) if text else None
+            if found:
+                messages.append(f"{name} {text!r} holds a control character (U+{ord(found.group()):04X})")
+
+
+def _url(text: str | None, messages: list[str], name: str) -> str | None:
+    """A URL with its scheme (``https://...``); one without (``example.com/x``) is a problem."""
+    if text is not None and not URL_SCHEME.match(text):
+        messages.append(f"{name} {text!r} has no scheme (write it whole, e.g. https://{text.lstrip('/')})")
+        return None
+    return text
 
 
 def _blank(value: object) -> bool:

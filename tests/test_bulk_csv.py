@@ -46,6 +46,7 @@ ODD = [  # valid, but not as plain: surrounding spaces, names, other number form
     ",,,,,,,,,\n",
     "  ,  ,,,,,,,,\r\n",
     "d{n},nvidia,invests_in,coreweave,5,,,caf\u00e9 \ufeff,,\n",
+    "d{n},nvidia,invests_in,coreweave,5,,,a\ttab and a C1 \u0085 in a summary,,\n",
 ]
 BROKEN = [  # each a problem (or several) the validator or the reader words
     "d{n},Oracle,supplies,OpenAI,+5,,,,,\n",
@@ -69,6 +70,9 @@ BROKEN = [  # each a problem (or several) the validator or the reader words
     "d{n},nvidia,invests_in,coreweave,5,,,\"unclosed,,\n",
     "d1,openai,customer_of,oracle,99,,,a conflicting repeat,,\n",
     "d{n},nvidia,invests_in,coreweave,5,,,nul\0byte,,\n",
+    "d{n},nvidia,invests_in,coreweave,5,,,,x.test/{n},no scheme\n",
+    "d{n}\x01,nvidia,invests_in,coreweave,5,,,,,\n",
+    "d{n}\u009b,nvidia,invests_in,coreweave,5,,,,,\n",
 ]
 LINEAGE_HEADER = "id,source,kind,target,amount_usd,supersedes,expands\n"
 LINEAGE = [
@@ -284,6 +288,8 @@ BROKEN_ENTITY_ROWS = [
     "e1,Entity one again but other,company,,,\n",
     "e{n},Entity {n},company,,\n",
     "e{n},Entity \"{n}\",company,,,\n",
+    "e{n},Entity\x00{n},company,,,\n",
+    "e{n},Entity {n},company,,,ok;bad\x1b{n}\n",
 ]
 
 

@@ -176,6 +176,61 @@ def test_empty_optional_fields_are_none_and_text_is_stripped(tmp_path):
     assert (deal.amount_note, deal.evidence_url) == (None, "ftp://x")  # any URL scheme, stripped
 
 
+def _both_load_paths(folder: Path, tmp_path: Path) -> tuple[list[str], list[str]]:
+    """The problems of ``folder`` read whole (``validate``, a load into Neo4j) and streamed
+    into an embedded store (``load``), which must write nothing."""
+    from dealgraph.load import load_files
+    from dealgraph.stores.sqlite_store import SQLiteStore
+
+    whole = problems_of([folder])
+    with SQLiteStore(tmp_path / "s.db") as store:
+        with pytest.raises(ValidationError) as info:
+            load_files(store, [folder])
+    assert not (tmp_path / "s.db").exists()
+    return whole, info.value.problems
+
+
+def test_an_evidence_url_without_a_scheme_is_refused_with_a_line(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "entities.csv", "id,name\na,A\nb,B\n")
+    write(folder, "deals.json", json.dumps({"relationships": [
+        {"id": "d1", "source": "a", "kind": "invests_in", "target": "b", "evidence_url": "example.com/x"},
+        {"id": "d2", "source": "a", "kind": "invests_in", "target": "b", "evidence_url": "https://example.com/y"},
+    ], "figures": [
+        {"entity": "a", "kind": "revenue", "amount_usd": 5, "as_of": "2025", "evidence_url": "www.example.com/f"},
+    ]}))
+    for problems in _both_load_paths(folder, tmp_path):
+        assert sorted(problems) == [
+            f"{folder / 'deals.json'}:1: evidence_url 'example.com/x' has no scheme "
+            "(write it whole, e.g. https://example.com/x)",
+            f"{folder / 'deals.json'}:1: evidence_url 'www.example.com/f' has no scheme "
+            "(write it whole, e.g. https://www.example.com/f)",
+        ], problems
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f"])
+def test_control_characters_in_names_ids_and_aliases_are_refused_with_a_line(tmp_path, bad):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write(folder, "entities.json", json.dumps({"entities": [
+        {"id": "a", "name": f"A{bad}corp"},
+        {"id": "b", "name": "B", "aliases": ["fine", f"b{bad}b"]},
+        {"id": "c", "name": "C", "aliases": "ok; also fine"},
+    ]}))
+    write(folder, "deals.json", json.dumps({"relationships": [
+        {"id": f"d{bad}1", "source": "b", "kind": "invests_in", "target": "c"},
+    ], "figures": [
+        {"id": f"f{bad}1", "entity": "c", "kind": "revenue", "amount_usd": 5, "as_of": "2025"},
+    ]}))
+    code = f"U+{ord(bad):04X}"
+    for problems in _both_load_paths(folder, tmp_path):
+        assert len(problems) == 4, problems
+        assert all(f"holds a control character ({code})" in p for p in problems), problems
+        assert [p.split(": ", 1)[1].split(" ", 1)[0] for p in problems] == ["id", "id", "name", "alias"], problems
+        assert all(repr(bad)[1:-1] in p and bad not in p for p in problems)  # shown escaped, never raw
+
+
 # --- references and ids -----------------------------------------------------------------
 
 

@@ -16,7 +16,6 @@ from dealgraph.cli import main
 from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import render_view
 from dealgraph.stores.sqlite_store import SQLiteStore
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 ENTITIES = [Entity(v, v.upper(), "company") for v in ("a", "b", "c", "d", "e", "x")]
 DEALS = [
