@@ -17,7 +17,6 @@ from dealgraph.load import shipped_dataset_dir
 from dealgraph.loaders import read_dataset
 from dealgraph.output.html import render_view
 from dealgraph.stores.sqlite_store import SQLiteStore
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 MIN_LABEL_PX = 11
 
@@ -34,7 +33,7 @@ def overview(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def measured(overview, browser):  # noqa: F811
-    from test_browser import Page
+    from browser_pages import Page
 
     page = Page(browser, overview["path"])
     page.page.wait_for_function("() => window.__dealgraphSettled === true", timeout=120_000)
