@@ -182,6 +182,12 @@ class Neo4jStore(Store):
                     session.run(f"DROP INDEX {name} IF EXISTS").consume()
             for statement in statements:
                 self._create_schema_rule(session, statement)
+            # Every field of the model is a known property key, stored or not: a query that
+            # reads a field no deal has yet (status, before any deal gives one) raises no
+            # "property key does not exist" notification in Browser.
+            session.run("UNWIND $keys AS key CALL db.createProperty(key)",
+                        {"keys": sorted({f.name for r in ("entity", "relationship", "figure")
+                                         for f in schema().fields(r)})}).consume()
             session.run("CALL db.awaitIndexes(300)").consume()
 
     def _create_schema_rule(self, session, statement: str) -> None:
