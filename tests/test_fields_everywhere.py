@@ -515,3 +515,29 @@ def test_export_says_what_its_format_leaves_out(tmp_path, fmt):
     assert piped.exit_code == 0
     assert piped.stderr.strip() == f"not in {fmt}: {left_out}"
     assert piped.stdout.startswith("<?xml") and "not in" not in piped.stdout
+
+
+def test_a_reload_without_a_new_field_clears_it_on_both_engines(tmp_path, neo4j_db, neo4j_server):
+    """A record given again replaces the stored one: a field it leaves out is gone, on
+    both engines alike (not kept from the first load by one and dropped by the other)."""
+    (tmp_path / "first").mkdir()
+    paths = write_csv(tmp_path / "first")
+    talks = next(r for r in DEALS if r.id == "nv-cw-talks")
+    cash = FIGURES[0]
+    owl = next(e for e in ENTITIES if e.id == "blue-owl")
+    again = {"entities": [{"id": owl.id, "name": owl.name, "kind": owl.kind}],
+             "relationships": [{"id": talks.id, "source": talks.source, "kind": talks.kind,
+                                "target": talks.target, "amount_usd": 2e9}],
+             "figures": [{"id": cash.id, "entity": cash.entity, "kind": "cash", "amount_usd": 1.9e9,
+                          "period": "2025-Q3"}]}
+    (tmp_path / "again.json").write_text(json.dumps(again), encoding="utf-8")
+    want_entities = [Entity(owl.id, owl.name, owl.kind) if e.id == owl.id else e for e in EXPECTED[0]]
+    want_deals = [Relationship(talks.id, talks.source, talks.kind, talks.target, 2e9) if r.id == talks.id else r
+                  for r in EXPECTED[1]]
+    want_figures = [Figure(cash.id, "coreweave", "cash", amount_usd=1.9e9, period="2025-Q3")
+                    if f.id == cash.id else f for f in EXPECTED[2]]
+    with SQLiteStore(tmp_path / "s.db") as embedded, _neo4j(neo4j_server) as neo:
+        for store in (embedded, neo):
+            load_files(store, paths)
+            load_files(store, [tmp_path / "again.json"])
+            assert contents(store) == (want_entities, want_deals, want_figures), type(store).__name__
