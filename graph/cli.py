@@ -490,6 +490,8 @@ def export(fmt, out, store):
     result = export_store(store, fmt, out, stdout=sys.stdout)
     if result.paths:
         click.echo(f"wrote {', '.join(map(str, result.paths))} ({result.counts()})")
+    elif result.left_out():  # standard output holds the data: what it lacks goes to stderr
+        click.echo(result.left_out(), err=True)
 
 
 #: ``deals --group-by`` (dealgraph.analyses.deals.GROUPS; spelt out so that --help needs no model).

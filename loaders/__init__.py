@@ -14,13 +14,14 @@ Input formats
 ``.csv``
     A header row, then one record per row. A file whose header has ``source`` or
     ``target`` holds relationships (``id,source,kind,target,amount_usd,amount_note,date,
-    summary,evidence_url,evidence_title``; only ``source``, ``kind``, ``target``
-    required); otherwise entities (``id,name,kind,ticker,country,aliases``; only ``id``
-    and ``name`` required; ``aliases`` separated by ``;``) - unless the header has an
-    ``entity`` column: then it holds entity figures (``id,entity,kind,counterparty,
-    amount_usd,percent,period,as_of,note,evidence_url,evidence_title``; only ``entity``
-    and ``kind`` required). Columns may come in any order; unknown columns are a
-    problem. Read one row at a time.
+    summary,evidence_url,evidence_title`` and the later fields of schema.yaml's
+    ``records``: lineage, range, basis, status, ...; only ``source``, ``kind``, ``target``
+    required); otherwise entities (``id,name,kind,ticker,country,aliases,lender_type``;
+    only ``id`` and ``name`` required; ``aliases`` separated by ``;``) - unless the header
+    has an ``entity`` column: then it holds entity figures (``id,entity,kind,counterparty,
+    amount_usd,percent,period,as_of,note,evidence_url,evidence_title`` and the citation
+    fields after them; only ``entity`` and ``kind`` required). Columns may come in any
+    order; unknown columns are a problem. Read one row at a time.
 ``.json`` / ``.yaml`` / ``.yml``
     One document ``{"entities": [...], "relationships": [...], "figures": [...]}`` with
     the same fields;

@@ -17,7 +17,9 @@
   in :mod:`dealgraph.model.ftm`); ``dealgraph load`` reads it back too.
 
 Entity figures (revenue, debt, ...) travel in the ``csv`` and ``ftm`` exports; the graph
-formats carry entities and deals only.
+formats carry entities and deals only, and the pair formats none of a deal's own fields
+(status, basis, range, evidence, ...) but its id and kind: :meth:`ExportResult.counts` says
+what a format left out, so nothing is dropped silently.
 
 Everything is read through the :class:`~dealgraph.stores.base.Store` interface, so both engines
 export the same thing. Files are written whole or not at all (a temporary file, renamed).
@@ -65,15 +67,43 @@ class ExportError(DealgraphError):
     """The store cannot be exported in the asked format, or the files cannot be written."""
 
 
+#: What each format leaves out of the store, said with its counts (never dropped silently);
+#: ``csv`` and ``ftm`` carry everything.
+GRAPH_FORMATS = ("graphml", "gexf")
+PAIR_FORMATS = ("graphml-pairs", "gexf-pairs")
+
+
 @dataclass(frozen=True)
 class ExportResult:
     paths: list[Path]
     entities: int
     relationships: int
     figures: int
+    fmt: str = "csv"
 
     def counts(self) -> str:
-        return f"{self.entities} entities, {self.relationships} deals, {self.figures} figures"
+        """What was written, and what the format leaves out (:meth:`left_out`)."""
+        if self.fmt in GRAPH_FORMATS + PAIR_FORMATS:
+            written = f"{self.entities} entities, {self.relationships} deals"
+            if self.fmt in PAIR_FORMATS:
+                written += " summed per payer -> payee"
+        else:
+            written = f"{self.entities} entities, {self.relationships} deals, {self.figures} figures"
+        left_out = self.left_out()
+        return f"{written}; {left_out}" if left_out else written
+
+    def left_out(self) -> str:
+        """``""``, or what of the store this format does not carry, in one phrase: the graph
+        formats carry no figures, the pair formats none of a deal's own fields either (an
+        edge lists its deals' ids, kinds and which do not count)."""
+        missing = []
+        if self.fmt in PAIR_FORMATS and self.relationships:
+            missing.append("the deals' own fields (status, basis, range, dates, evidence, ...)")
+        if self.fmt in GRAPH_FORMATS + PAIR_FORMATS and self.figures:
+            missing.append(f"{self.figures} figure{'s' * (self.figures != 1)}")
+        if not missing:
+            return ""
+        return f"not in {self.fmt}: {' and '.join(missing)} (export csv or ftm for those)"
 
 
 def export_store(store: Store, fmt: str, out: Path | None = None, stdout: TextIO | None = None) -> ExportResult:
@@ -88,7 +118,7 @@ def export_store(store: Store, fmt: str, out: Path | None = None, stdout: TextIO
         if fmt == "csv":
             raise ExportError(f"csv writes {len(CSV_FILES)} files ({', '.join(CSV_FILES)}): give --out FOLDER")
         WRITERS[fmt](entities, deals, figures, stdout or io.StringIO())
-        return ExportResult([], *counts)
+        return ExportResult([], *counts, fmt)
     if fmt == "csv":
         if out.exists() and not out.is_dir():
             raise ExportError(f"{out}: not a folder (csv writes {', '.join(CSV_FILES)} into a folder)")
@@ -97,11 +127,11 @@ def export_store(store: Store, fmt: str, out: Path | None = None, stdout: TextIO
         paths = [out / name for name in CSV_FILES]
         for path, text in zip(paths, texts):
             _write_atomically(path, lambda f, text=text: f.write(text))
-        return ExportResult(paths, *counts)
+        return ExportResult(paths, *counts, fmt)
     if out.is_dir():
         raise ExportError(f"{out}: is a folder; give a file name for {fmt}")
     _write_atomically(out, lambda f: WRITERS[fmt](entities, deals, figures, f))
-    return ExportResult([out], *counts)
+    return ExportResult([out], *counts, fmt)
 
 
 def _write_atomically(path: Path, write: Callable[[TextIO], None]) -> None:
