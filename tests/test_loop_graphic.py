@@ -188,3 +188,20 @@ def test_png_is_refused_in_one_line(shipped_db, tmp_path):
     assert result.output.strip().splitlines() == [
         "Error: PNG is not written (it would need a browser): write --format svg and convert it"]
     assert not out.exists()
+
+
+def test_the_graphic_from_neo4j_is_the_embedded_one(neo4j_db, neo4j_server, shipped_db, tmp_path):
+    from dealgraph.load import shipped_dataset_dir
+
+    env = {"NEO4J_URI": neo4j_server.uri, "NEO4J_USERNAME": neo4j_server.username,
+           "NEO4J_PASSWORD": neo4j_server.password, "NEO4J_DATABASE": neo4j_server.database}
+    runner = CliRunner()
+    loaded = runner.invoke(main, ["load", str(shipped_dataset_dir())], env=env)
+    assert loaded.exit_code == 0, loaded.output
+    for options in ([], ["--through", "coreweave", "--since", "2025-09"]):
+        for n in ("1", "3"):
+            neo, embedded = tmp_path / f"neo{n}.svg", tmp_path / f"emb{n}.svg"
+            result = runner.invoke(main, ["loop", n, "--out", str(neo), *options], env=env)
+            assert result.exit_code == 0, result.output
+            assert run("loop", n, "--db", shipped_db, "--out", embedded, *options).exit_code == 0
+            assert neo.read_text(encoding="utf-8") == embedded.read_text(encoding="utf-8")

@@ -293,8 +293,9 @@ def write_loop_graphic(store, rank: int, out: str | os.PathLike | None = None, f
     if not 1 <= rank <= len(found):
         if not found:
             raise RenderError(f"loop {rank}: no money-flow loop found with these options")
-        raise RenderError(f"loop {rank}: there {'is' if len(found) == 1 else 'are'} {len(found)} "
-                          f"loop{'s' if len(found) != 1 else ''} with these options; give a number from 1 to {len(found)}")
+        n = len(found)
+        raise RenderError(f"loop {rank}: there {'is' if n == 1 else 'are'} {n} loop{'s' if n != 1 else ''} "
+                          f"with these options; give a number from 1 to {n}")
     cycle = found[rank - 1]
     names = store.entity_names(set(cycle["nodes"]))
     period = {"since": since, "until": until} if since is not None or until is not None else None
