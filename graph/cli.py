@@ -413,6 +413,34 @@ def render(out, view, focus, depth, min_amount, kinds, max_length, failed, defau
 
 
 @main.command()
+@click.argument("number", type=int, metavar="N")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File to write (default: dealgraph-loop-N.html, or .svg with --format svg).")
+@click.option("--format", "fmt", type=click.Choice(("html", "svg")), default=None,
+              help="html: a page showing the graphic; svg: the graphic alone (default: from --out's suffix, "
+              "else html). No PNG: it would need a browser; convert the SVG.")
+@click.option("--max-length", type=click.IntRange(1, 12), default=6, show_default=True,
+              help="Longest loop to look for, in hops (as in `dealgraph cycles`).")
+@click.option("--through", "through", default=None, metavar="ENTITY",
+              help="Number the loops through this entity only (id, name or alias).")
+@click.option("--min-amount", type=USD, default=None, metavar="USD",
+              help="Number only the loops whose every hop has a known amount of at least USD.")
+@period_options
+@store_options
+def loop(number, out, fmt, max_length, through, min_amount, in_period, store):
+    """Draw loop N alone, large, for sharing: its entities in order, money arrows, each hop's
+    amount and deals with their sources, a title and the date the data runs to.
+
+    N is the loop's number as `dealgraph cycles` lists it with the same options.
+    """
+    from dealgraph.output.loop_graphic import write_loop_graphic
+
+    result = write_loop_graphic(store, number, out, fmt, max_length=max_length, through=through,
+                                min_amount=min_amount, since=in_period.since, until=in_period.until)
+    click.echo(f"wrote {result.path} (loop {number} of {result.loops}: {result.title})")
+
+
+@main.command()
 @click.option("--fail", "failed", multiple=True, required=True, metavar="ENTITY",
               help="An entity that fails (id, name or alias; repeatable: they fail together).")
 @stress_options

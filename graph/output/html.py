@@ -8,7 +8,9 @@ Four views, all written by :func:`render_view`:
   are dashed with no arrow), deals that lie on a money loop glow.
 * ``cycles`` -- the entities and deals of the money loops, with a side panel listing the
   loops ranked as ``dealgraph cycles`` ranks them; clicking a loop highlights exactly its
-  entities and hops and dims the rest (click it again, or "Show all", to clear).
+  entities and hops and dims the rest (click it again, or "Show all", to clear); a loop's dossier
+  has a "Loop graphic" button that downloads the loop alone, drawn large
+  (:mod:`dealgraph.output.loop_graphic`: the SVG ``dealgraph loop N`` writes).
 * ``focus`` -- one entity (id, name or alias) and everything within ``depth`` hops of it,
   in either direction, structural ties included.
 * ``stress`` -- the entities that fail (``failed``) and every entity their failure
@@ -60,6 +62,7 @@ from dealgraph.model.errors import DealgraphError, ModelError, QueryError, Rende
 from dealgraph.model.graphs import money_flow_graph
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.output.layout import arc_smoothing, radial_layout
+from dealgraph.output.loop_graphic import loop_svg
 from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view
@@ -224,9 +227,12 @@ def render_view(
         "loops_found": len(loops) if view != "cycles" else cycles_total,
         "legend": _legend(shown, deals),
     }
+    names = {e.id: e.name for e in shown}
     payload = {
         "meta": meta,
-        "cycles": [_cycle_payload(c, size) for c, size in cycles],
+        # Each loop's one-loop graphic, the very SVG `dealgraph loop N` writes (the dossier's button).
+        "cycles": [dict(_cycle_payload(c, size), graphic=loop_svg(size, names, meta["as_of"], period))
+                   for c, size in cycles],
         "stress": stress,
     }
     html = _generate_html(net, payload)
