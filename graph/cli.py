@@ -121,16 +121,19 @@ format_option = click.option(
 )
 
 
-def period_options(command):
+def period_options(command=None, *, talks: bool = True):
     """``--since`` / ``--until``: only the deals that may fall in that period count, and only the
     figures whose as-of date or period end is in it; ``--include-talks``: deals in talks or
     terminated count too (see graph/model/lineage.py; the store the command opens carries it,
-    see :func:`store_options`).
+    see :func:`store_options`), offered unless ``talks=False`` (a command that counts deals
+    on record, whatever their status, such as ``stats``).
 
     The command gets ``in_period``: ``in_period(store)`` is the store seen through that period
     (:func:`dealgraph.stores.period.deals_in_period`; the store itself when neither is given);
     ``in_period.since`` and ``in_period.until`` are the bounds as given.
     """
+    if command is None:
+        return functools.partial(period_options, talks=talks)
 
     @functools.wraps(command)
     def wrapper(*args, since, until, **kwargs):
@@ -142,9 +145,10 @@ def period_options(command):
         in_period.since, in_period.until = since, until  # for a view that shows its period
         return command(*args, in_period=in_period, **kwargs)
 
-    wrapper = click.option("--include-talks", is_flag=True, default=False,
-                           help="Count deals in talks or terminated too (by default they are listed, "
-                           "marked, but add to no total, loop or path).")(wrapper)
+    if talks:
+        wrapper = click.option("--include-talks", is_flag=True, default=False,
+                               help="Count deals in talks or terminated too (by default they are listed, "
+                               "marked, but add to no total, loop or path).")(wrapper)
     wrapper = click.option("--until", default=None, metavar="DATE",
                            help="Only deals that may fall on or before DATE, and figures as of or ending by it "
                            "(YYYY, YYYY-MM or YYYY-MM-DD; 2025-09 runs to the month's last day).")(wrapper)
@@ -230,17 +234,23 @@ def validate(paths, open_store):
 
     Every problem is listed as FILE:LINE: message; the exit status is 1 if there is any.
     Given a store (--db, --neo4j-uri or their environment variables), the files are checked
-    as a load into it would check them: deals may name the entities already stored.
+    as a load into it would check them: deals may name the entities already stored. A --db
+    given must exist; a DEALGRAPH_DB naming no file yet means no store (said in one line),
+    as the first load into it would find none.
     """
     from dealgraph.loaders import read_dataset
 
     ctx = click.get_current_context()
-    if ctx.params["neo4j_uri"] or ctx.get_parameter_source("db") is not click.core.ParameterSource.DEFAULT:
+    db_from = ctx.get_parameter_source("db")
+    env_db_missing = db_from is click.core.ParameterSource.ENVIRONMENT and not Path(ctx.params["db"]).exists()
+    if ctx.params["neo4j_uri"] or (db_from is not click.core.ParameterSource.DEFAULT and not env_db_missing):
         from dealgraph.load import check_files
 
         with open_store() as store:
             dataset = check_files(store, paths)
     else:
+        if env_db_missing:
+            click.echo(f"DEALGRAPH_DB names no store yet ({ctx.params['db']}): the files are checked alone", err=True)
         dataset = read_dataset(list(paths))
     for notice in dataset.notices:
         click.echo(notice, err=True)
@@ -250,10 +260,14 @@ def validate(paths, open_store):
 @main.command()
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
               help="Output format.")
-@period_options
+@period_options(talks=False)
 @store_options
 def stats(fmt, in_period, store):
-    """Count the entities, deals and figures in the store, by kind."""
+    """Count the entities, deals and figures in the store, by kind.
+
+    Every deal on record counts here, superseded, in talks or terminated too (the status
+    rule is about what adds to totals, loops and paths), so stats takes no --include-talks.
+    """
 
     counts = in_period(store).stats()
     click.echo(report.rows_json(counts) if fmt == "json" else report.stats_table(counts))

@@ -8,7 +8,10 @@ intervals become deals, as :mod:`dealgraph.model.ftm` documents.
 A file as Aleph or OpenSanctions write it holds much that dealgraph does not model
 (``Person``, ``Address``, ``Sanction``, ``Directorship``, ...). Those objects are skipped and
 counted in one notice line for the file, and a deal whose party is one of them is left out
-with a notice line of its own: neither stops the load. Bad objects of the schemata
+with a notice line of its own: neither stops the load. A property dealgraph does not read
+(an ``Ownership``'s ``percentage`` or ``sharesCount``, a company's ``addressEntity``, ...) is
+never dropped silently: one notice line per schema and property names it and the objects
+that carry it (the first five ids, and how many more). Bad objects of the schemata
 dealgraph reads are problems, as in any file. Messages name the file's own ids and FtM's
 property names (``owner``, ``asset``, ...).
 """
@@ -18,7 +21,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Iterator
 
-from dealgraph.model.ftm import DEAL_SCHEMAS, ENTITY_SCHEMAS, FtmError, ftm_to_fields, party_labels
+from dealgraph.model.ftm import DEAL_SCHEMAS, ENTITY_SCHEMAS, FtmError, ftm_to_fields, party_labels, unread_properties
 from dealgraph.loaders.json_source import JsonLinesSource
 from dealgraph.loaders.records import Location, Notice, Problem, Record
 
@@ -46,7 +49,15 @@ class FtmSource(JsonLinesSource):
         for _ in super().records():  # problems are reported by the second pass
             pass
         self._skipped, self._left_out = self._scan, 0
+        self._unread_props: dict[tuple[str, str], list[str]] = {}
         yield from super().records()
+        for (ftm_schema, prop), ids in self._unread_props.items():
+            shown = ", ".join(repr(i) for i in ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            yield Notice(
+                Location(str(self.path)),
+                f"{ftm_schema} property {prop!r} not read (dealgraph has no field for it): left out of "
+                f"{len(ids)} object{'s' * (len(ids) != 1)} ({shown})",
+            )
         if self._unread:
             counts = ", ".join(f"{name} {n}" for name, n in sorted(self._unread.items()))
             total = sum(self._unread.values())
@@ -73,8 +84,11 @@ class FtmSource(JsonLinesSource):
         except FtmError as exc:
             yield Problem(where, str(exc))
             return
+        unread = unread_properties(value)
         for record_type, fields in records:
             if record_type != "relationship":
+                self._note_unread(ftm_schema, ftm_id, unread)
+                unread = []  # an entity's figures carry none of their own
                 yield Record(where, record_type, fields)
                 continue
             skipped = [
@@ -87,4 +101,9 @@ class FtmSource(JsonLinesSource):
                 yield Notice(where, f"{ftm_schema} {ftm_id!r} left out: its {' and its '.join(skipped)}, "
                                     "which dealgraph does not read")
                 continue
+            self._note_unread(ftm_schema, ftm_id, unread)
             yield Record(where, record_type, fields, party_labels(value, fields))
+
+    def _note_unread(self, ftm_schema: str, ftm_id: str, props: list[str]) -> None:
+        for prop in props:
+            self._unread_props.setdefault((ftm_schema, prop), []).append(ftm_id)

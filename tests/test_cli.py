@@ -141,6 +141,33 @@ def test_validate_with_a_store_knows_its_entities(runner, files, tmp_path, monke
     assert not (tmp_path / "nope.db").exists()
 
 
+def test_validate_takes_a_missing_environment_db_as_no_store(runner, files, tmp_path, monkeypatch):
+    """DEALGRAPH_DB naming no file yet means no store for validate (a first load would find
+    none; said in one line, nothing created), while a missing --db is an error, and the
+    reading commands, which need a store, report a missing DEALGRAPH_DB as before."""
+    monkeypatch.chdir(tmp_path)
+    gone = tmp_path / "not-yet.db"
+    env = {"DEALGRAPH_DB": str(gone), "NEO4J_URI": ""}
+    result = runner.invoke(main, ["validate", str(files)], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.count(f"DEALGRAPH_DB names no store yet ({gone}): the files are checked alone\n") == 1
+    assert "ok: 2 entities and 2 relationships" in result.output
+    # bad files are still found with no store
+    (tmp_path / "bad.csv").write_text("source,kind,target\nnvidia,invests_in,ghost\n")
+    bad = runner.invoke(main, ["validate", str(tmp_path / "bad.csv")], env=env)
+    assert bad.exit_code == 1 and "bad.csv:2: " in bad.output and "ghost" in bad.output
+    explicit = runner.invoke(main, ["validate", str(files), "--db", str(gone)], env={"NEO4J_URI": ""})
+    assert explicit.exit_code == 1 and str(gone) in explicit.output and "Traceback" not in explicit.output
+    stats = runner.invoke(main, ["stats"], env=env)
+    assert stats.exit_code == 1 and str(gone) in stats.output
+    assert not gone.exists()
+    # once the load has made it, validate checks against it
+    assert runner.invoke(main, ["load", str(files / "entities.csv")], env=env).exit_code == 0
+    (tmp_path / "more.csv").write_text("source,kind,target\nNVIDIA Corp,lends_to,coreweave\n")
+    against = runner.invoke(main, ["validate", str(tmp_path / "more.csv")], env=env)
+    assert against.exit_code == 0 and "no store yet" not in against.output, against.output
+
+
 def test_missing_file_is_a_usage_error(runner, tmp_path):
     result = runner.invoke(main, ["load", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2

@@ -58,6 +58,8 @@ def foreign_objects() -> list[dict]:
 
 NOTICES = [
     "{path}:8: Ownership 'own-jane-acme' left out: its owner 'per-jane' is a Person, which dealgraph does not read",
+    "{path}: Company property 'addressEntity' not read (dealgraph has no field for it): left out of 1 object "
+    "('NK-Acme.1')",
     "{path}: skipped 5 FollowTheMoney objects of schemata dealgraph does not read (Address 1, Directorship 1, "
     "Person 2, Sanction 1); 1 deal naming them left out",
 ]
@@ -90,8 +92,39 @@ def test_cli_says_what_it_skipped_in_one_line_each_and_loads(tmp_path, command):
 
 
 def test_a_file_of_only_known_schemata_has_no_notice(tmp_path):
-    path = write(tmp_path / "plain.ftm.json", [o for o in foreign_objects() if o["schema"] in ("Company",)])
+    path = write(tmp_path / "plain.ftm.json", [o for o in foreign_objects() if o["id"] in ("NK-Beta", "pay-acme-beta")]
+                 + [make("Company", "NK-Acme.1", name="Acme GmbH")])
     assert read_dataset([path]).notices == ()
+
+
+def test_properties_dealgraph_does_not_read_are_named_never_dropped_silently(tmp_path):
+    """An Ownership's percentage and sharesCount (dealgraph's deals have no field for them),
+    and any other property it does not read, load with one line per schema and property
+    naming the file, FtM's property name and the objects' own ids."""
+    owners = [make("Company", f"NK-Owner.{i}", name=f"Owner {i}") for i in range(7)]
+    stakes = [make("Ownership", f"own-{i}", owner=f"NK-Owner.{i}", asset="NK-Beta", percentage="12.5",
+                   sharesValue="1000", sharesCurrency="USD") for i in range(7)]
+    stakes[0] = make("Ownership", "own-0", owner="NK-Owner.0", asset="NK-Beta", percentage="40", sharesCount="1200",
+                     sharesType="ordinary")
+    debt = make("Debt", "debt-1", creditor="NK-Owner.1", debtor="NK-Beta", amountUsd="5", endDate="2030-01-01")
+    path = write(tmp_path / "stakes.ftm.json", [make("Company", "NK-Beta", name="Beta AG"), *owners, *stakes, debt])
+    dataset = read_dataset([path])
+    assert len(dataset.relationships) == 8
+    assert next(r for r in dataset.relationships if r.id == "own-0").amount_usd is None
+    assert list(dataset.notices) == [
+        f"{path}: Ownership property 'percentage' not read (dealgraph has no field for it): left out of 7 objects "
+        "('own-0', 'own-1', 'own-2', 'own-3', 'own-4' and 2 more)",
+        f"{path}: Ownership property 'sharesCount' not read (dealgraph has no field for it): left out of 1 object "
+        "('own-0')",
+        f"{path}: Ownership property 'sharesType' not read (dealgraph has no field for it): left out of 1 object "
+        "('own-0')",
+        f"{path}: Debt property 'endDate' not read (dealgraph has no field for it): left out of 1 object ('debt-1')",
+    ]
+    db = tmp_path / "s.db"
+    result = run("load", path, "--db", db)
+    assert result.exit_code == 0, result.output
+    for notice in dataset.notices:
+        assert result.output.count(notice + "\n") == 1, result.output
 
 
 def test_bad_records_of_read_schemata_still_stop_the_load_and_name_ftm_ids_and_properties(tmp_path):

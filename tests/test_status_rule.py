@@ -161,3 +161,26 @@ def test_cli_include_talks(tmp_path):
     # the period view carries the flag too (every deal is dated before 2100)
     assert json.loads(run("cycles", "--format", "json", "--include-talks", "--until", "2100")) == counted
     assert json.loads(run("cycles", "--format", "json", "--until", "2100")) == default
+
+
+def test_stats_counts_every_deal_on_record_on_both_engines_and_takes_no_include_talks(stores, neo4j_server, tmp_path):
+    """stats counts deals on record, whatever their status (as it counts superseded ones), on
+    either engine; --include-talks would change nothing there, so stats does not offer it."""
+    on_record = {"customer_of": 1, "invests_in": 2, "lends_to": 3}
+    for store in stores:
+        assert store.stats()["relationships"] == on_record
+        store.include_talks = True
+        assert store.stats()["relationships"] == on_record
+    runner = CliRunner()
+    neo4j_env = {"NEO4J_URI": neo4j_server.uri, "NEO4J_USERNAME": neo4j_server.username or "",
+                 "NEO4J_PASSWORD": neo4j_server.password or ""}
+    database = ["--database", neo4j_server.database] if neo4j_server.database else []
+    for args, env in ((["--db", str(tmp_path / "s.db")], {"NEO4J_URI": ""}), (database, neo4j_env)):
+        result = runner.invoke(main, ["stats", "--format", "json", *args], env=env)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["relationships"] == on_record
+        refused = runner.invoke(main, ["stats", "--include-talks", *args], env=env)
+        assert refused.exit_code == 2 and "No such option '--include-talks'" in refused.output
+    options = runner.invoke(main, ["stats", "--help"]).output.split("Options:")[1]
+    assert "--since" in options and "--include-talks" not in options
+    assert "--include-talks" in runner.invoke(main, ["cycles", "--help"]).output.split("Options:")[1]

@@ -351,3 +351,29 @@ def _usd(props: dict, amount_prop: str, currency_prop: str) -> str | None:
             f"amounts in USD (give {'amountUsd' if amount_prop == 'amount' else amount_prop + ' in USD'})"
         )
     return amount
+
+
+# Every FtM property dealgraph reads, by schema (see ftm_to_fields); any other property
+# an object carries is reported by the loader (dealgraph.loaders.ftm_source), never dropped
+# silently. FtM's Ownership ``percentage`` and ``sharesCount`` have no dealgraph field.
+_INTERVAL_READ = frozenset({"date", "startDate"} | {prop for _, prop in _INTERVAL_FIELDS})
+_ENTITY_READ = frozenset({"name", "alias", "keywords", "country", "jurisdiction", "ticker"})
+_AMOUNT_READ = frozenset({"amountUsd", "amount", "currency", "amountEur"})
+READ_PROPERTIES = {
+    **{name: _ENTITY_READ for name in ENTITY_SCHEMAS},
+    "Ownership": _INTERVAL_READ | {"owner", "asset", "ownershipType", "sharesValue", "sharesCurrency"},
+    "Debt": _INTERVAL_READ | _AMOUNT_READ | {"creditor", "debtor"},
+    "Payment": _INTERVAL_READ | _AMOUNT_READ | {"payer", "beneficiary", "purpose"},
+    "UnknownLink": _INTERVAL_READ | {"subject", "object", "role"},
+}
+
+
+def unread_properties(obj: dict) -> list[str]:
+    """The properties of an FtM object of a schema dealgraph reads that carry a value
+    dealgraph does not read (in the object's order), e.g. ``["percentage", "sharesCount"]``."""
+    read = READ_PROPERTIES.get(obj.get("schema"), frozenset())
+    props = obj.get("properties")
+    if not isinstance(props, dict):
+        return []
+    return [p for p, values in props.items()
+            if p not in read and isinstance(values, list) and any(isinstance(v, str) and v.strip() for v in values)]

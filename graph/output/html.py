@@ -341,6 +341,24 @@ def _check_size(nodes: int, edges: int, exact: bool = True) -> None:
 # --------------------------------------------------------------------------- drawing
 
 
+def not_counted_mark(replaced_by: Iterable[str] | None) -> str:
+    """What an edge label adds for a deal that does not count (``superseded_by``, see
+    :mod:`dealgraph.model.lineage`): ``" (superseded)"`` when deals replace it, its status
+    (``" (talks)"``, ``" (terminated)"``) when it is left out for that, both when both.
+
+    >>> not_counted_mark(["stake"]), not_counted_mark(["status:talks"]), not_counted_mark(["b", "status:terminated"])
+    (' (superseded)', ' (talks)', ' (superseded, terminated)')
+    >>> not_counted_mark(None)
+    ''
+    """
+    from dealgraph.model.lineage import STATUS_MARK
+
+    marks = list(replaced_by or ())
+    words = ["superseded"] if any(not m.startswith(STATUS_MARK) for m in marks) else []
+    words += [m[len(STATUS_MARK):] for m in marks if m.startswith(STATUS_MARK)]
+    return f" ({', '.join(words)})" if words else ""
+
+
 def _money_moved(deals: Iterable[Relationship], superseded) -> dict[str, float]:
     """Money each entity moves, from the deals that count (a superseded deal adds nothing)."""
     moved: dict[str, float] = defaultdict(float)
@@ -522,7 +540,7 @@ def _network(
             edge["dashes"] = [3, 5]
             edge["superseded_by"] = list(replaced_by)
         if not large:
-            edge["label"] = r.kind.replace("_", " ") + (" (superseded)" if replaced_by else "")
+            edge["label"] = r.kind.replace("_", " ") + not_counted_mark(replaced_by)
         if smooth:
             edge["smooth"] = smooth
         if loop and not large:
