@@ -39,7 +39,7 @@ from dealgraph.loaders.records import ALLOWED_FIELDS, Location, Notice, Problem,
 from dealgraph.loaders.resolution import EntityIndex
 from dealgraph.loaders.sources import input_files, open_source
 from dealgraph.loaders.validation import (
-    CONTROL_CHARACTER, ENTITY_ID, URL_SCHEME, LocatedEntity, parse_aliases, check_date_field, validate_records,
+    CONTROL_CHARACTER, ENTITY_ID, LocatedEntity, parse_aliases, check_date_field, validate_records,
 )
 
 
@@ -319,15 +319,6 @@ _URL_SCHEMES = ("http://", "https://")
 _PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]*)?(?:[eE]\+?[0-9]{1,2})?")
 
 
-def _all_have_a_scheme(urls: list) -> bool:
-    """Whether every URL given (``None``: none) has its scheme; in C when all are http(s)."""
-    given = [u for u in urls if u]
-    joined = "\n" + "\n".join(given)
-    if joined.count("\nhttps://") + joined.count("\nhttp://") == len(given):
-        return True
-    return all(URL_SCHEME.match(u) for u in given)
-
-
 class _PlainDealRows:
     """The fast path of pass 2, for deals as most files write them.
 
@@ -380,8 +371,6 @@ class _PlainDealRows:
         else:
             amount = None
         if rid is not None and (rid in (supersedes, expands) or CONTROL_CHARACTER.search(rid)):
-            return None
-        if not all(URL_SCHEME.match(text[name]) for name in _URL_FIELDS if text[name] is not None):
             return None
         text.update(id=rid, source=source, kind=kind, target=target, amount_usd=amount)
         row = tuple(text.get(name) for name in _ROW_FIELDS)
@@ -438,10 +427,6 @@ class _PlainDealRows:
                 return None
             amount = [float(a) if a else None for a in amount_text]
             if not all(map(math.isfinite, filter(None, amount))):
-                return None
-        for name in _URL_FIELDS:  # (control characters: never in a plain chunk, see plain_text)
-            urls = text(name)
-            if not isinstance(urls, itertools.repeat) and not _all_have_a_scheme(urls):
                 return None
         rid = text("id")
         supersedes, expands = text("supersedes"), text("expands")

@@ -42,8 +42,34 @@ nv-rents,nvidia,customer_of,coreweave,6.25B,2025-09,signed,
 @pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def deals_cli(request, tmp_path, monkeypatch):
     """``run(*args)``: `dealgraph deals ARGS` on a store holding the deals above, embedded or Neo4j."""
+    return _cli(request, tmp_path, monkeypatch, DEALS)
+
+
+# Talks and terminated deals count nowhere by default (graph/model/lineage.py), here too.
+TALKS = """id,source,kind,target,amount_usd,date,status
+bx-closed,blackstone,lends_to,coreweave,2B,2024-05,closed
+jpm-talks,jpm,lends_to,coreweave,3B,2025-01,talks
+bond-dead,bonds,lends_to,coreweave,500M,2025-02,terminated
+"""
+
+
+@pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
+def talks_cli(request, tmp_path, monkeypatch):
+    return _cli(request, tmp_path, monkeypatch, TALKS)
+
+
+def test_talks_and_terminated_deals_are_listed_not_summed_unless_asked(talks_cli):
+    plain = talks_cli.json("--target", "coreweave")
+    assert [d["id"] for d in plain["deals"]] == ["bx-closed", "jpm-talks", "bond-dead"]
+    assert [d["counted"] for d in plain["deals"]] == [True, False, False]
+    assert (plain["total"]["deals"], plain["total"]["counted_deals"], plain["total"]["amount_usd"]) == (3, 1, 2 * B)
+    every = talks_cli.json("--target", "coreweave", "--include-talks")
+    assert (every["total"]["counted_deals"], every["total"]["amount_usd"]) == (3, 5.5 * B)
+
+
+def _cli(request, tmp_path, monkeypatch, deals):
     (tmp_path / "entities.csv").write_text(ENTITIES)
-    (tmp_path / "relationships.csv").write_text(DEALS)
+    (tmp_path / "relationships.csv").write_text(deals)
     if request.param == "neo4j":
         request.getfixturevalue("neo4j_db")  # wiped
         server = request.getfixturevalue("neo4j_server")

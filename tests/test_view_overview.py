@@ -13,28 +13,22 @@ import statistics
 
 import pytest
 
-from dealgraph.load import shipped_dataset_dir
-from dealgraph.loaders import read_dataset
 from dealgraph.output.html import render_view
-from dealgraph.stores.sqlite_store import SQLiteStore
-from test_browser import browser, open_page  # noqa: F401  (fixtures)
 
 MIN_LABEL_PX = 11
 
 
 @pytest.fixture(scope="module")
-def overview(tmp_path_factory):
+def overview(shipped_store, tmp_path_factory):
     folder = tmp_path_factory.mktemp("overview")
-    dataset = read_dataset([shipped_dataset_dir()])
-    with SQLiteStore(folder / "demo.db") as store:
-        store.write(dataset.entities, dataset.relationships)
-        path = render_view(store, "overview", folder / "overview.html").path
-    return {"path": path, "dataset": dataset, "folder": folder}
+    path = render_view(shipped_store, "overview", folder / "overview.html").path
+    return {"path": path, "entities": shipped_store.entities(), "relationships": shipped_store.relationships(),
+            "folder": folder}
 
 
 @pytest.fixture(scope="module")
 def measured(overview, browser):  # noqa: F811
-    from test_browser import Page
+    from browser_pages import Page
 
     page = Page(browser, overview["path"])
     page.page.wait_for_function("() => window.__dealgraphSettled === true", timeout=120_000)
@@ -54,7 +48,7 @@ def measured(overview, browser):  # noqa: F811
 
 def test_every_label_is_legible_at_the_default_zoom(measured, overview):
     page, figures = measured
-    assert len(figures["labels"]) == len(overview["dataset"].entities)
+    assert len(figures["labels"]) == len(overview["entities"])
     small = [(node, round(px, 1)) for node, px, _ in figures["labels"] if px < MIN_LABEL_PX]
     assert small == []
     assert all(drawn for _, _, drawn in figures["labels"])  # none below vis-network's draw threshold
@@ -75,7 +69,7 @@ def test_position_follows_connection(measured, overview):
     # Mean drawn distance between entities that share a deal, against pairs that share none.
     _, figures = measured
     pos = figures["positions"]
-    pairs = {frozenset((r.source, r.target)) for r in overview["dataset"].relationships if r.source != r.target}
+    pairs = {frozenset((r.source, r.target)) for r in overview["relationships"] if r.source != r.target}
     def dist(a, b):
         return math.hypot(pos[a]["x"] - pos[b]["x"], pos[a]["y"] - pos[b]["y"])
     connected, unconnected = [], []

@@ -63,6 +63,7 @@ from typing import Callable, Hashable, Iterable, Iterator
 from dealgraph.model.memory import gc_paused
 from dealgraph.model.errors import QueryError
 from dealgraph.model.records import schema
+from dealgraph.model.values import usd
 
 __all__ = [
     "DEAL_KEYS", "Cycle", "Hop", "deal_size", "deal_summary", "find_cycles", "find_money_loops", "hop_deals", "known_sum",
@@ -719,8 +720,6 @@ def deal_size(deal: dict) -> tuple[float | None, str]:
         return float(low), "low end"
     high = deal.get("amount_high")
     if high is not None:
-        from dealgraph.output.text import usd
-
         return None, f"only a ceiling (up to {usd(float(high))})"
     return None, "no amount in its source"
 

@@ -148,12 +148,13 @@ def find_deals(store: Store, where: DealFilter = DealFilter(), group_by: str | N
     count, its ``share`` of the total sum and its deals' listings; groups come largest sum
     first (groups with no known amount last), then by name. ``amount_usd`` is None when no
     counted deal has a known amount. A group key that the data leaves open (no date, no
-    status, no lender type) is None.
+    status, no lender type) is None. Deals in talks or terminated count only when the store
+    says so (``store.include_talks``, the CLI's ``--include-talks``), as everywhere.
     """
     where.check(group_by)
     relationships = store.relationships()
-    counting = {r.id for r in counting_deals(relationships)}
-    replaced = superseded_by(relationships)
+    counting = {r.id for r in counting_deals(relationships, store.include_talks)}
+    replaced = superseded_by(relationships, store.include_talks)
     entities = {e.id: e for e in store.entities()}
     picked = [r for r in relationships if where.keeps(r, entities)]
     picked.sort(key=lambda r: (r.date is None, r.date or "", r.id))

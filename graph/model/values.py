@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AmountError", "DATE", "DateInterval", "PERIOD", "Period", "SUFFIXES", "check_date",
-    "date_interval", "figure_when", "parse_percent", "parse_usd", "period_end",
+    "date_interval", "figure_when", "parse_percent", "parse_usd", "period_end", "usd",
 ]
 
 #: Suffix multipliers (case-insensitive): thousand, million, billion, trillion.
@@ -61,6 +61,21 @@ _AMBIGUOUS = re.compile(r"\s*\$?\s*[0-9][0-9,]*,[0-9,.]*\s*[kKmMbBtT]?\s*")
 
 class AmountError(DealgraphError):
     """Text that is not an amount of US dollars."""
+
+
+def usd(amount: float | None) -> str:
+    """A compact dollar figure, as the CLI and the views write amounts: ``$1.3B``,
+    ``$667.7M``, ``?`` when unknown (what :func:`parse_usd` reads back, to a rounding).
+
+    >>> usd(1_300_000_000), usd(667_700_000), usd(None)
+    ('$1.3B', '$667.7M', '?')
+    """
+    if amount is None:
+        return "?"
+    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if abs(amount) >= size:
+            return f"${amount / size:,.1f}{suffix}".replace(".0" + suffix, suffix)
+    return f"${amount:,.0f}"
 
 
 def parse_usd(text: str | float | int) -> float:

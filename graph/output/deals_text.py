@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
-from dealgraph.output.text import deal_lines, rows_json, rows_table, usd
+from dealgraph.output.text import csv_cell, deal_lines, rows_json, rows_table, usd
 
 #: The columns of a deal row in CSV and of the deals table, in order.
 DEAL_COLUMNS = ("id", "date", "source", "kind", "target", "amount_usd", "amount_note", "amount_basis", "status",
@@ -73,18 +73,12 @@ def deals_csv(result: dict) -> str:
         for deal in result["deals"]:
             row = {**deal, "counted": "yes" if deal["counted"] else "no",
                    "superseded_by": ";".join(deal.get("superseded_by") or ())}
-            writer.writerow(["" if row.get(c) is None else _raw(row[c]) for c in DEAL_COLUMNS])
+            writer.writerow([csv_cell(row.get(c)) for c in DEAL_COLUMNS])
     else:
         writer.writerow([result["group_by"], *GROUP_CSV_COLUMNS[1:]])
         for g in result["groups"]:
-            writer.writerow(["" if g[c] is None else _raw(g[c]) for c in GROUP_CSV_COLUMNS])
+            writer.writerow([csv_cell(g[c]) for c in GROUP_CSV_COLUMNS])
     return out.getvalue()
-
-
-def _raw(value) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def format_deals(result: dict, fmt: str, names: dict[str, str] | None = None) -> str:

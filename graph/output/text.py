@@ -12,25 +12,13 @@ import json
 from typing import Iterable, Sequence
 
 from dealgraph.model.lineage import STATUS_MARK
+from dealgraph.model.values import usd
 
 FORMATS = ("table", "json", "csv")
 
 
-def usd(amount: float | None) -> str:
-    """A compact dollar figure: ``$1.3B``, ``$667.7M``, ``?`` when unknown.
-
-    >>> usd(1_300_000_000), usd(667_700_000), usd(None)
-    ('$1.3B', '$667.7M', '?')
-    """
-    if amount is None:
-        return "?"
-    for size, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
-        if abs(amount) >= size:
-            return f"${amount / size:,.1f}{suffix}".replace(".0" + suffix, suffix)
-    return f"${amount:,.0f}"
-
-
-def _cell(value) -> str:
+def csv_cell(value) -> str:
+    """A raw value as a CSV cell: empty for None, whole floats without ``.0``, lists as JSON."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -51,7 +39,7 @@ SHARE_COLUMNS = ("share",)
 def table_cell(column: str, value) -> str:
     """One table cell, written by what its column means: dollars as :func:`usd`, shares and
     percentages as ``46.8%``, the HHI with thousands separators, lists as ``a, b``. JSON and
-    CSV keep the raw value (:func:`_cell`).
+    CSV keep the raw value (:func:`csv_cell`).
 
     >>> table_cell("contract_usd", 35.2e9), table_cell("share", 0.46808510638297873), table_cell("top_share_pct", 67.0)
     ('$35.2B', '46.8%', '67%')
@@ -70,8 +58,8 @@ def table_cell(column: str, value) -> str:
         if column == "hhi":
             return f"{value:,.0f}"
     if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-        return ", ".join(map(_cell, value))
-    return _cell(value)
+        return ", ".join(map(csv_cell, value))
+    return csv_cell(value)
 
 
 def _percent(value: float) -> str:
@@ -126,7 +114,7 @@ def rows_csv(rows: Sequence[dict]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(list(rows[0]))
-    writer.writerows([_cell(v) for v in row.values()] for row in rows)
+    writer.writerows([csv_cell(v) for v in row.values()] for row in rows)
     return out.getvalue()
 
 
@@ -347,18 +335,18 @@ def cycles_csv(cycles: Iterable[dict]) -> str:
                 extra += [order["start"], order["span_days"], ";".join(order["deal_ids"])]
             if economics:
                 e = cycle["economics"][i - 1]
-                extra += [_cell(e["came_back_usd"]), _cell(e["back_per_dollar"])]
+                extra += [csv_cell(e["came_back_usd"]), csv_cell(e["back_per_dollar"])]
             if sizes:
                 h = cycle["hops"][i - 1]
-                extra += [_cell(cycle["size_usd"]), _cell(cycle["size_basis"]), _cell(h["size_usd"]),
-                          _cell(h["size_basis"]), _cell(h["unknown_why"])]
+                extra += [csv_cell(cycle["size_usd"]), csv_cell(cycle["size_basis"]), csv_cell(h["size_usd"]),
+                          csv_cell(h["size_basis"]), csv_cell(h["unknown_why"])]
             for deal in hop["relationships"]:
                 writer.writerow([
-                    rank, cycle_path(cycle), _cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
-                    _cell(hop["amount_usd"]), deal["id"], deal_reads(deal), deal["kind"],
-                    _cell(deal["amount_usd"]), _cell(deal.get("amount_note")), _cell(deal.get("date")),
-                    _cell(deal.get("evidence_title")), _cell(deal.get("evidence_url")),
-                    _cell(deal.get("supersedes")), _cell(deal.get("expands")),
+                    rank, cycle_path(cycle), csv_cell(cycle["min_amount_usd"]), i, hop["source"], hop["target"],
+                    csv_cell(hop["amount_usd"]), deal["id"], deal_reads(deal), deal["kind"],
+                    csv_cell(deal["amount_usd"]), csv_cell(deal.get("amount_note")), csv_cell(deal.get("date")),
+                    csv_cell(deal.get("evidence_title")), csv_cell(deal.get("evidence_url")),
+                    csv_cell(deal.get("supersedes")), csv_cell(deal.get("expands")),
                     ";".join(deal.get("superseded_by") or ()), "no" if deal.get("superseded_by") else "yes",
                     *extra,
                 ])
@@ -452,9 +440,9 @@ def stress_csv(result: dict) -> str:
     writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "scored", "exposure_usd", "cash_usd",
                      "round", "path"])
     for row in result["entities"]:
-        writer.writerow([row["entity"], _cell(row["loss"]), _cell(row["loss_usd"]), _cell(row["buffer_usd"]),
-                         row["buffer_from"], "yes" if row["scored"] else "no", _cell(row["exposure_usd"]),
-                         _cell(row["cash_usd"]), row["round"], ">".join(row["path"])])
+        writer.writerow([row["entity"], csv_cell(row["loss"]), csv_cell(row["loss_usd"]), csv_cell(row["buffer_usd"]),
+                         row["buffer_from"], "yes" if row["scored"] else "no", csv_cell(row["exposure_usd"]),
+                         csv_cell(row["cash_usd"]), row["round"], ">".join(row["path"])])
     return out.getvalue()
 
 

@@ -182,6 +182,19 @@ class Neo4jStore(Store):
                     session.run(f"DROP INDEX {name} IF EXISTS").consume()
             for statement in statements:
                 self._create_schema_rule(session, statement)
+            # Every field of the model is a known property key, stored or not: a query that
+            # reads a field no deal has yet (status, before any deal gives one) raises no
+            # "property key does not exist" notification in Browser.
+            # Only keys not yet known are made, in a managed transaction: making a token
+            # takes a lock that a load writing at the same moment may hold, and the
+            # driver retries the deadlock that can follow.
+            fields = {f.name for r in ("entity", "relationship", "figure") for f in schema().fields(r)}
+            known = {record["propertyKey"] for record in session.run("CALL db.propertyKeys()")}
+            missing = sorted(fields - known)
+            if missing:
+                session.execute_write(
+                    lambda tx: tx.run("UNWIND $keys AS key CALL db.createProperty(key)", {"keys": missing}).consume()
+                )
             session.run("CALL db.awaitIndexes(300)").consume()
 
     def _create_schema_rule(self, session, statement: str) -> None:
