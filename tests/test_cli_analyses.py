@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -47,7 +48,8 @@ def test_stress_paths_follow_exposures(shipped_db, shipped):
             assert creditor in table.at_stake[obligor]
     assert result["unknown_exposures"] == table.unknown > 0
     text = ok("stress", "--db", shipped_db, "--fail", "openai", "--limit", "3", "--default-buffer", "1")
-    assert text.startswith("Failure of OpenAI: DebtRank") and text.count("round ") == 3
+    # (counted per line: "OpenAI's 2025 round" is in a syndicate's name)
+    assert text.startswith("Failure of OpenAI: DebtRank") and len(re.findall(r", round \d+: ", text)) == 3
     assert ("assumed buffer" in text) == any(r["buffer_from"] == "assumed" for r in result["entities"])
     rows_csv = list(csv.DictReader(ok("stress", "--db", shipped_db, "--fail", "openai", "--format", "csv").splitlines()))
     assert rows_csv[0]["entity"] == "openai" and rows_csv[1]["path"].startswith("openai>")
@@ -172,7 +174,8 @@ def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):
 
 def test_lineage_is_read_as_of_the_period(shipped_db):
     """A deal counts in a period unless a deal of that period supersedes it: up to 2025-12,
-    Nvidia's $100B letter of intent (2025-09) counts, as its replacement is dated 2026-02."""
+    Nvidia's up-to-$100B letter of intent (2025-09) counts, as its replacement is dated 2026-02;
+    it has no amount (only its ceiling), so the hop has none either."""
 
     def nvidia_to_openai(*period):
         loops = json.loads(ok("cycles", "--db", shipped_db, "--format", "json", *period))
@@ -180,11 +183,9 @@ def test_lineage_is_read_as_of_the_period(shipped_db):
         (hop,) = [h for h in loop["hops"] if (h["source"], h["target"]) == ("nvidia", "openai")]
         return hop["amount_usd"], {d["id"]: d["superseded_by"] for d in hop["relationships"]}
 
-    assert nvidia_to_openai() == (30.1e9, {
-        "nvidia-invests-openai-2024": [], "nvidia-invests-openai-2025": ["nvidia-invests-openai-2026"],
-        "nvidia-invests-openai-2026": []})
-    assert nvidia_to_openai("--until", "2025-12") == (100.1e9, {
-        "nvidia-invests-openai-2024": [], "nvidia-invests-openai-2025": []})
+    assert nvidia_to_openai() == (30e9, {
+        "nvidia-invests-openai-2025": ["nvidia-invests-openai-2026"], "nvidia-invests-openai-2026": []})
+    assert nvidia_to_openai("--until", "2025-12") == (None, {"nvidia-invests-openai-2025": []})
 
 
 @pytest.mark.parametrize("bad, message", [

@@ -33,7 +33,7 @@ def test_the_demo_prints_an_absolute_store_path_that_works_after_cd(tmp_path, mo
     value = exports[0].split("=", 1)[1]
     after_cd = CliRunner().invoke(main, ["stats"], env={"DEALGRAPH_DB": value})
     assert after_cd.exit_code == 0, after_cd.output
-    assert after_cd.output.startswith("entities: 80\n")
+    assert after_cd.output.startswith("entities: 116\n")
 
 
 def test_load_writes_no_progress_when_stderr_is_not_a_terminal(tmp_path):
@@ -42,7 +42,7 @@ def test_load_writes_no_progress_when_stderr_is_not_a_terminal(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert done.stdout == "loaded 80 entities, 139 relationships and 32 figures\n"
+    assert done.stdout == "loaded 116 entities, 219 relationships and 126 figures\n"
 
 
 def test_load_shows_progress_on_a_terminal(tmp_path):

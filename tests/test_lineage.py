@@ -399,6 +399,9 @@ def test_shipped_lineage_is_marked(shipped_store):
         "openai-customer-of-amazon-2026": (None, "openai-customer-of-amazon-2025"),
         "amazon-invests-anthropic-2026": (None, "amazon-invests-anthropic-2024"),
         "jpmorgan-lends-abilene-jv-2025-phase-2": (None, "jpmorgan-lends-abilene-jv-2025-phase-1"),
+        "ddtl2-lenders-lends-coreweave-2025": (None, "blackstone-lends-coreweave-2024"),
+        "openai-customer-of-cerebras-2026-expansion": ("openai-customer-of-cerebras-2026", None),
+        "softbank-openai-bridge-lenders-lends-to-softbank-2026": ("jpmorgan-underwriters-lends-softbank-2026", None),
     }
 
 
@@ -406,13 +409,13 @@ def test_shipped_hop_totals(shipped_store):
     from dealgraph.analyses.queries import cycles, run_query
 
     loops = {tuple(c["nodes"]): c for c in cycles(shipped_store)}
-    # Nvidia -> OpenAI: $100M (2024) + $30B (2026); the $100B letter of intent is superseded.
+    # Nvidia -> OpenAI: $30B (2026) alone; the stalled up-to-$100B letter of intent is superseded
+    # (the merged data ships no 2024 $100M row).
     for nodes in [("nvidia", "openai"), ("nvidia", "openai", "oracle")]:
         hop = next(h for h in loops[nodes]["hops"] if (h["source"], h["target"]) == ("nvidia", "openai"))
-        assert hop["amount_usd"] == 30.1e9, nodes
-    # Nvidia -> OpenAI $30.1B, OpenAI -> Oracle $300B, Oracle -> Nvidia $40B: $30.1B goes round
-    # (it was $40B when the letter of intent was added on top).
-    assert loops[("nvidia", "openai", "oracle")]["min_amount_usd"] == 30.1e9
+        assert hop["amount_usd"] == 30e9, nodes
+    # Nvidia -> OpenAI $30B, OpenAI -> Oracle $300B, Oracle -> Nvidia $40B: $30B goes round.
+    assert loops[("nvidia", "openai", "oracle")]["min_amount_usd"] == 30e9
     # Amazon <-> OpenAI: $50B stake; $38B + $100B expansion = $138B (an expansion adds on top).
     assert _hop_amounts(loops[("amazon", "openai")]) == [("amazon", "openai", 50e9), ("openai", "amazon", 138e9)]
     applied = run_query(shipped_store, "customer-concentration", {"vendor": "applied-digital"})
@@ -421,4 +424,4 @@ def test_shipped_hop_totals(shipped_store):
                  for r in run_query(shipped_store, "customer-concentration", {"vendor": "coreweave"})}
     assert coreweave["openai"] == 22.4e9  # $11.9B + $4B + $6.5B, as the source says
     vendor = {(r["financier"], r["client"]): r["financing_usd"] for r in run_query(shipped_store, "vendor-financing", {})}
-    assert vendor[("nvidia", "openai")] == 30.1e9
+    assert vendor[("nvidia", "openai")] == 30e9

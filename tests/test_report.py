@@ -26,10 +26,11 @@ def test_hop_lines_read_as_the_deal_reads_with_caveats(shipped_store, names):
     assert "known ≥" not in report.cycles_summary(cycles(shipped_store), names)
     nvidia_openai = next(c for c in cycles(shipped_store) if c["nodes"] == ["nvidia", "openai", "oracle"])
     text = report.cycles_table([nvidia_openai], names)
-    assert "Nvidia pays OpenAI: $30.1B in 2 deals (+1 superseded, not counted)" in text
-    assert ("- Nvidia invests in OpenAI: $100B (up to; letter of intent (see 2026-01-30 row: stalled)), "
-            "2025-09-22; superseded by nvidia-invests-openai-2026, not counted") in text
-    assert '"Nvidia to invest USD 100 billion in OpenAI for data centers (Bloomberg text)"' in text
+    # the $30B of Feb 2026 counts; the stalled up-to-$100B letter of intent (no amount) it supersedes does not
+    assert "Nvidia pays OpenAI: $30B in 1 deal (+1 superseded, not counted)" in text
+    assert "- Nvidia invests in OpenAI: ? (up to $100B, invested progressively as each GW" in text
+    assert "2025-09-22; superseded by nvidia-invests-openai-2026, not counted" in text
+    assert '"OpenAI and NVIDIA systems partnership" https://openai.com/index/openai-nvidia-systems-partnership/' in text
 
 
 def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
@@ -42,10 +43,10 @@ def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
         "id": "nvidia-invests-openai-2026", "kind": "invests_in", "amount_usd": 30e9, "date": "2026-02-27",
         "evidence_url": "https://www.tomshardware.com/tech-industry/amazon-invests-50-billion-in-openai",
         "source": "nvidia", "target": "openai",
-        "amount_note": "part of OpenAI's $110B round at $730B pre-money (replaces much of the stalled $100B LOI)",
-        "evidence_title": "Amazon invests $50 billion in OpenAI, committing to 2 gigawatts of Trainium silicon "
-                          "(Tom's Hardware)",
-        "supersedes": "nvidia-invests-openai-2025", "expands": None, "amount_basis": None, "status": None,
+        "amount_note": "part of OpenAI's round announced at $110B on a $730B pre-money valuation (closed "
+                       "2026-03-31 at $122B); replaces the stalled up-to-$100B letter of intent",
+        "evidence_title": "Amazon invests $50 billion in OpenAI, committing to 2 gigawatts of Trainium silicon",
+        "supersedes": "nvidia-invests-openai-2025", "expands": None, "amount_basis": "commitment", "status": "signed",
         "amount_low": None, "amount_high": None, "superseded_by": [],
     }
     assert deals["nvidia-invests-openai-2025"]["superseded_by"] == ["nvidia-invests-openai-2026"]
@@ -54,7 +55,7 @@ def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
 
 def test_summary_says_what_is_known_of_a_loop_with_unknown_hops(shipped_store, names):
     summary = report.cycles_summary(cycles(shipped_store), names)
-    assert " 11. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30.1B, 1 hop of unknown size)" in summary
+    assert " 14. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30B, 1 hop of unknown size)" in summary
     assert "AMD → OpenAI → Oracle → AMD   ? (smallest known hop $300B, 2 hops of unknown size)" in summary
     assert "CoreWeave → Poolside → CoreWeave   ? (no hop amount known)" in summary
     assert "known ≥" not in summary
@@ -71,7 +72,7 @@ def test_query_table_lists_each_deal_as_it_reads(shipped_store, names):
             "phase 1 loan in Jan 2025), 2025-05-21; expands jpmorgan-lends-abilene-jv-2025-phase-1") in lines
     assert any(line.startswith('      "JP Morgan Chase Lends $7B on Oracle-Leased') for line in lines)
     vendor = report.format_rows(run_query(shipped_store, "vendor-financing", {"entity": "openai"}), "table", names)
-    assert "- Nvidia invests in OpenAI: $100B (up to; letter of intent" in vendor
+    assert "- Nvidia invests in OpenAI: ? (up to $100B, invested progressively" in vendor
     assert "superseded by nvidia-invests-openai-2026, not counted" in vendor
 
 
@@ -82,10 +83,11 @@ def test_query_csv_and_json_carry_caveats(shipped_store):
     listed = json.loads(parsed[0]["relationships"])
     assert [(d["id"], d["amount_note"], d["superseded_by"]) for d in listed] == [
         ("coreweave-leases-from-applied-digital-2025-250mw",
-         "approx.; two ~15-year leases for 250 MW at Ellendale ND (Polaris Forge 1)",
+         "approx.; two ~15-year leases for 250 MW at Ellendale ND (Polaris Forge 1); option on a further 150 MW",
          ["coreweave-leases-from-applied-digital-2025-400mw"]),
         ("coreweave-leases-from-applied-digital-2025-400mw",
-         "approx.; total after extra 150 MW lease (400 MW, ~15 years)", []),
+         "approx.; total after a third lease for an extra 150 MW (400 MW, ~15 years, third building ready 2027); "
+         "includes the earlier ~$7B", []),
     ]
     assert all(d["evidence_title"] for d in listed)
     assert json.loads(report.format_rows(rows, "json")) == rows

@@ -34,16 +34,18 @@ def test_the_demo_tells_what_stands_out(demo_dir):
     output = (demo_dir / "output.txt").read_text(encoding="utf-8")
     story = output[output.index("What stands out:"):output.index("money-flow loops")]
     assert "- Nvidia is CoreWeave's supplier, investor and customer:" in story
-    # $100M (2023) + $2B (2026) + the undisclosed pre-IPO stake row; $1.3B Osprey + $6.3B backstop.
-    assert "    as investor: $2.1B in 3 deal(s)" in story
+    # $100M (2023; the "~6% pre-IPO stake" is that same position, one row now) + $2B (2026);
+    # $1.3B Osprey + $6.3B backstop.
+    assert "    as investor: $2.1B in 2 deal(s)" in story
     assert "    as customer: $7.6B in 2 deal(s)" in story
     assert "Microsoft's share of CoreWeave's revenue, as stated: 35% (2023) → 62% (2024) → 71% (2025-Q2) → 67% (2025)." in story
-    # By contracts alone: Microsoft's ~$10B of a $75.1B known contract book = 13.3%.
+    # By contracts alone: Microsoft's ~$10B of a $75.2B known contract book = 13.3% (Microsoft $10B,
+    # OpenAI $11.9B + $4B + $6.5B, Meta $14.2B + $21B, Nvidia $1.3B + $6.3B; Poolside's has no amount).
     assert "it would look like 13.3%" in story
-    # $21.4B / $5.13B = 4.17; $25.1B / $5.13B = 4.89; $34B / $5.13B = 6.63.
+    # $21.4B / $5.13B = 4.17; $25.1B / $5.13B = 4.89 (the one lease-obligation figure shipped).
     assert "debt outstanding $21.4B as of 2025-12-31 = 4.2× revenue" in story
     assert "lease obligations $25.1B as of 2025-03-31 = 4.9× revenue" in story
-    assert "lease obligations $34B 2025/2028 = 6.6× revenue" in story
+    assert story.count("lease obligations") == 1
     assert "    $50B  Amazon → OpenAI → Amazon" in story
     assert "    CoreWeave: Microsoft 67%, HHI 4,489 (stated revenue share, 2025)" in story
 
@@ -77,11 +79,17 @@ def test_concentration_on_the_shipped_data(demo_dir):
     first = rows[0]
     assert (first["entity"], first["top_customer"], first["top_share_pct"], first["hhi"], first["basis"]) == (
         "coreweave", "microsoft", 67.0, 4489.0, "stated revenue share")  # 67² = 4489
-    assert all(r["basis"] == "known contract values" and r["customers"] >= 2 for r in rows[1:])
-    # Oracle: OpenAI $300B of $300B + Meta ~$20B = 93.75%; HHI 93.75² + 6.25² = 8789.06 + 39.06
-    oracle = next(r for r in rows if r["entity"] == "oracle")
-    assert oracle["top_customer"] == "openai"
-    assert oracle["top_share_pct"] == pytest.approx(93.75) and oracle["hhi"] == pytest.approx(8828.125)
+    # Nvidia's one stated share: hyperscalers, ~50% of data-center revenue (Q4 FY2026)
+    assert (rows[1]["entity"], rows[1]["basis"], rows[1]["top_share_pct"]) == ("nvidia", "stated revenue share", 50.0)
+    assert all(r["basis"] == "known contract values" and r["customers"] >= 2 for r in rows[2:])
+    # Oracle is gone: Meta's ~$20B is in talks (counts nowhere), OpenAI's $300B is its one known customer.
+    assert "oracle" not in {r["entity"] for r in rows}
+    # Microsoft: OpenAI's $250B Azure commitment of $250B + Anthropic's $30B = 89.29%;
+    # HHI 89.29² + 10.71² = 7971.94 + 114.80
+    microsoft = next(r for r in rows if r["entity"] == "microsoft")
+    assert microsoft["top_customer"] == "openai" and microsoft["customers"] == 2
+    assert microsoft["top_share_pct"] == pytest.approx(25000 / 280) and microsoft["hhi"] == pytest.approx(
+        (25000 / 280) ** 2 + (3000 / 280) ** 2)
     table = run("concentration", "--db", db, "--limit", "2").output
     assert table.splitlines()[2].split() == ["1", "CoreWeave", "Microsoft", "67%", "4,489", "1", "stated",
                                              "revenue", "share", "2025"]
@@ -93,7 +101,8 @@ def test_show_on_the_shipped_data(demo_dir):
     db = demo_dir / "dealgraph.db"
     profile = json.loads(run("show", "CoreWeave Inc.", "--format", "json", "--db", db).output)
     assert profile["entity"]["id"] == "coreweave"
-    assert len(profile["figures"]) == 27
+    # revenue 8, capex 3, debt 5, lease obligations 1, backlog 6, equity 1, cash 3, customer shares 5
+    assert len(profile["figures"]) == 32
     assert profile["customer_concentration"]["top_customer"] == "microsoft"
     assert profile["deals"]["in"]["customer_of"]["deals"][0]["reads"].endswith("customer_of CoreWeave")
     assert {tuple(c["nodes"]) for c in profile["loops"]} >= {("coreweave", "nvidia")}

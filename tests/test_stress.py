@@ -195,3 +195,17 @@ def test_superseded_deals_do_not_count():
     deals = [Relationship("loi", "c", "invests_in", "a", 100.0),
              Relationship("stake", "c", "invests_in", "a", 30.0, supersedes="loi")]
     assert debtrank(deals, ["a"], equity={"c": 60.0}).losses == {"a": 1.0, "c": 0.5}
+
+
+def test_exposure_sums_do_not_depend_on_the_order_deals_are_read():
+    # Neo4j and SQLite scan deals in different orders; added naively (0.1 + 0.2) + 0.3 and
+    # (0.3 + 0.2) + 0.1 are different floats, and the two engines' stress answers differed.
+    from dealgraph.analyses.stress import debtrank, exposure_table
+
+    flows = [("bank", "neo", 0.1), ("bank", "neo", 0.2), ("bank", "neo", 0.3), ("bank", "other", 0.7),
+             ("fund", "bank", 0.1), ("fund", "bank", 0.2), ("fund", "neo", 0.3)]
+    forward, backward = exposure_table(flows), exposure_table(flows[::-1])
+    assert forward.at_stake == backward.at_stake and forward.total == backward.total
+    assert forward.at_stake["neo"]["bank"] == 0.6 and forward.total["bank"] == 1.3
+    equity = {"bank": 0.5, "fund": 2.0}
+    assert debtrank(forward, ["neo"], equity=equity) == debtrank(backward, ["neo"], equity=equity)

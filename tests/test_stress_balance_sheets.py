@@ -15,6 +15,7 @@ data here, not written down), a failure must obey what a reader would check by h
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -104,5 +105,45 @@ def test_the_stress_command_on_the_shipped_data_says_which_lines_are_not_scored(
     rows = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)["entities"]
     assumed = [e for e in rows if e["round"] and e["buffer_from"] == "assumed"]
     assert assumed and all(e["entity"] not in equity for e in assumed)
-    lines = [line for line in CliRunner().invoke(main, args).output.splitlines() if "assumed buffer, round" in line]
+    # an entity with a cash figure reads "... assumed buffer (cash $X), round n": 27 lines, 3 of them with cash
+    lines = [line for line in CliRunner().invoke(main, args).output.splitlines()
+             if re.search(r"assumed buffer( \(cash [^)]*\))?, round \d", line)]
     assert len(lines) == len(assumed)
+    assert sum("assumed buffer (cash" in line for line in lines) == sum(e["cash_usd"] is not None for e in assumed)
+    for e in assumed:
+        assert sum(f"  {names[e['entity']]}  lost {usd(e['loss_usd'])} of " in line for line in lines) == 1, e
+
+
+def test_coreweave_failing_on_the_shipped_balance_sheets_by_hand(shipped_db):
+    """CoreWeave fails, shipped data, no assumed buffer: checked by hand against the rows.
+
+    Nvidia is the one entity hit that has an equity figure: its exposure to CoreWeave is its two
+    stakes, $100M (nvidia-invests-coreweave-2023) + $2B (nvidia-invests-coreweave-2026) = $2.1B
+    (its $1.3B and $6.3B purchase commitments expose CoreWeave, not Nvidia; its GPU sales have no
+    amount), against $118.897B of equity (nvidia-equity-2025-10-26, its latest as-of) = 1.77%.
+    Microsoft is not hit: it is CoreWeave's customer (the vendor bears that exposure), and the
+    shock through OpenAI stops there (OpenAI has no equity figure, so it is not scored)."""
+    import csv
+
+    rows = list(csv.DictReader((shipped_dataset_dir() / "figures.csv").open(encoding="utf-8")))
+    latest_equity = {}
+    for f in sorted((f for f in rows if f["kind"] == "equity"), key=lambda f: f["as_of"]):
+        latest_equity[f["entity"]] = float(f["amount_usd"])
+    run = CliRunner().invoke(main, ["stress", "--db", str(shipped_db), "--fail", "coreweave", "--format", "json"])
+    result = json.loads(run.output)
+    hit = {e["entity"]: e for e in result["entities"] if e["round"]}
+    scored = {j: e for j, e in hit.items() if e["scored"]}
+    assert set(scored) == {"nvidia"}
+    for j, e in scored.items():  # every entity scored has its latest book-equity figure as buffer
+        assert (e["buffer_from"], e["buffer_usd"]) == ("equity", latest_equity[j])
+    assert all(j not in latest_equity for j in set(hit) - set(scored))
+    nvidia = scored["nvidia"]
+    assert nvidia["buffer_usd"] == 118.897e9
+    assert nvidia["loss_usd"] == pytest.approx(2.1e9) and nvidia["loss"] == pytest.approx(2.1e9 / 118.897e9)
+    assert "microsoft" not in hit and "microsoft" in latest_equity
+    assert hit["openai"]["loss_usd"] == 350e6 and not hit["openai"]["scored"]  # the $350M of stock it holds
+    assert result["unscored"] == 16
+    text = CliRunner().invoke(main, ["stress", "--db", str(shipped_db), "--fail", "coreweave"]).output
+    assert text.splitlines()[1] == ("  1.8%  Nvidia  lost $2.1B of $118.9B equity (cash $11.5B), "
+                                    "round 1: CoreWeave → Nvidia")
+    assert "16 entities hit with no equity figure: not scored" in text

@@ -29,7 +29,8 @@ def shipped(tmp_path_factory):
         full = render_view(store, "overview", folder / "overview.html").path
         cut = render_view(deals_in_period(store, "2025-09", "2025-10"), "overview", folder / "cut.html").path
         deals = {r.id: r for r in store.relationships()}
-    return {"full": full, "cut": cut, "deals": deals}
+        entities = {e.id for e in store.entities()}
+    return {"full": full, "cut": cut, "deals": deals, "entities": entities}
 
 
 def visible_edges(page) -> set:
@@ -69,9 +70,13 @@ def test_slider_shows_what_render_since_until_draws(shipped, open_page):
     cli = open_page(shipped["cut"])
     assert set(cli.js("() => dealgraph.edges.getIds()")) == shown
     assert "dates 2025-09-01 to 2025-10-31" in page.page.locator("#footer").inner_text()
-    # Entities with no deal in the period are hidden with their deals.
+    # Entities with no deal in the period are hidden with their deals; an entity with no deal at all
+    # (the shipped data has five: figures only, e.g. Arm's cash, the hyperscalers' bond total) stays.
     nodes = set(page.js("() => dealgraph.nodes.get({filter: n => !n.hidden}).map(n => n.id)"))
-    assert nodes == {v for i in shown for v in (shipped["deals"][i].source, shipped["deals"][i].target)}
+    dealless = shipped["entities"] - {v for r in shipped["deals"].values() for v in (r.source, r.target)}
+    assert dealless == {"arm", "hyperscalers-big-five", "neoclouds-gpu-borrowers", "private-credit-market",
+                        "us-datacenter-securitisation-market"}
+    assert nodes == {v for i in shown for v in (shipped["deals"][i].source, shipped["deals"][i].target)} | dealless
 
     page.page.locator("#filters-reset").click()
     assert visible_edges(page) == everything

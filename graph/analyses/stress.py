@@ -46,6 +46,8 @@ beside the buffer where known; it changes nothing in the propagation.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping, NamedTuple
 
@@ -96,9 +98,13 @@ def exposures(relationships: Iterable[Relationship], include_talks: bool = False
 def exposure_table(flows: Iterable[tuple[str, str, float | None]]) -> Exposures:
     """The exposure table of ``(creditor, obligor, amount_usd)`` rows, as
     :meth:`dealgraph.stores.base.Store.exposure_flows` gives them (an unknown amount is counted)."""
+    # Sums are exact-rounded (math.fsum), so they do not depend on the order the engine reads
+    # the deals in: Neo4j and SQLite give the same floats whatever their scan order.
     out = Exposures()
     at_stake, total = out.at_stake, out.total
     unknown = 0
+    pair_parts: dict[tuple[str, str], list[float]] = {}  # pairs with more than one deal
+    total_parts: dict[str, list[float]] = {}
     for creditor, obligor, amount in flows:
         if amount is None:
             unknown += 1
@@ -107,9 +113,23 @@ def exposure_table(flows: Iterable[tuple[str, str, float | None]]) -> Exposures:
         row = at_stake.get(obligor)
         if row is None:
             at_stake[obligor] = {creditor: amount}
+        elif creditor in row:
+            parts = pair_parts.get((obligor, creditor))
+            if parts is None:
+                pair_parts[(obligor, creditor)] = [row[creditor], amount]
+            else:
+                parts.append(amount)
         else:
-            row[creditor] = row.get(creditor, 0.0) + amount
-        total[creditor] = total.get(creditor, 0.0) + amount
+            row[creditor] = amount
+        parts = total_parts.get(creditor)
+        if parts is None:
+            total_parts[creditor] = [amount]
+        else:
+            parts.append(amount)
+    for (obligor, creditor), parts in pair_parts.items():
+        at_stake[obligor][creditor] = math.fsum(parts)
+    for creditor, parts in total_parts.items():
+        total[creditor] = parts[0] if len(parts) == 1 else math.fsum(parts)
     out.unknown = unknown
     return out
 
@@ -279,9 +299,10 @@ def debtrank(
             out.append(via[out[-1]])
         return out[::-1]
 
-    grand = sum(table.total.values())
+    # exact-rounded sums: the same floats whatever order the deals and entities were met in
+    grand = math.fsum(table.total.values())
     value = (lambda j: table.total.get(j, 0.0) / grand) if grand > 0 else (lambda j: 0.0)
-    r = sum(hj * value(j) for j, hj in h.items()) - sum(shock * value(f) for f in failed)
+    r = math.fsum(hj * value(j) for j, hj in h.items()) - math.fsum(shock * value(f) for f in failed)
 
     shocks = []
     for j, hj in h.items():

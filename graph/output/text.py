@@ -362,7 +362,7 @@ def format_cycles(cycles: Sequence[dict], fmt: str, names: dict[str, str] | None
 
 
 def dataset_counts(dataset) -> str:
-    """``80 entities, 139 relationships and 34 figures`` (``2 entities and 2 relationships``
+    """``116 entities, 219 relationships and 126 figures`` (``2 entities and 2 relationships``
     when there are no figures)."""
     return load_counts(len(dataset.entities), len(dataset.relationships), len(dataset.figures))
 
