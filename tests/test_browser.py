@@ -105,7 +105,7 @@ def test_clicking_a_loop_highlights_exactly_its_entities_and_hops(shipped, open_
     assert {i for i, s in edges.items() if s == "dim"} == set(edges) - hop_deals
     # Dimmed entities lose their kind colour; highlighted ones keep it.
     colors = page.js("() => Object.fromEntries(dealgraph.nodes.get().map(n => [n.id, n.color.background]))")
-    assert colors["nvidia"] == "#e69f00"  # chipmaker
+    assert colors["nvidia"] == "#f0e442"  # chipmaker
     assert all(colors[i].startswith("rgba(200,200,200") for i in nodes if i not in loop.nodes)
     assert page.page.locator("#loops-list li.active").count() == 1
 

@@ -58,11 +58,12 @@ def test_every_label_is_legible_at_the_default_zoom(measured, overview):
 def test_deals_over_labels_are_few(measured):
     # A deal drawn over the label of an entity it does not join (straight segments and arcs
     # as drawn, against each label's box). The target is none; the page gets the shipped
-    # overview from over a hundred down to the bound below, which this test holds it to.
+    # overview from over a hundred (27 before the entity was pushed less and the deal's ends
+    # more) down to the bound below, which this test holds it to.
     _, figures = measured
     crossings = figures["crossings"]
     print(f"deals over a label they do not join: {len(crossings)}: {crossings[:10]}")
-    assert len(crossings) <= 30
+    assert len(crossings) <= 8
 
 
 def test_position_follows_connection(measured, overview):
