@@ -19,16 +19,20 @@ def _percent(share: float | None) -> str:
     return "-" if share is None else f"{100 * share:.1f}%"
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'s' if n != 1 else ''}"
+
+
 def totals_lines(totals: dict) -> list[str]:
     from dealgraph.model.sources import source_table
 
     table = source_table()
-    lines = [f"Totals: {totals['rows']} rows ({totals['deals']} deals, {totals['figures']} figures), "
-             f"{totals['hosts']} hosts"]
+    lines = [f"Totals: {_count(totals['rows'], 'row')} ({_count(totals['deals'], 'deal')}, "
+             f"{_count(totals['figures'], 'figure')}), {_count(totals['hosts'], 'host')}"]
     width = max(len(c) for c in table.classes)
     for name, cls in table.classes.items():
-        lines.append(f"  {name:<{width}}  {totals['classes'][name]:>4}  ({totals['classes_deals'][name]} deals, "
-                     f"{totals['classes_figures'][name]} figures)  {cls.label}")
+        lines.append(f"  {name:<{width}}  {totals['classes'][name]:>4}  ({_count(totals['classes_deals'][name], 'deal')}, "
+                     f"{_count(totals['classes_figures'][name], 'figure')})  {cls.label}")
     share, count = totals["primary_share"], totals["primary"]
     lines.append(f"  primary share ({' + '.join(table.primary)} over all): "
                  f"deals {_percent(share['deals'])} ({count['deals']} of {totals['deals']}), "
