@@ -536,6 +536,26 @@ def export(fmt, out, store):
         click.echo(result.left_out(), err=True)
 
 
+@main.command()
+@click.option("--missing", "only_missing", is_flag=True,
+              help="Only the deals and figures missing something (quote, published date, primary source, ...).")
+@click.option("--class", "source_class", default=None, metavar="CLASS",
+              help="Only sources of this class: filing, company, major or secondary.")
+@format_option
+@store_options
+def sources(only_missing, source_class, fmt, store):
+    """Where each deal's and figure's evidence comes from: its source class (filing, company,
+    major, secondary; derived from the URL by graph/model/source_classes.yaml), what it lacks
+    (url, quote, published, primary, title), its fragile-URL flags, and the totals of the
+    rows listed: rows per class, the primary share (filing + company over all) for deals,
+    figures and both, each missing item and each flag.
+    """
+    from dealgraph.analyses.sources import sources_report
+    from dealgraph.output.sources_text import format_sources
+
+    click.echo(format_sources(sources_report(store, only_missing, source_class), fmt))
+
+
 #: ``deals --group-by`` (dealgraph.analyses.deals.GROUPS; spelt out so that --help needs no model).
 DEAL_GROUPS = ("source", "target", "kind", "counterparty-kind", "lender-type", "year", "status")
 
