@@ -93,11 +93,14 @@ def test_loops_panel_is_ranked_like_the_cycles_command(shipped, open_page):
 def test_clicking_a_loop_highlights_exactly_its_entities_and_hops(shipped, open_page):
     page = open_page(shipped["results"]["cycles"].path)
     ranked = shipped["ranked"]
-    index = next(i for i, c in enumerate(ranked) if set(c.nodes) == {"nvidia", "coreweave"})
-    loop = ranked[index]
+    loop = next(c for c in ranked if set(c.nodes) == {"nvidia", "coreweave"})
     hop_deals = {r["id"] for h in loop.hops for r in h.relationships}
+    # The page lists the loops in its own (sized) order: find this one there.
+    index = page.js("ids => dealgraph.data.cycles.findIndex(c => c.nodes.length === ids.length "
+                    "&& ids.every(i => c.nodes.includes(i)))", sorted(loop.nodes))
+    assert index >= 0
 
-    page.page.locator("#loops-list li").nth(index).click()
+    page.page.locator(f'#loops-list li[data-index="{index}"]').click()
     nodes, edges = page.states("nodes"), page.states("edges")
     assert {i for i, s in nodes.items() if s == "on"} == set(loop.nodes)
     assert {i for i, s in nodes.items() if s == "dim"} == set(nodes) - set(loop.nodes)
@@ -109,7 +112,7 @@ def test_clicking_a_loop_highlights_exactly_its_entities_and_hops(shipped, open_
     assert all(colors[i].startswith("rgba(200,200,200") for i in nodes if i not in loop.nodes)
     assert page.page.locator("#loops-list li.active").count() == 1
 
-    page.page.locator("#loops-list li").nth(index).click()  # again: clear
+    page.page.locator(f'#loops-list li[data-index="{index}"]').click()  # again: clear
     assert set(page.states("nodes").values()) == {"normal"}
     assert set(page.states("edges").values()) == {"normal"}
     page.page.locator("#loops-list li").nth(0).click()
@@ -159,7 +162,7 @@ def test_clicking_a_deal_shows_its_evidence_link(shipped, open_page):
     deal = next(r for r in shipped["deals"].values()
                 if r.source == FOCUS and r.evidence_url and r.evidence_url.startswith("https://"))
     page.page.evaluate("id => dealgraph.network.selectEdges([id])", deal.id)
-    page.page.evaluate("id => dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]})", deal.id)
+    page.page.evaluate("id => { dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]}); }", deal.id)
     link = page.page.locator("#details-body a")
     assert link.get_attribute("href") == deal.evidence_url
     assert link.get_attribute("target") == "_blank"
@@ -180,14 +183,14 @@ def test_superseded_deals_are_shown_as_such_and_not_counted(shipped, open_page):
                   if "openai" in (r.source, r.target) and r.amount_usd is not None
                   and r.money_flow is not None and r.id != loi)
     assert page.js("() => dealgraph.nodes.get('openai').money_usd") == pytest.approx(counted)
-    page.page.evaluate("id => dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]})", loi)
+    page.page.evaluate("id => { dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]}); }", loi)
     assert "Superseded by Nvidia invests in OpenAI $30B" in page.page.locator("#details-body").inner_text()
     assert "Lineage" in page.page.locator("#details-body").inner_text()
 
     page = open_page(shipped["results"]["cycles"].path)
-    index = next(i for i, c in enumerate(shipped["ranked"]) if c.nodes == ["nvidia", "openai", "oracle"])
-    title = page.page.locator("#loops-list li").nth(index).get_attribute("title")
-    assert "Nvidia → OpenAI: $30.1B (2 deals, 1 superseded, not counted)" in title
+    index = page.js("() => dealgraph.data.cycles.findIndex(c => c.nodes.join() === 'nvidia,openai,oracle')")
+    title = page.page.locator(f'#loops-list li[data-index="{index}"]').get_attribute("title")
+    assert "Nvidia → OpenAI: $30B (1 deal, 1 superseded, not counted)" in title
     assert page.js("id => dealgraph.edges.get(id).superseded_by", loi) == [stake]
     assert page.errors == []
 
@@ -209,7 +212,7 @@ def test_hostile_data_runs_nothing_and_shows_as_text(tmp_path, open_page, view, 
         page.js("id => dealgraph.selectEntity(id)", entity)
         assert p.locator("#details-body h3").text_content() == HOSTILE[int(entity[1:])]
     for deal in ["r0", "r1", "r-structural"]:
-        page.js("id => dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]})", deal)
+        page.js("id => { dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]}); }", deal)
     p.locator("#search").fill("<")
     assert p.locator("#search-results li").count() == len(HOSTILE) - 1
     if view == "cycles":

@@ -57,7 +57,7 @@ def test_labels_and_tooltips_say_why_a_deal_does_not_count(view, open_page):
     assert "Status talks (not counted)" in titles["ac-talks"]
     assert "status:" not in "".join(titles.values())
     assert all("not counted" not in titles[i] for i in ("ab", "ba", "bc", "ac"))
-    page.page.evaluate("id => dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]})", "ca-term")
+    page.page.evaluate("id => { dealgraph.network.body.emitter.emit('click', {nodes: [], edges: [id]}); }", "ca-term")
     details = page.page.locator("#details-body").inner_text()
     assert "Status terminated (not counted)" in details and "status:" not in details
     assert page.errors == []
