@@ -11,7 +11,7 @@ import io
 import json
 from typing import Iterable, Sequence
 
-from dealgraph.model.lineage import STATUS_MARK
+from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
 from dealgraph.model.values import usd
 
 FORMATS = ("table", "json", "csv")
@@ -194,10 +194,8 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
     counted = [d for d in deals if not d.get("superseded_by")]
     count = f"{len(counted)} deal{'s' if len(counted) != 1 else ''}"
     if len(counted) < len(deals):
-        left = [d for d in deals if d.get("superseded_by")]
-        why = ("superseded" if all(not m.startswith(STATUS_MARK) for d in left for m in d["superseded_by"])
-               else "superseded, in talks or terminated")
-        count += f" (+{len(left)} {why}, not counted)"
+        # how many and why: "+1 superseded", "+1 in talks", "+1 superseded, 1 terminated"
+        count += f" (+{not_counted_tally(d.get('superseded_by') for d in deals)}, not counted)"
     size = ""
     if hop.get("size_basis") in ("estimate", "low end"):
         size = f"; size {sized(hop['size_usd'], hop['size_basis'])}"
