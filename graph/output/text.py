@@ -12,7 +12,7 @@ import json
 from typing import Iterable, Sequence
 
 from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
-from dealgraph.model.values import usd
+from dealgraph.model.values import usd, usd_by_basis, usd_on_basis
 
 FORMATS = ("table", "json", "csv")
 
@@ -165,10 +165,14 @@ def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool =
     >>> print("\\n".join(deal_lines(deal, {"nvidia": "Nvidia", "openai": "OpenAI"})))
     - Nvidia invests in OpenAI: $100B (up to; letter of intent), 2025-09-22; superseded by d3, not counted
       "Nvidia to invest $100B" https://e/2
+    >>> deal.update(amount_basis="commitment", superseded_by=None)
+    >>> deal_lines(deal, evidence=False)
+    ['- nvidia invests in openai: $100B (commitment; up to; letter of intent), 2025-09-22']
     """
-    line = f"- {deal_reads(deal, names)}: {usd(deal['amount_usd'])}"
-    if deal.get("amount_note"):
-        line += f" ({deal['amount_note']})"
+    # the amount on its basis when not plain cash ("$350M in stock", "~$40B (estimate)"),
+    # the note inside the same parentheses when there are some
+    amount = usd_on_basis(deal["amount_usd"], deal.get("amount_basis"), deal.get("amount_note"))
+    line = f"- {deal_reads(deal, names)}: {amount}"
     if deal.get("date"):
         line += f", {deal['date']}"
     lineage = []
