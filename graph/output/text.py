@@ -380,12 +380,14 @@ def load_counts(entities: int, relationships: int, figures: int = 0) -> str:
 def stats_table(stats: dict[str, dict[str, int]]) -> str:
     lines = []
     sections = [s for s in ("entities", "relationships", "figures") if s in stats]
-    # One column for the counts of every section, as wide as the longest kind needs.
+    # One column for the counts of every section, as wide as the longest kind needs, the
+    # counts right-aligned in it (units under units).
     width = max((len(kind) for s in sections for kind in stats[s]), default=0)
+    digits = max((len(str(n)) for s in sections for n in stats[s].values()), default=0)
     for section in sections:
         counts = stats[section]
         lines.append(f"{section}: {sum(counts.values())}")
-        lines += [f"  {kind:<{width}}  {n}" for kind, n in counts.items()]
+        lines += [f"  {kind:<{width}}  {n:>{digits}}" for kind, n in counts.items()]
     return "\n".join(lines)
 
 
