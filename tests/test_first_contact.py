@@ -78,7 +78,42 @@ def test_stats_aligns_every_count_in_one_column(tmp_path):
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.startswith("  ")]
     assert any(row.split()[0] == "lease_obligations" for row in rows)
-    columns = {len(row) - len(row.split()[-1]) for row in rows}
-    assert len(columns) == 1, result.output
+    # The counts end in one column, right-aligned (units under units), and start after
+    # the longest kind: one-digit and two-digit counts line up.
+    assert len({len(row) for row in rows}) == 1, result.output
+    width = max(len(row.split()[0]) for row in rows)
+    assert all(row[2 + width:2 + width + 2] == "  " for row in rows), result.output
+    assert {len(row.split()[1]) for row in rows} >= {1, 2}, result.output
     # The kind and its count never run together.
     assert all(len(row.split()) == 2 for row in rows)
+
+
+def test_stats_counts_every_kind_on_the_shipped_data(tmp_path):
+    """Every kind of the shipped data is listed with its count as the data files have it:
+    member_of and subsidiary_of among the deals, cash among the figures."""
+    from collections import Counter
+
+    from dealgraph.loaders import read_dataset
+
+    dataset = read_dataset([shipped_dataset_dir()])
+    db = tmp_path / "s.db"
+    assert CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--db", str(db)]).exit_code == 0
+    result = CliRunner().invoke(main, ["stats", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    sections, section = {}, None
+    for line in result.output.splitlines():
+        if not line.startswith("  "):
+            section, total = line.split(": ")
+            sections[section] = {"": int(total)}
+        else:
+            kind, n = line.split()
+            sections[section][kind] = int(n)
+    expected = {
+        "entities": Counter(e.kind for e in dataset.entities),
+        "relationships": Counter(r.kind for r in dataset.relationships),
+        "figures": Counter(f.kind for f in dataset.figures),
+    }
+    for name, counts in expected.items():
+        assert sections[name] == {"": sum(counts.values()), **counts}, name
+    assert sections["relationships"]["member_of"] > 0 and sections["relationships"]["subsidiary_of"] > 0
+    assert sections["figures"]["cash"] > 0

@@ -61,3 +61,57 @@ def test_labels_and_tooltips_say_why_a_deal_does_not_count(view, open_page):
     details = page.page.locator("#details-body").inner_text()
     assert "Status terminated (not counted)" in details and "status:" not in details
     assert page.errors == []
+
+
+def _render(folder, deals, view):
+    folder.mkdir()
+    with SQLiteStore(folder / "s.db") as store:
+        store.write(ENTITIES, deals)
+        return render_view(store, view, folder / f"{view}.html").path
+
+
+def _legend(page) -> str:
+    return page.page.locator("#legend-keys").inner_text()
+
+
+def test_loop_dossier_and_legend_say_why_deals_do_not_count(tmp_path, open_page):
+    """The loop's hop line counts the uncounted deals by why ("1 in talks", not "1
+    superseded"), and the legend names only the reasons the view has."""
+    page = open_page(_render(tmp_path / "all", DEALS, "cycles"))
+    titles = [page.page.locator("#loops-list li").nth(i).get_attribute("title")
+              for i in range(page.page.locator("#loops-list li").count())]
+    hops = [line for t in titles for line in t.split("\n") if line.startswith("Beta → Alpha")]
+    assert hops and all("Beta → Alpha: $3B (1 deal, 1 in talks, not counted)" in h for h in hops), hops
+    assert "superseded" not in "".join(hops)
+    assert page.errors == []
+
+    page = open_page(_render(tmp_path / "all-overview", DEALS, "overview"))
+    assert "deal shown but not counted: superseded, in talks or terminated" in _legend(page)
+
+    # only a deal in talks among those not counted: the legend does not say "superseded"
+    only_talks = [d for d in DEALS if d.id in ("ab", "ba", "ba-talks")]
+    page = open_page(_render(tmp_path / "talks", only_talks, "overview"))
+    legend = _legend(page)
+    assert "deal shown but not counted: in talks" in legend and "superseded" not in legend
+    assert page.errors == []
+
+    # every deal counts: no such entry
+    page = open_page(_render(tmp_path / "counted", [d for d in DEALS if d.id in ("ab", "ba")], "overview"))
+    assert "not counted" not in _legend(page)
+
+
+def test_cycles_text_hop_says_why_deals_do_not_count():
+    """`dealgraph cycles`' hop line (graph/output/text.py hop_lines) counts the uncounted
+    deals by why, as the view's loop dossier does."""
+    from dealgraph.output.text import hop_lines
+
+    def deal(i, marks):
+        return {"id": i, "source": "b", "kind": "lends_to", "target": "a", "amount_usd": B,
+                "date": None, "superseded_by": marks}
+
+    hop = {"source": "b", "target": "a", "amount_usd": B, "size_basis": "stated",
+           "relationships": [deal("x", None), deal("t", ["status:talks"])]}
+    assert hop_lines(hop, evidence=False)[0] == "b pays a: $1B in 1 deal (+1 in talks, not counted)"
+    hop["relationships"] += [deal("s", ["x"]), deal("e", ["status:terminated"]), deal("u", ["status:talks"])]
+    assert hop_lines(hop, evidence=False)[0] == (
+        "b pays a: $1B in 1 deal (+1 superseded, 2 in talks, 1 terminated, not counted)")

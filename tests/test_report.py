@@ -68,7 +68,7 @@ def test_query_table_lists_each_deal_as_it_reads(shipped_store, names):
     assert lines[0].split() == ["lender", "lender_name", "borrower", "borrower_name", "deals", "total_usd",
                                 "lender_total_usd"]
     assert "  relationships:" in lines
-    assert ("    - JPMorgan lends to Abilene AI data center JV: $7.1B (phase 2 construction loan; follows $2.3B "
+    assert ("    - JPMorgan lends to Abilene AI data center JV: $7.1B (facility size; phase 2 construction loan; follows $2.3B "
             "phase 1 loan in Jan 2025), 2025-05-21; expands jpmorgan-lends-abilene-jv-2025-phase-1") in lines
     assert any(line.startswith('      "JP Morgan Chase Lends $7B on Oracle-Leased') for line in lines)
     vendor = report.format_rows(run_query(shipped_store, "vendor-financing", {"entity": "openai"}), "table", names)

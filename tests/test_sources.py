@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from dealgraph.cli import main
 from dealgraph.model.sources import Url, fragile_flags, source_class, source_table
+from dealgraph.stores.sqlite_store import SQLiteStore
 
 ENTITIES = """id,name,kind
 a,Alpha,company
@@ -149,17 +150,42 @@ def test_table_lists_rows_then_ends_with_the_totals(sources_cli):
     totals = out[out.index("") + 1:]
     assert totals == [
         "Totals: 11 rows (8 deals, 3 figures), 9 hosts",
-        "  filing        3  (2 deals, 1 figure)  SEC or regulator filing",
-        "  company       2  (2 deals, 0 figures)  Company release or IR page",
-        "  major         1  (1 deal, 0 figures)  Wire or major outlet",
-        "  secondary     5  (3 deals, 2 figures)  Secondary (repost, blog, aggregator)",
-        "  primary share (filing + company over all): deals 50.0% (4 of 8), figures 33.3% (1 of 3), "
-        "all 45.5% (5 of 11)",
+        "  class      rows  deals  figures  source",
+        "  filing        3      2        1  SEC or regulator filing",
+        "  company       2      2        0  Company release or IR page",
+        "  major         1      1        0  Wire or major outlet",
+        "  secondary     5      3        2  Secondary (repost, blog, aggregator)",
+        "  primary share (filing + company over all): deals 50.0% (4 of 8), figures 33.3% (1 of 3),",
+        "    all 45.5% (5 of 11)",
         "  missing: url 1, quote 3, published 3, primary 6, title 2",
         "  titles rebuilt from the URL: 2",
-        "  fragile URLs: not https 1, query string in the URL 1, AMP page 1, Google News link 1, "
-        "link shortener or redirector 1, feed URL 1, secondary source without an archive_url 3",
+        "  fragile URLs: not https 1, query string in the URL 1, AMP page 1, Google News link 1,",
+        "    link shortener or redirector 1, feed URL 1, secondary source without an archive_url 3",
     ]
+
+
+def test_totals_columns_line_up_and_lines_wrap_on_the_shipped_data(tmp_path):
+    """On the shipped data (three-digit counts next to one-digit ones) each class's counts
+    end in the same columns, and no totals line is longer than 100 characters."""
+    from dealgraph.load import shipped_dataset_dir
+    from dealgraph.loaders import read_dataset
+
+    dataset = read_dataset([shipped_dataset_dir()])
+    with SQLiteStore(tmp_path / "s.db") as store:
+        store.write(dataset.entities, dataset.relationships, figures=dataset.figures)
+    result = CliRunner().invoke(main, ["sources", "--db", str(tmp_path / "s.db")])
+    assert result.exit_code == 0, result.output
+    out = result.output.rstrip("\n").splitlines()
+    totals = out[out.index("") + 1:]
+    assert all(len(line) <= 100 for line in totals), [line for line in totals if len(line) > 100]
+    classes = totals[1:6]
+    assert classes[0].split() == ["class", "rows", "deals", "figures", "source"]
+    for header in ("rows", "deals", "figures"):
+        end = classes[0].index(header) + len(header)
+        assert all(line[end - 1] != " " and line[end] == " " for line in classes[1:]), (header, classes)
+    assert sum(int(line.split()[1]) for line in classes[1:]) == len(dataset.relationships) + len(dataset.figures)
+    fragile = [i for i, line in enumerate(totals) if line.startswith("  fragile URLs: ")]
+    assert fragile and totals[fragile[0] + 1].startswith("    ")
 
 
 def test_csv_is_the_rows(sources_cli):

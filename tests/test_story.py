@@ -15,6 +15,7 @@ from dealgraph.cli import main
 from dealgraph.model.records import Entity, Figure, Relationship
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.analyses.story import what_stands_out
+from dealgraph.output.entity_text import story_text
 
 
 def run(*args, env=None):
@@ -37,7 +38,11 @@ def test_the_demo_tells_what_stands_out(demo_dir):
     # $100M (2023; the "~6% pre-IPO stake" is that same position, one row now) + $2B (2026);
     # $1.3B Osprey + $6.3B backstop.
     assert "    as investor: $2.1B in 2 deal(s)" in story
-    assert "    as customer: $7.6B in 2 deal(s)" in story
+    # the Osprey contract total and the backstop commitment are not cash paid: their bases said
+    assert "    as customer: $7.6B (incl. $6.3B commitment, $1.3B contract total) in 2 deal(s)" in story
+    # CoreWeave issued OpenAI $350M of shares (amount_basis stock): no cash was paid
+    assert "- OpenAI is CoreWeave's investor and customer:" in story
+    assert "    as investor: $350M in stock in 1 deal(s)" in story
     assert "Microsoft's share of CoreWeave's revenue, as stated: 35% (2023) → 62% (2024) → 71% (2025-Q2) → 67% (2025)." in story
     # By contracts alone: Microsoft's ~$10B of a $75.2B known contract book = 13.3% (Microsoft $10B,
     # OpenAI $11.9B + $4B + $6.5B, Meta $14.2B + $21B, Nvidia $1.3B + $6.3B; Poolside's has no amount).
@@ -132,6 +137,7 @@ def test_the_story_comes_from_the_store(tmp_path):
         Relationship("c", "msft", "customer_of", "coreweave", 1.0),
         Relationship("old", "nvidia", "lends_to", "coreweave", 70.0),  # replaced by b: adds nothing
         Relationship("b2", "nvidia", "lends_to", "coreweave", None, supersedes="old"),
+        Relationship("e", "nvidia", "invests_in", "coreweave", 3.0, amount_basis="stock"),
     ]
     figures = [
         Figure("r", "coreweave", "revenue", amount_usd=10.0, period="2030"),
@@ -143,9 +149,32 @@ def test_the_story_comes_from_the_store(tmp_path):
         store.write(entities, deals, figures=figures)
         story = what_stands_out(store, "coreweave", cycles=[])
     assert story["entangled"] == [{"entity": "nvidia", "name": "NV", "roles": [
-        {"role": "supplier", "deals": ["a"], "known_usd": 5.0},
-        {"role": "lender", "deals": ["b", "b2", "old"], "known_usd": 7.0}]}]
+        {"role": "supplier", "deals": ["a"], "known_usd": 5.0, "known_by_basis": [[5.0, None]]},
+        {"role": "investor", "deals": ["e"], "known_usd": 3.0, "known_by_basis": [[3.0, "stock"]]},
+        {"role": "lender", "deals": ["b", "b2", "old"], "known_usd": 7.0, "known_by_basis": [[7.0, None]]}]}]
+    text = story_text(story)
+    assert "    as investor: $3 in stock in 1 deal(s)" in text and "    as lender: $7 in 3 deal(s)" in text
     assert story["customer_share"]["history"][0]["percent"] == 40.0
     assert story["customer_share"]["share_by_known_contracts_pct"] == 100.0
     assert story["obligations"]["revenue"]["id"] == "r"
     assert story["obligations"]["against_revenue"][0]["times_revenue"] == 2.5
+
+
+def test_amounts_say_their_basis_when_not_cash(demo_dir):
+    """An amount that is not cash paid says so wherever it is quoted or summed in one line:
+    `show`'s role totals and deal lines, `deals`' deal lines and total (model/values.py)."""
+    db = demo_dir / "dealgraph.db"
+    show = run("show", "coreweave", "--db", db).output
+    assert "  invests_in (5, known total $3.9B (incl. $350M in stock)):" in show
+    assert "    OpenAI invests_in CoreWeave  $350M in stock (no cash paid by OpenAI:" in show
+    deals = run("deals", "--kind", "invests_in", "--source", "openai", "--target", "coreweave", "--db", db).output
+    assert "- OpenAI invests in CoreWeave: $350M in stock (no cash paid by OpenAI:" in deals
+    assert deals.rstrip().endswith("1 deal, 1 counted: $350M in stock")
+
+
+def test_every_non_cash_basis_has_its_words():
+    from dealgraph.model.records import schema
+    from dealgraph.model.values import BASIS_WORDS
+
+    basis = next(f for f in schema().fields("relationship") if f.name == "amount_basis")
+    assert set(basis.values) == set(BASIS_WORDS) | {"cash"}

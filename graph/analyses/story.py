@@ -68,7 +68,11 @@ def entangled(store: Store, subject: str, names: dict[str, str]) -> list[dict]:
                 {"role": role, "deals": [r.id for r in roles[role]],
                  # a superseded deal is named but adds nothing (graph/lineage.py)
                  "known_usd": _known_sum(r.amount_usd for r in sorted(roles[role], key=lambda r: r.id)
-                                         if r.id not in superseded)}
+                                         if r.id not in superseded),
+                 # what that sum is made of: [amount, amount_basis] of each deal that counts
+                 # ("$350M in stock" is not cash paid; model/values.py usd_by_basis)
+                 "known_by_basis": [[r.amount_usd, r.amount_basis] for r in sorted(roles[role], key=lambda r: r.id)
+                                    if r.id not in superseded and r.amount_usd is not None]}
                 for role in ROLE_ORDER if role in roles
             ],
         })

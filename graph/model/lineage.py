@@ -52,7 +52,7 @@ from typing import Iterable, Mapping
 from dealgraph.model.records import Relationship
 
 __all__ = ["LINEAGE_FIELDS", "STATUS_MARK", "UNCOUNTED_STATUSES", "counting_deals", "lineage_cycles",
-           "not_counted", "superseded_by"]
+           "not_counted", "not_counted_reason", "not_counted_tally", "superseded_by"]
 
 #: The lineage fields of a deal, as named in every input format and store.
 LINEAGE_FIELDS = ("supersedes", "expands")
@@ -86,6 +86,45 @@ def not_counted(
             if status in UNCOUNTED_STATUSES:
                 out.setdefault(deal, []).append(STATUS_MARK + status)
     return {deal: tuple(why) for deal, why in out.items()}
+
+
+#: How a status of :data:`UNCOUNTED_STATUSES` reads in a reason ("1 in talks, not counted").
+STATUS_WORDS = {"talks": "in talks", "terminated": "terminated"}
+
+
+def not_counted_reason(marks: Iterable[str]) -> str:
+    """Why a deal does not count, in words, from its ``superseded_by`` marks:
+    ``"superseded"`` when deals replace it, ``"in talks"`` or ``"terminated"`` for its
+    status, joined with "and" when both; ``""`` when it counts.
+
+    >>> not_counted_reason(["b"]), not_counted_reason(["status:talks"]), not_counted_reason(["b", "status:terminated"])
+    ('superseded', 'in talks', 'superseded and terminated')
+    """
+    marks = list(marks or ())
+    words = ["superseded"] if any(not m.startswith(STATUS_MARK) for m in marks) else []
+    words += [STATUS_WORDS.get(m[len(STATUS_MARK):], m[len(STATUS_MARK):]) for m in marks if m.startswith(STATUS_MARK)]
+    return " and ".join(words)
+
+
+def not_counted_tally(marks_of_deals: Iterable[Iterable[str] | None]) -> str:
+    """How many of some deals do not count, and why, from each one's ``superseded_by``
+    marks (deals that count are skipped): ``"1 superseded, 2 in talks"``, ``""`` if all
+    count. Reasons come superseded first, then in talks, then terminated.
+
+    >>> not_counted_tally([["b"], ["status:talks"], None, ["status:talks"]])
+    '1 superseded, 2 in talks'
+    >>> not_counted_tally([["status:terminated"]]), not_counted_tally([None, ()])
+    ('1 terminated', '')
+    """
+    counts: dict[str, int] = {}
+    for marks in marks_of_deals:
+        reason = not_counted_reason(marks or ())
+        if reason:
+            counts[reason] = counts.get(reason, 0) + 1
+    order = ["superseded", "in talks", "terminated"]
+    def rank(reason: str) -> tuple:
+        return tuple(order.index(w) if w in order else len(order) for w in reason.split(" and "))
+    return ", ".join(f"{counts[r]} {r}" for r in sorted(counts, key=rank))
 
 
 def superseded_by(relationships: Iterable[Relationship], include_talks: bool = False) -> dict[str, tuple[str, ...]]:

@@ -44,8 +44,9 @@ if TYPE_CHECKING:
     from dealgraph.model.records import Relationship
 
 __all__ = [
-    "AmountError", "DATE", "DateInterval", "PERIOD", "Period", "SUFFIXES", "check_date",
+    "AmountError", "BASIS_WORDS", "DATE", "DateInterval", "PERIOD", "Period", "SUFFIXES", "check_date",
     "date_interval", "figure_when", "parse_percent", "parse_usd", "period_end", "usd",
+    "usd_by_basis", "usd_on_basis",
 ]
 
 #: Suffix multipliers (case-insensitive): thousand, million, billion, trillion.
@@ -76,6 +77,65 @@ def usd(amount: float | None) -> str:
         if abs(amount) >= size:
             return f"${amount / size:,.1f}{suffix}".replace(".0" + suffix, suffix)
     return f"${amount:,.0f}"
+
+
+#: How an amount reads on each ``amount_basis`` (schema.yaml ``relationship.amount_basis``)
+#: other than plain cash: "$350M in stock", "$11.9B (contract total)", "~$40B (estimate)".
+#: The one place these words live; :func:`usd_on_basis` and :func:`usd_by_basis` use them.
+BASIS_WORDS = {
+    "commitment": "commitment",
+    "facility": "facility size",
+    "contract_total": "contract total",
+    "stock": "in stock",
+    "estimate": "estimate",
+}
+
+
+def usd_on_basis(amount: float | None, basis: str | None, note: str | None = None) -> str:
+    """An amount with its basis said when it is not plain cash (or unstated), and its
+    ``note`` in the same parentheses when given.
+
+    >>> usd_on_basis(3.5e8, "stock"), usd_on_basis(1.19e10, "contract_total"), usd_on_basis(4e10, "estimate")
+    ('$350M in stock', '$11.9B (contract total)', '~$40B (estimate)')
+    >>> usd_on_basis(2e9, "cash"), usd_on_basis(2e9, None), usd_on_basis(None, "stock")
+    ('$2B', '$2B', '?')
+    >>> usd_on_basis(1e9, "facility", "revolver"), usd_on_basis(1e9, "stock", "all-stock"), usd_on_basis(1e9, None, "approx.")
+    ('$1B (facility size; revolver)', '$1B in stock (all-stock)', '$1B (approx.)')
+    """
+    words = [note] if note else []
+    if amount is None or basis not in BASIS_WORDS:
+        text = usd(amount)
+    elif basis == "stock":
+        text = f"{usd(amount)} {BASIS_WORDS[basis]}"
+    else:
+        text = f"{'~' if basis == 'estimate' else ''}{usd(amount)}"
+        words.insert(0, BASIS_WORDS[basis])
+    return f"{text} ({'; '.join(words)})" if words else text
+
+
+def usd_by_basis(parts) -> str:
+    """A sum of ``(amount, amount_basis)`` pairs (unknown amounts skipped) as it reads: on
+    its basis when all share one, else the total and the parts that are not plain cash.
+
+    >>> usd_by_basis([(3.5e8, "stock")]), usd_by_basis([(1e9, "cash"), (2e9, None)])
+    ('$350M in stock', '$3B')
+    >>> usd_by_basis([(1e9, "cash"), (1.19e10, "contract_total"), (3.5e8, "stock"), (None, "stock")])
+    '$13.2B (incl. $11.9B contract total, $350M in stock)'
+    >>> usd_by_basis([(None, "stock")]), usd_by_basis([])
+    ('?', '?')
+    """
+    by: dict[str | None, float] = {}
+    for amount, basis in parts:
+        if amount is not None:
+            key = basis if basis in BASIS_WORDS else None
+            by[key] = by.get(key, 0.0) + amount
+    if not by:
+        return usd(None)
+    if len(by) == 1:
+        (basis, total), = by.items()
+        return usd_on_basis(total, basis)
+    named = ", ".join(f"{usd(by[b])} {BASIS_WORDS[b]}" for b in BASIS_WORDS if b in by)
+    return f"{usd(sum(by.values()))} (incl. {named})"
 
 
 def parse_usd(text: str | float | int) -> float:

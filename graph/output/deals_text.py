@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 
+from dealgraph.model.values import usd_by_basis
 from dealgraph.output.text import csv_cell, deal_lines, rows_json, rows_table, usd
 
 #: The columns of a deal row in CSV and of the deals table, in order.
@@ -23,10 +24,21 @@ _OPEN_KEY = {"year": "(undated)", "status": "(no status given)", "lender-type": 
 _ENTITY_GROUPS = ("source", "target")
 
 
-def total_line(total: dict) -> str:
-    """``12 deals, 11 counted: $45.2B (2 of unknown amount); 1 not counted (listed only)``."""
+def total_line(total: dict, deals: list[dict] | None = None) -> str:
+    """``12 deals, 11 counted: $45.2B (2 of unknown amount); 1 not counted (listed only)``;
+    given the ``deals`` listed, the sum says its parts that are not plain cash
+    (``$45.2B (incl. $350M in stock)``, model/values.py usd_by_basis).
+
+    >>> total = {"deals": 2, "counted_deals": 2, "amount_usd": 1.35e9, "unknown_amount_deals": 0}
+    >>> total_line(total, [{"counted": True, "amount_usd": 1e9, "amount_basis": "cash"},
+    ...                    {"counted": True, "amount_usd": 3.5e8, "amount_basis": "stock"}])
+    '2 deals, 2 counted: $1.4B (incl. $350M in stock)'
+    """
     n, counted = total["deals"], total["counted_deals"]
-    line = f"{n} deal{'s' if n != 1 else ''}, {counted} counted: {usd(total['amount_usd'])}"
+    amount = usd(total["amount_usd"])
+    if deals is not None and total["amount_usd"] is not None:
+        amount = usd_by_basis((d["amount_usd"], d.get("amount_basis")) for d in deals if d["counted"])
+    line = f"{n} deal{'s' if n != 1 else ''}, {counted} counted: {amount}"
     if total["unknown_amount_deals"]:
         line += f" ({total['unknown_amount_deals']} of unknown amount)"
     if counted < n:
@@ -43,7 +55,7 @@ def deals_table(result: dict, names: dict[str, str] | None = None) -> str:
         lines = []
         for deal in result["deals"]:
             lines.extend(_deal_lines(deal, names))
-        return "\n".join([*lines, "", total_line(result["total"])])
+        return "\n".join([*lines, "", total_line(result["total"], result["deals"])])
     shown = []
     for g in result["groups"]:
         key = g["group"]

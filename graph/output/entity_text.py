@@ -10,6 +10,7 @@ import io
 from typing import Sequence
 
 from dealgraph.model.records import schema
+from dealgraph.model.values import usd_by_basis, usd_on_basis
 from dealgraph.output.text import format_rows, not_counted_words, rows_json, usd
 
 
@@ -116,12 +117,15 @@ def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int
         if not by_kind:
             lines.append("  (none)")
         for kind, group in by_kind.items():
-            lines.append(f"  {kind} ({len(group['deals'])}, known total {usd(group['known_usd'])}):")
+            # the total and each amount on its basis when not plain cash ("$350M in stock")
+            total = usd_by_basis((d["amount_usd"], d.get("amount_basis")) for d in group["deals"]
+                                 if not d["superseded_by"]) if group["known_usd"] is not None else usd(None)
+            lines.append(f"  {kind} ({len(group['deals'])}, known total {total}):")
             for d in group["deals"]:
                 when = f" {d['date']}" if d["date"] else ""
-                note = f" ({d['amount_note']})" if d.get("amount_note") else ""
+                amount = usd_on_basis(d["amount_usd"], d.get("amount_basis"), d.get("amount_note"))
                 replaced = f"  [{not_counted_words(d['superseded_by'])}]" if d["superseded_by"] else ""
-                lines.append(f"    {d['reads']}  {usd(d['amount_usd'])}{note}{when}{replaced}")
+                lines.append(f"    {d['reads']}  {amount}{when}{replaced}")
                 if evidence(d):
                     lines.append(f"      {evidence(d)}")
 
@@ -233,7 +237,9 @@ def story_text(story: dict, names: dict[str, str] | None = None) -> str:
         joined = ", ".join(roles[:-1]) + f" and {roles[-1]}" if len(roles) > 1 else roles[0]
         lines.append(f"- {party['name']} is {subject}'s {joined}:")
         for r in party["roles"]:
-            amount = usd(r["known_usd"]) if r["known_usd"] is not None else "amount not reported"
+            # on its basis when not plain cash: "$350M in stock" (model/values.py)
+            amount = (usd_by_basis(r.get("known_by_basis") or [(r["known_usd"], None)])
+                      if r["known_usd"] is not None else "amount not reported")
             lines.append(f"    as {r['role']}: {amount} in {len(r['deals'])} deal(s)")
 
     share = story["customer_share"]

@@ -60,6 +60,7 @@ from markupsafe import Markup
 from dealgraph.analyses.cycles import find_cycles, find_money_loops, size_loops
 from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
 from dealgraph.model.graphs import money_flow_graph
+from dealgraph.model.lineage import not_counted_tally
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.output.layout import arc_smoothing, radial_layout
 from dealgraph.output.loop_graphic import loop_svg
@@ -644,7 +645,9 @@ def _cycle_payload(cycle, size: dict) -> dict:
             {"source": h.source, "target": h.target, "amount_usd": h.amount_usd,
              "size_usd": s["size_usd"], "size_basis": s["size_basis"],
              "deals": [rel["id"] for rel in h.relationships],
-             "superseded": [rel["id"] for rel in h.relationships if rel["superseded_by"]]}
+             "superseded": [rel["id"] for rel in h.relationships if rel["superseded_by"]],
+             # "1 superseded, 1 in talks": the uncounted deals by why (model/lineage.py)
+             "not_counted": not_counted_tally(rel["superseded_by"] for rel in h.relationships)}
             for h, s in zip(cycle.hops, size["hops"])
         ],
     }

@@ -23,25 +23,52 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}{'s' if n != 1 else ''}"
 
 
+#: Longest line of the totals a list wraps at (its items are never split).
+WRAP = 100
+
+
+def wrap_items(head: str, items: list[str], width: int = WRAP, indent: str = "    ") -> list[str]:
+    """``head`` then ``items`` joined by ", ", wrapped before ``width`` between items, the
+    continuation lines indented.
+
+    >>> wrap_items("  fragile URLs: ", ["not https 9", "AMP page 8", "feed URL 0"], width=34)
+    ['  fragile URLs: not https 9,', '    AMP page 8, feed URL 0']
+    """
+    lines, line = [], head
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        if i and len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line = indent + piece
+        else:
+            line += (" " if i else "") + piece
+    return lines + [line]
+
+
 def totals_lines(totals: dict) -> list[str]:
     from dealgraph.model.sources import source_table
 
     table = source_table()
     lines = [f"Totals: {_count(totals['rows'], 'row')} ({_count(totals['deals'], 'deal')}, "
              f"{_count(totals['figures'], 'figure')}), {_count(totals['hosts'], 'host')}"]
-    width = max(len(c) for c in table.classes)
-    for name, cls in table.classes.items():
-        lines.append(f"  {name:<{width}}  {totals['classes'][name]:>4}  ({_count(totals['classes_deals'][name], 'deal')}, "
-                     f"{_count(totals['classes_figures'][name], 'figure')})  {cls.label}")
+    # one row per source class, its counts in right-aligned columns
+    cells = [("class", "rows", "deals", "figures", "source")] + [
+        (name, str(totals["classes"][name]), str(totals["classes_deals"][name]),
+         str(totals["classes_figures"][name]), cls.label)
+        for name, cls in table.classes.items()]
+    widths = [max(len(row[i]) for row in cells) for i in range(4)]
+    for row in cells:
+        lines.append("  " + row[0].ljust(widths[0]) + "".join(
+            "  " + cell.rjust(w) for cell, w in zip(row[1:4], widths[1:])) + "  " + row[4])
     share, count = totals["primary_share"], totals["primary"]
-    lines.append(f"  primary share ({' + '.join(table.primary)} over all): "
-                 f"deals {_percent(share['deals'])} ({count['deals']} of {totals['deals']}), "
-                 f"figures {_percent(share['figures'])} ({count['figures']} of {totals['figures']}), "
-                 f"all {_percent(share['all'])} ({count['all']} of {totals['rows']})")
-    lines.append("  missing: " + ", ".join(f"{item} {n}" for item, n in totals["missing"].items()))
+    lines += wrap_items(f"  primary share ({' + '.join(table.primary)} over all): ", [
+        f"deals {_percent(share['deals'])} ({count['deals']} of {totals['deals']})",
+        f"figures {_percent(share['figures'])} ({count['figures']} of {totals['figures']})",
+        f"all {_percent(share['all'])} ({count['all']} of {totals['rows']})"])
+    lines += wrap_items("  missing: ", [f"{item} {n}" for item, n in totals["missing"].items()])
     lines.append(f"  titles rebuilt from the URL: {totals['title_rebuilt']}")
-    lines.append("  fragile URLs: " + ", ".join(
-        f"{table.fragile[flag].reads_as} {n}" for flag, n in totals["fragile"].items()))
+    lines += wrap_items("  fragile URLs: ", [
+        f"{table.fragile[flag].reads_as} {n}" for flag, n in totals["fragile"].items()])
     return lines
 
 

@@ -11,8 +11,8 @@ import io
 import json
 from typing import Iterable, Sequence
 
-from dealgraph.model.lineage import STATUS_MARK
-from dealgraph.model.values import usd
+from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
+from dealgraph.model.values import usd, usd_by_basis, usd_on_basis
 
 FORMATS = ("table", "json", "csv")
 
@@ -165,10 +165,14 @@ def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool =
     >>> print("\\n".join(deal_lines(deal, {"nvidia": "Nvidia", "openai": "OpenAI"})))
     - Nvidia invests in OpenAI: $100B (up to; letter of intent), 2025-09-22; superseded by d3, not counted
       "Nvidia to invest $100B" https://e/2
+    >>> deal.update(amount_basis="commitment", superseded_by=None)
+    >>> deal_lines(deal, evidence=False)
+    ['- nvidia invests in openai: $100B (commitment; up to; letter of intent), 2025-09-22']
     """
-    line = f"- {deal_reads(deal, names)}: {usd(deal['amount_usd'])}"
-    if deal.get("amount_note"):
-        line += f" ({deal['amount_note']})"
+    # the amount on its basis when not plain cash ("$350M in stock", "~$40B (estimate)"),
+    # the note inside the same parentheses when there are some
+    amount = usd_on_basis(deal["amount_usd"], deal.get("amount_basis"), deal.get("amount_note"))
+    line = f"- {deal_reads(deal, names)}: {amount}"
     if deal.get("date"):
         line += f", {deal['date']}"
     lineage = []
@@ -194,10 +198,8 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
     counted = [d for d in deals if not d.get("superseded_by")]
     count = f"{len(counted)} deal{'s' if len(counted) != 1 else ''}"
     if len(counted) < len(deals):
-        left = [d for d in deals if d.get("superseded_by")]
-        why = ("superseded" if all(not m.startswith(STATUS_MARK) for d in left for m in d["superseded_by"])
-               else "superseded, in talks or terminated")
-        count += f" (+{len(left)} {why}, not counted)"
+        # how many and why: "+1 superseded", "+1 in talks", "+1 superseded, 1 terminated"
+        count += f" (+{not_counted_tally(d.get('superseded_by') for d in deals)}, not counted)"
     size = ""
     if hop.get("size_basis") in ("estimate", "low end"):
         size = f"; size {sized(hop['size_usd'], hop['size_basis'])}"
@@ -378,12 +380,14 @@ def load_counts(entities: int, relationships: int, figures: int = 0) -> str:
 def stats_table(stats: dict[str, dict[str, int]]) -> str:
     lines = []
     sections = [s for s in ("entities", "relationships", "figures") if s in stats]
-    # One column for the counts of every section, as wide as the longest kind needs.
+    # One column for the counts of every section, as wide as the longest kind needs, the
+    # counts right-aligned in it (units under units).
     width = max((len(kind) for s in sections for kind in stats[s]), default=0)
+    digits = max((len(str(n)) for s in sections for n in stats[s].values()), default=0)
     for section in sections:
         counts = stats[section]
         lines.append(f"{section}: {sum(counts.values())}")
-        lines += [f"  {kind:<{width}}  {n}" for kind, n in counts.items()]
+        lines += [f"  {kind:<{width}}  {n:>{digits}}" for kind, n in counts.items()]
     return "\n".join(lines)
 
 
