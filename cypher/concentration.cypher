@@ -1,5 +1,5 @@
 // name: concentration
-// description: Customer concentration of every entity with customers (or only $entity): the top customer's share in percent and the HHI (sum of squared percent shares, 0-10000). Basis: the entity's stated revenue shares (its customer_share figures of the latest date) where it has any, else its known contract values (C customer_of V, C leases_from V, V supplies C; superseded deals and deals in talks or terminated do not count). Stated revenue shares rank first, then by top share, then HHI. On the contract basis, entities with fewer than $minCustomers known customers are left out (one known contract says nothing about concentration).
+// description: Customer concentration of every entity with customers (or only $entity): the top customer's share in percent and the HHI (sum of squared percent shares, 0-10000). Basis: the entity's stated revenue shares (its customer_share figures of the latest date) where it has any, else its known contract values (C customer_of V, C leases_from V, V supplies C; superseded deals and deals in talks or terminated do not count). A customer that is a group (an entity with member_of members, or of kind investor_group) is not one customer: the row says top_customer_group and top_customer_members, and when any share on the row is a group's the HHI is null. Stated revenue shares rank first, then by top share, then HHI (null last). On the contract basis, entities with fewer than $minCustomers known customers are left out (one known contract says nothing about concentration).
 // params: entity=null, minCustomers=2
 // Paste into Neo4j Browser first (one line):
 // :params {entity: null, minCustomers: 2}
@@ -52,10 +52,18 @@ WITH v,
   CASE WHEN size(stated) > 0 THEN stated
        ELSE [r IN contracts | {customer: r.customer, name: r.name, pct: 100.0 * r.amount / total,
                                period: null, evidence_title: null, evidence_url: null}] END AS shares
+// A group customer: an entity with member_of members, or of kind investor_group; its
+// members are counted (distinct) and its share makes the row's HHI null.
+WITH v, basis, [r IN shares | r {.*, members: COLLECT {
+      MATCH (m:Entity)-[:MEMBER_OF]->(g:Entity {id: r.customer}) WHERE m <> g RETURN DISTINCT m.id
+    }, group: EXISTS { MATCH (g:Entity {id: r.customer}) WHERE g.kind = 'investor_group' }}] AS shares
+WITH v, basis, [r IN shares | r {.*, group: r.group OR size(r.members) > 0, members: size(r.members)}] AS shares
 WITH v, basis, shares,
   reduce(top = null, r IN shares | CASE WHEN top IS NULL OR r.pct > top.pct THEN r ELSE top END) AS top,
-  reduce(h = 0.0, r IN shares | h + r.pct * r.pct) AS hhi
+  CASE WHEN any(r IN shares WHERE r.group) THEN null
+       ELSE reduce(h = 0.0, r IN shares | h + r.pct * r.pct) END AS hhi
 RETURN v.id AS entity, v.name AS name, basis, top.period AS period, top.customer AS top_customer,
        top.name AS top_customer_name, top.pct AS top_share_pct, hhi, size(shares) AS customers,
-       top.evidence_title AS evidence_title, top.evidence_url AS evidence_url
-ORDER BY CASE basis WHEN 'stated revenue share' THEN 0 ELSE 1 END, top_share_pct DESC, hhi DESC, entity
+       top.evidence_title AS evidence_title, top.evidence_url AS evidence_url,
+       top.group AS top_customer_group, top.members AS top_customer_members
+ORDER BY CASE basis WHEN 'stated revenue share' THEN 0 ELSE 1 END, top_share_pct DESC, hhi IS NULL, hhi DESC, entity

@@ -239,7 +239,7 @@ def test_demo_is_the_main_job(runner, tmp_path):
     out = tmp_path / "demo"
     result = run(runner, "demo", "--out", out)
     assert result.exit_code == 0, result.output
-    assert "Loaded 116 entities, 219 deals and 126 figures" in result.output
+    assert "Loaded 116 entities, 224 deals and 126 figures" in result.output
     assert "data as of 2026-05-18" in result.output
     assert "CoreWeave → Nvidia → CoreWeave" in result.output
     assert "Nvidia → OpenAI → Oracle → Nvidia" in result.output
@@ -248,7 +248,7 @@ def test_demo_is_the_main_job(runner, tmp_path):
     assert f"Open {out / 'cycles.html'}" in result.output
     # running it again reuses the store and changes nothing
     assert run(runner, "demo", "--out", out).exit_code == 0
-    assert len(SQLiteStore(out / "dealgraph.db").relationships()) == 219
+    assert len(SQLiteStore(out / "dealgraph.db").relationships()) == 224
 
 
 def test_render_writes_the_requested_view(runner, shipped_db, tmp_path):

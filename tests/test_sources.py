@@ -276,16 +276,16 @@ SHIPPED_ROWS = {
 }
 
 SHIPPED_TOTALS = {
-    "rows": 345, "deals": 219, "figures": 126,
-    "classes": {"filing": 33, "company": 11, "major": 31, "secondary": 270},
-    "classes_deals": {"filing": 15, "company": 10, "major": 29, "secondary": 165},
+    "rows": 350, "deals": 224, "figures": 126,
+    "classes": {"filing": 33, "company": 11, "major": 31, "secondary": 275},
+    "classes_deals": {"filing": 15, "company": 10, "major": 29, "secondary": 170},
     "classes_figures": {"filing": 18, "company": 1, "major": 2, "secondary": 105},
     "primary": {"deals": 25, "figures": 19, "all": 44},
-    "primary_share": {"deals": 25 / 219, "figures": 19 / 126, "all": 44 / 345},
-    "missing": {"url": 0, "quote": 0, "published": 52, "primary": 301, "title": 170},
-    "title_rebuilt": 170,
+    "primary_share": {"deals": 25 / 224, "figures": 19 / 126, "all": 44 / 350},
+    "missing": {"url": 0, "quote": 0, "published": 52, "primary": 306, "title": 175},
+    "title_rebuilt": 175,
     "fragile": {"no_https": 9, "query": 9, "amp": 8, "google_news": 0, "redirector": 0, "feed": 0,
-                "no_archive": 270},
+                "no_archive": 275},
     "hosts": 152,
 }
 

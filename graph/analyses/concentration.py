@@ -15,7 +15,14 @@ customer with everything is 10,000). The basis is said on every row:
   ``min_customers`` known customers are left out: one known contract says nothing about
   how concentrated a business is.
 
-Stated shares rank first (they measure revenue), then top share, then HHI, then entity id.
+A customer that is a group (an entity with ``member_of`` members, or of kind
+``investor_group``: "Hyperscalers (Amazon, Alphabet, Meta, Microsoft, Oracle)") is not one
+customer: its share is the group's, so the row says ``top_customer_group`` and how many
+members the store names (``top_customer_members``), and when any share on the row is a
+group's the HHI is None (a group's share squared is no customer's concentration, nor a floor).
+
+Stated shares rank first (they measure revenue), then top share, then HHI (None last), then
+entity id.
 This module is the Python twin of ``cypher/concentration.cypher``; both add in the same
 order so the two engines give identical floats.
 
@@ -24,6 +31,9 @@ order so the two engines give identical floats.
 >>> deals = [Relationship("d1", "a", "customer_of", "v", 75.0), Relationship("d2", "v", "supplies", "b", 25.0)]
 >>> [(r["entity"], r["top_customer"], r["top_share_pct"], r["hhi"]) for r in concentration(es, deals, [])]
 [('v', 'a', 75.0, 6250.0)]
+>>> es.append(Entity("m", "M")); deals.append(Relationship("d3", "m", "member_of", "a"))
+>>> [(r["top_customer"], r["top_customer_group"], r["top_customer_members"], r["hhi"]) for r in concentration(es, deals, [])]
+[('a', True, 1, None)]
 """
 
 from __future__ import annotations
@@ -38,8 +48,21 @@ CONTRACTS = "known contract values"
 
 COLUMNS = (
     "entity", "name", "basis", "period", "top_customer", "top_customer_name", "top_share_pct",
-    "hhi", "customers", "evidence_title", "evidence_url",
+    "hhi", "customers", "evidence_title", "evidence_url", "top_customer_group", "top_customer_members",
 )
+
+GROUP_KIND = "investor_group"
+
+
+def group_members(entities: Iterable[Entity], relationships: Iterable[Relationship]) -> dict[str, int]:
+    """``{group: number of distinct members}`` for every entity that is a group: one with
+    ``member_of`` members (any such deal), or of kind ``investor_group`` (0 when no member
+    is named)."""
+    members: dict[str, set[str]] = {e.id: set() for e in entities if e.kind == GROUP_KIND}
+    for r in relationships:
+        if r.kind == "member_of" and r.source != r.target:
+            members.setdefault(r.target, set()).add(r.source)
+    return {g: len(m) for g, m in members.items()}
 
 
 def customer_pair(r: Relationship) -> tuple[str, str] | None:
@@ -98,7 +121,10 @@ def concentration(
     include_talks: bool = False,
 ) -> list[dict]:
     """One row per entity with customers (or only ``entity``), ranked; see the module doc."""
+    entities = list(entities)
+    relationships = list(relationships)
     names = {e.id: e.name for e in entities}
+    groups = group_members(entities, relationships)
     stated = stated_shares(figures, names)
     contracts = contract_values(relationships, include_talks)
     rows = []
@@ -126,11 +152,15 @@ def concentration(
             if top is None or share["pct"] > top["pct"]:
                 top = share
             hhi += share["pct"] * share["pct"]
+        if any(share["customer"] in groups for share in shares):
+            hhi = None
         rows.append({
             "entity": v, "name": names[v], "basis": basis, "period": top["period"],
             "top_customer": top["customer"], "top_customer_name": top["name"],
             "top_share_pct": top["pct"], "hhi": hhi, "customers": len(shares),
             "evidence_title": top["evidence_title"], "evidence_url": top["evidence_url"],
+            "top_customer_group": top["customer"] in groups,
+            "top_customer_members": groups.get(top["customer"], 0),
         })
-    rows.sort(key=lambda r: (r["basis"] != STATED, -r["top_share_pct"], -r["hhi"], r["entity"]))
+    rows.sort(key=lambda r: (r["basis"] != STATED, -r["top_share_pct"], r["hhi"] is None, -(r["hhi"] or 0.0), r["entity"]))
     return rows

@@ -70,6 +70,8 @@ def entity_profile(store: Store, ref: str, max_length: int = PROFILE_MAX_LENGTH)
         {k: row[k] for k in ("customer", "customer_name", "deals", "contract_usd", "share")}
         for row in run_query(store, "customer-concentration", {"vendor": eid})
     ]
+    members = syndicate_members(relationships, superseded, names)
+    lent = _lent(relationships, superseded)
     lenders = [
         {"lender": row["lender"], "lender_name": row["lender_name"], "deals": row["deals"],
          "total_usd": row["total_usd"]}
@@ -84,14 +86,79 @@ def entity_profile(store: Store, ref: str, max_length: int = PROFILE_MAX_LENGTH)
         "loops": loops,
         "customer_concentration": concentration[0] if concentration else None,
         "customers": customers,
-        "lender_concentration": lender_concentration(lenders),
+        "lender_concentration": lender_concentration(lenders, members, lent),
+        "through_syndicates": through_syndicates(eid, relationships, superseded, names),
     }
 
 
-def lender_concentration(lenders: list[dict]) -> dict | None:
+def syndicate_members(relationships, superseded, names: dict[str, str]) -> dict[str, list[dict]]:
+    """``{syndicate: [{member, member_name, share_usd, deal}, ...]}`` from the ``member_of``
+    deals that count, in member-id order; ``share_usd`` is the member's own share (its
+    ``member_of`` amount) or None when not disclosed."""
+    out: dict[str, list[dict]] = {}
+    for r in relationships:
+        if r.kind == "member_of" and r.source != r.target and r.id not in superseded:
+            out.setdefault(r.target, []).append(
+                {"member": r.source, "member_name": names[r.source], "share_usd": r.amount_usd, "deal": r.id})
+    return {g: sorted(m, key=lambda x: (x["member"], x["deal"])) for g, m in out.items()}
+
+
+def _lent(relationships, superseded) -> dict[str, float | None]:
+    """Each lender's known lending over every borrower (deals that count, deal-id order)."""
+    lending = set(schema().kinds_with("lending"))
+    out: dict[str, list] = {}
+    for r in relationships:
+        if r.kind in lending and r.source != r.target and r.id not in superseded:
+            out.setdefault(r.source, []).append(r.amount_usd)
+    return {k: _known_sum(v) for k, v in out.items()}
+
+
+def through_syndicates(eid: str, relationships, superseded, names: dict[str, str]) -> dict | None:
+    """What the syndicates, rounds and groups ``eid`` is a member of put up: per group, its
+    own deals that count (all but its own ``member_of`` rows; ``funding`` says whether the
+    deal lends or invests: lends_to, invests_in) and ``eid``'s share (its ``member_of``
+    amount, None when not disclosed; ``share_high`` a stated ceiling); then what the groups
+    lent or invested as known (the groups' money, not ``eid``'s) and the known part that is
+    ``eid``'s own. None when ``eid`` is a member of nothing."""
+    moving = set(schema().kinds_with("funding"))
+    memberships = [r for r in relationships
+                   if r.kind == "member_of" and r.source == eid and r.target != eid and r.id not in superseded]
+    if not memberships:
+        return None
+    groups = []
+    for m in sorted(memberships, key=lambda r: (r.target, r.id)):
+        deals = [
+            {"id": r.id, "kind": r.kind, "counterparty": r.target, "counterparty_name": names[r.target],
+             "amount_usd": r.amount_usd, "date": r.date, "status": r.status, "funding": r.kind in moving}
+            for r in relationships
+            if r.source == m.target and r.kind != "member_of" and r.target != m.target and r.id not in superseded
+        ]
+        groups.append({
+            "syndicate": m.target, "syndicate_name": names[m.target], "membership": m.id,
+            "share_usd": m.amount_usd, "share_high": m.amount_high, "share_note": m.amount_note, "deals": deals,
+            "syndicate_known_usd": _known_sum(d["amount_usd"] for d in deals if d["funding"]),
+        })
+    return {
+        "syndicates": groups,
+        "syndicates_known_usd": _known_sum(g["syndicate_known_usd"] for g in groups),
+        "own_known_usd": _known_sum(g["share_usd"] for g in groups),
+        "shares_not_disclosed": sum(g["share_usd"] is None for g in groups),
+    }
+
+
+def lender_concentration(lenders: list[dict], members: dict[str, list[dict]] | None = None,
+                         lent: dict[str, float | None] | None = None) -> dict | None:
     """Top lender's share (percent) of the known lending, and the HHI of the lenders'
     shares (0-10,000), from ``[{lender, lender_name, total_usd, ...}]``; None when no
     amount is known.
+
+    A lender that is a syndicate stays one row (its share is real) and names its
+    ``members`` (from :func:`syndicate_members`). When every syndicate among the lenders has
+    every member's share known, ``institutions`` is the same measure per institution: each
+    member gets the part of the syndicate's loan here that its share is of everything the
+    syndicate lent (``lent``), any part no named member holds stays with the syndicate, and an
+    institution lending directly and through syndicates is added up. Otherwise ``institutions``
+    is None.
 
     >>> r = lender_concentration([{"lender": "a", "lender_name": "A", "total_usd": 3.0},
     ...                           {"lender": "b", "lender_name": "B", "total_usd": 1.0}])
@@ -114,12 +181,41 @@ def lender_concentration(lenders: list[dict]) -> dict | None:
             top = shares[-1]
         hhi += pct * pct
     shares.sort(key=lambda s: (-s["total_usd"], s["lender"]))
-    return {
+    members = members or {}
+    for s in shares:
+        s["members"] = members.get(s["lender"], [])
+    out = {
         "basis": "known loan amounts",
         "top_lender": top["lender"], "top_lender_name": top["lender_name"],
         "top_share_pct": top["share_pct"], "hhi": hhi, "known_usd": total,
-        "lenders": shares,
+        "lenders": shares, "institutions": None,
     }
+    syndicates = [s for s in shares if s["members"]]
+    if syndicates and all(m["share_usd"] is not None for s in syndicates for m in s["members"]):
+        held: dict[str, dict] = {}
+
+        def add(lender: str, name: str, amount: float) -> None:
+            row = held.setdefault(lender, {"lender": lender, "lender_name": name, "total_usd": 0.0})
+            row["total_usd"] += amount
+
+        for s in sorted(shares, key=lambda s: s["lender"]):
+            if not s["members"]:
+                add(s["lender"], s["lender_name"], s["total_usd"])
+                continue
+            # the shares are of all the syndicate lent (never less than the shares themselves)
+            whole = max((lent or {}).get(s["lender"]) or s["total_usd"], sum(m["share_usd"] for m in s["members"]))
+            placed = 0.0
+            for m in s["members"]:
+                part = s["total_usd"] * m["share_usd"] / whole
+                placed += part
+                add(m["member"], m["member_name"], part)
+            if s["total_usd"] - placed > 1e-6 * s["total_usd"]:
+                add(s["lender"], f"{s['lender_name']} (members not named)", s["total_usd"] - placed)
+        view = lender_concentration(list(held.values()))
+        out["institutions"] = {k: view[k] for k in ("top_lender", "top_lender_name", "top_share_pct", "hhi", "lenders")}
+        for row in out["institutions"]["lenders"]:
+            del row["members"]
+    return out
 
 
 def _known_sum(amounts) -> float | None:

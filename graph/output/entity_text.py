@@ -67,11 +67,29 @@ def figure_line(figure: dict, with_entity: bool = False) -> str:
 # --------------------------------------------------------------------------- concentration
 
 
+def group_words(row: dict, prefix: str = "top_customer") -> str:
+    """``group of 5`` (or ``a group``) for a counterparty that is a group; else empty.
+
+    >>> group_words({"top_customer_group": True, "top_customer_members": 5}), group_words({"top_customer_group": False})
+    ('group of 5', '')
+    """
+    if not row.get(f"{prefix}_group"):
+        return ""
+    n = row.get(f"{prefix}_members") or 0
+    return f"group of {n}" if n else "a group"
+
+
+def hhi_words(row: dict) -> str:
+    """The HHI as read, or why there is none (a group's share is no one customer's)."""
+    return f"{row['hhi']:,.0f}" if row["hhi"] is not None else "none (a group's share)"
+
+
 def concentration_table(rows: Sequence[dict]) -> str:
     shown = [
         {
-            "rank": n, "entity": r["name"], "top customer": r["top_customer_name"],
-            "top share": pct(r["top_share_pct"]), "HHI": f"{r['hhi']:,.0f}",
+            "rank": n, "entity": r["name"],
+            "top customer": r["top_customer_name"] + (f" ({group_words(r)})" if group_words(r) else ""),
+            "top share": pct(r["top_share_pct"]), "HHI": hhi_words(r),
             "customers": r["customers"], "basis": r["basis"], "period": r["period"] or "",
         }
         for n, r in enumerate(rows, 1)
@@ -143,8 +161,11 @@ def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int
     if c is None:
         lines.append("  (no known customers)")
     else:
+        group = group_words(c)
+        whom = f"{c['top_customer_name']} ({group}, not one customer)" if group else c["top_customer_name"]
+        hhi = f"HHI {c['hhi']:,.0f}" if c["hhi"] is not None else "no HHI (a group's share is not one customer's)"
         lines.append(
-            f"  top customer {c['top_customer_name']} {pct(c['top_share_pct'])}, HHI {c['hhi']:,.0f} "
+            f"  top customer {whom} {pct(c['top_share_pct'])}, {hhi} "
             f"({c['basis']}{', ' + c['period'] if c['period'] else ''}; {c['customers']} customer(s))"
         )
         if c["evidence_title"] or c["evidence_url"]:
@@ -166,7 +187,53 @@ def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int
         )
         for row in lc["lenders"]:
             lines.append(f"    {row['lender_name']}  {usd(row['total_usd'])} = {pct(row['share_pct'])}")
+            if row.get("members"):
+                lines.append(f"      members: {member_list(row['members'])}")
+        inst = lc.get("institutions")
+        if inst is not None:
+            lines.append(
+                f"  per institution (every member's share known): top lender {inst['top_lender_name']} "
+                f"{pct(inst['top_share_pct'])}, HHI {inst['hhi']:,.0f}"
+            )
+            for row in inst["lenders"]:
+                lines.append(f"    {row['lender_name']}  {usd(row['total_usd'])} = {pct(row['share_pct'])}")
+
+    ts = profile.get("through_syndicates")
+    if ts is not None:
+        lines += ["", f"Through syndicates ({len(ts['syndicates'])}):"]
+        for g in ts["syndicates"]:
+            share = f"its share {usd(g['share_usd'])}" if g["share_usd"] is not None else "share not disclosed"
+            if g["share_usd"] is None and g.get("share_high") is not None:
+                share += f" (up to {usd(g['share_high'])})"
+            lines.append(f"  {g['syndicate_name']}: {share}")
+            if not g["deals"]:
+                lines.append("    (no counted deals of its own)")
+            for d in g["deals"]:
+                when = f" {d['date']}" if d["date"] else ""
+                aside = "" if d["funding"] else "  (neither lends nor invests: not in the total)"
+                lines.append(f"    {d['kind']} {d['counterparty_name']}  {usd(d['amount_usd'])}{when}{aside}")
+        undisclosed = ts["shares_not_disclosed"]
+        lent = ts["syndicates_known_usd"]
+        own = ts["own_known_usd"]
+        lines.append(
+            f"  these syndicates lent or invested {usd(lent) + ' known' if lent is not None else 'no known amount'}"
+            f" (theirs, not {e['name']}'s own); {e['name']}'s own known part "
+            f"{usd(own) if own is not None else 'not known'}"
+            + (f" (share not disclosed in {undisclosed} of {len(ts['syndicates'])})" if undisclosed else "")
+        )
     return "\n".join(lines)
+
+
+def member_list(members: list[dict]) -> str:
+    """``A $1B, B (share not disclosed)``.
+
+    >>> member_list([{"member_name": "A", "share_usd": 1e9}, {"member_name": "B", "share_usd": None}])
+    'A $1B, B (share not disclosed)'
+    """
+    return ", ".join(
+        f"{m['member_name']} {usd(m['share_usd'])}" if m["share_usd"] is not None else f"{m['member_name']} (share not disclosed)"
+        for m in members
+    )
 
 
 PROFILE_CSV_COLUMNS = (
@@ -201,12 +268,20 @@ def profile_csv(profile: dict) -> str:
     c = profile["customer_concentration"]
     if c is not None:
         row(section="customer_concentration", kind=c["basis"], counterparty=c["top_customer"],
-            percent=c["top_share_pct"], period=c["period"], note=f"HHI {c['hhi']}",
+            percent=c["top_share_pct"], period=c["period"],
+            note=f"HHI {c['hhi']}" if c["hhi"] is not None else f"{group_words(c)}; no HHI",
             evidence_title=c["evidence_title"], evidence_url=c["evidence_url"])
     lc = profile["lender_concentration"]
     if lc is not None:
         row(section="lender_concentration", kind=lc["basis"], counterparty=lc["top_lender"],
             amount_usd=lc["known_usd"], percent=lc["top_share_pct"], note=f"HHI {lc['hhi']}")
+    ts = profile.get("through_syndicates")
+    for g in (ts or {}).get("syndicates", ()):
+        row(section="through_syndicate", kind="member_of", counterparty=g["syndicate"], amount_usd=g["share_usd"],
+            note="share not disclosed" if g["share_usd"] is None else "own share", id=g["membership"])
+        for d in g["deals"]:
+            row(section="syndicate_deal", kind=d["kind"], counterparty=d["counterparty"], amount_usd=d["amount_usd"],
+                date=d["date"], note=f"by {g['syndicate']} (not the member's own)", id=d["id"])
     return out.getvalue()
 
 
@@ -275,7 +350,7 @@ def story_text(story: dict, names: dict[str, str] | None = None) -> str:
         for r in story["most_concentrated"]:
             period = f", {r['period']}" if r["period"] else ""
             lines.append(
-                f"    {r['name']}: {r['top_customer_name']} {pct(r['top_share_pct'])}, "
-                f"HHI {r['hhi']:,.0f} ({r['basis']}{period})"
+                f"    {r['name']}: {r['top_customer_name']}{' (' + group_words(r) + ')' if group_words(r) else ''} "
+                f"{pct(r['top_share_pct'])}, HHI {hhi_words(r)} ({r['basis']}{period})"
             )
     return "\n".join(lines)
