@@ -213,6 +213,46 @@ def neo4j_db(neo4j_server: Neo4jServer, neo4j_driver):
     yield neo4j_driver
 
 
+def cli_on_store(request, tmp_path, monkeypatch, files: dict[str, str], command: str):
+    """``run(*args)``: `dealgraph COMMAND ARGS` on a store that `dealgraph load` filled with
+    ``files`` (name -> text, written to ``tmp_path``): embedded when ``request.param`` is
+    "sqlite", the wiped test Neo4j when it is "neo4j". ``run.json(*args)`` parses
+    ``--format json``; ``run(..., ok=False)`` returns a failing result instead of asserting."""
+    import json
+
+    from click.testing import CliRunner
+    from dealgraph.cli import main
+
+    paths = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        paths.append(str(tmp_path / name))
+    if request.param == "neo4j":
+        request.getfixturevalue("neo4j_db")  # wiped
+        server = request.getfixturevalue("neo4j_server")
+        store = ["--neo4j-uri", server.uri]
+        for name, value in (("NEO4J_USERNAME", server.username), ("NEO4J_PASSWORD", server.password),
+                            ("NEO4J_DATABASE", server.database)):
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+    else:
+        monkeypatch.delenv("NEO4J_URI", raising=False)
+        store = ["--db", str(tmp_path / f"{command}.db")]
+    loaded = CliRunner().invoke(main, ["load", *paths, *store])
+    assert loaded.exit_code == 0, loaded.output
+
+    def run(*args, ok=True):
+        result = CliRunner().invoke(main, [command, *map(str, args), *store])
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    run.json = lambda *args: json.loads(run(*args, "--format", "json").output)
+    return run
+
+
 # --- the shipped dataset -----------------------------------------------------------------
 
 

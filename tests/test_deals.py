@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
-from click.testing import CliRunner
+from conftest import cli_on_store
 
-from dealgraph.cli import DEAL_GROUPS, main
+from dealgraph.cli import DEAL_GROUPS
 from dealgraph.analyses.deals import GROUPS
 
 B = 1_000_000_000
@@ -68,33 +67,8 @@ def test_talks_and_terminated_deals_are_listed_not_summed_unless_asked(talks_cli
 
 
 def _cli(request, tmp_path, monkeypatch, deals):
-    (tmp_path / "entities.csv").write_text(ENTITIES)
-    (tmp_path / "relationships.csv").write_text(deals)
-    if request.param == "neo4j":
-        request.getfixturevalue("neo4j_db")  # wiped
-        server = request.getfixturevalue("neo4j_server")
-        store = ["--neo4j-uri", server.uri]
-        for name, value in (("NEO4J_USERNAME", server.username), ("NEO4J_PASSWORD", server.password),
-                            ("NEO4J_DATABASE", server.database)):
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
-    else:
-        monkeypatch.delenv("NEO4J_URI", raising=False)
-        store = ["--db", str(tmp_path / "deals.db")]
-    loaded = CliRunner().invoke(main, ["load", str(tmp_path / "entities.csv"), str(tmp_path / "relationships.csv"),
-                                       *store])
-    assert loaded.exit_code == 0, loaded.output
-
-    def run(*args, ok=True):
-        result = CliRunner().invoke(main, ["deals", *map(str, args), *store])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    run.json = lambda *args: json.loads(run(*args, "--format", "json").output)
-    return run
+    return cli_on_store(request, tmp_path, monkeypatch,
+                        {"entities.csv": ENTITIES, "relationships.csv": deals}, "deals")
 
 
 def groups(result):

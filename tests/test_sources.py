@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
+from conftest import cli_on_store
 
 from dealgraph.cli import main
 from dealgraph.model.sources import Url, fragile_flags, source_class, source_table
@@ -74,36 +75,9 @@ TOTALS = {
 @pytest.fixture(params=["sqlite", pytest.param("neo4j", marks=pytest.mark.neo4j)])
 def sources_cli(request, tmp_path, monkeypatch):
     """``run(*args)``: `dealgraph sources ARGS` on a store holding the data above, embedded or Neo4j."""
-    for name, text in (("entities.csv", ENTITIES), ("relationships.csv", DEALS), ("figures.csv", FIGURES)):
-        (tmp_path / name).write_text(text)
-    store = _store_args(request, tmp_path, monkeypatch)
-    loaded = CliRunner().invoke(main, ["load", str(tmp_path / "entities.csv"), str(tmp_path / "relationships.csv"),
-                                       str(tmp_path / "figures.csv"), *store])
-    assert loaded.exit_code == 0, loaded.output
-
-    def run(*args, ok=True):
-        result = CliRunner().invoke(main, ["sources", *map(str, args), *store])
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    run.json = lambda *args: json.loads(run(*args, "--format", "json").output)
-    return run
-
-
-def _store_args(request, tmp_path, monkeypatch) -> list[str]:
-    if request.param == "neo4j":
-        request.getfixturevalue("neo4j_db")  # wiped
-        server = request.getfixturevalue("neo4j_server")
-        for name, value in (("NEO4J_USERNAME", server.username), ("NEO4J_PASSWORD", server.password),
-                            ("NEO4J_DATABASE", server.database)):
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
-        return ["--neo4j-uri", server.uri]
-    monkeypatch.delenv("NEO4J_URI", raising=False)
-    return ["--db", str(tmp_path / "sources.db")]
+    return cli_on_store(request, tmp_path, monkeypatch,
+                        {"entities.csv": ENTITIES, "relationships.csv": DEALS, "figures.csv": FIGURES},
+                        "sources")
 
 
 def _by_id(rows):
