@@ -55,15 +55,15 @@ def test_every_label_is_legible_at_the_default_zoom(measured, overview):
     assert page.errors == []
 
 
-def test_deals_over_labels_are_few(measured):
+def test_no_deal_runs_over_a_label(measured):
     # A deal drawn over the label of an entity it does not join (straight segments and arcs
-    # as drawn, against each label's box). The target is none; the page gets the shipped
-    # overview from over a hundred (27 before the entity was pushed less and the deal's ends
-    # more) down to the bound below, which this test holds it to.
+    # as drawn, against each label's box). Laid out without a thought for them the shipped
+    # overview has over 800; the page draws a view this dense wider, nudges entities off the
+    # deals and bends the single deals round the labels left in their way, to none.
     _, figures = measured
     crossings = figures["crossings"]
     print(f"deals over a label they do not join: {len(crossings)}: {crossings[:10]}")
-    assert len(crossings) <= 8
+    assert crossings == []
 
 
 def test_position_follows_connection(measured, overview):

@@ -2,7 +2,8 @@
 
 The views up to ``ARRANGE_LIMIT`` entities (:mod:`dealgraph.output.html`) are laid out by
 the page itself (``templates/view.html``, ``arrange``: stress majorization on the deal
-graph's distances, then labels kept apart and off the deals), since only the browser knows
+graph's distances, then labels kept apart and off the deals, single deals bent round the
+labels still in their way), since only the browser knows
 how big each label is drawn. Above ``LAYOUT_THRESHOLD`` entities the page has no time for
 that: :func:`radial_layout` gives every entity its place here, in linear time. In between
 vis-network's physics lays the graph out.
