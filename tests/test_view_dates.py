@@ -71,10 +71,10 @@ def test_slider_shows_what_render_since_until_draws(shipped, open_page):
     assert set(cli.js("() => dealgraph.edges.getIds()")) == shown
     assert "dates 2025-09-01 to 2025-10-31" in page.page.locator("#footer").inner_text()
     # Entities with no deal in the period are hidden with their deals; an entity with no deal at all
-    # (the shipped data has five: figures only, e.g. Arm's cash, the hyperscalers' bond total) stays.
+    # (the shipped data has four: figures only, e.g. Arm's cash, the private-credit market's size) stays.
     nodes = set(page.js("() => dealgraph.nodes.get({filter: n => !n.hidden}).map(n => n.id)"))
     dealless = shipped["entities"] - {v for r in shipped["deals"].values() for v in (r.source, r.target)}
-    assert dealless == {"arm", "hyperscalers-big-five", "neoclouds-gpu-borrowers", "private-credit-market",
+    assert dealless == {"arm", "neoclouds-gpu-borrowers", "private-credit-market",
                         "us-datacenter-securitisation-market"}
     assert nodes == {v for i in shown for v in (shipped["deals"][i].source, shipped["deals"][i].target)} | dealless
 
