@@ -213,6 +213,17 @@ def neo4j_db(neo4j_server: Neo4jServer, neo4j_driver):
     yield neo4j_driver
 
 
+def neo4j_credentials_env(monkeypatch, server: Neo4jServer) -> None:
+    """The CLI's Neo4j credentials and database from the environment, as ``server`` needs
+    them (a variable the server does not need is removed)."""
+    for name, value in (("NEO4J_USERNAME", server.username), ("NEO4J_PASSWORD", server.password),
+                        ("NEO4J_DATABASE", server.database)):
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+
+
 def cli_on_store(request, tmp_path, monkeypatch, files: dict[str, str], command: str):
     """``run(*args)``: `dealgraph COMMAND ARGS` on a store that `dealgraph load` filled with
     ``files`` (name -> text, written to ``tmp_path``): embedded when ``request.param`` is
@@ -231,12 +242,7 @@ def cli_on_store(request, tmp_path, monkeypatch, files: dict[str, str], command:
         request.getfixturevalue("neo4j_db")  # wiped
         server = request.getfixturevalue("neo4j_server")
         store = ["--neo4j-uri", server.uri]
-        for name, value in (("NEO4J_USERNAME", server.username), ("NEO4J_PASSWORD", server.password),
-                            ("NEO4J_DATABASE", server.database)):
-            if value is None:
-                monkeypatch.delenv(name, raising=False)
-            else:
-                monkeypatch.setenv(name, value)
+        neo4j_credentials_env(monkeypatch, server)
     else:
         monkeypatch.delenv("NEO4J_URI", raising=False)
         store = ["--db", str(tmp_path / f"{command}.db")]

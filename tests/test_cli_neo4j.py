@@ -5,6 +5,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from conftest import neo4j_credentials_env
 
 from dealgraph.cli import main
 
@@ -13,13 +14,7 @@ from dealgraph.cli import main
 def neo4j_env(neo4j_db, neo4j_server, monkeypatch):
     """CLI environment pointing at the (wiped) test Neo4j."""
     monkeypatch.setenv("NEO4J_URI", neo4j_server.uri)
-    for name, value in (("NEO4J_USERNAME", neo4j_server.username),
-                        ("NEO4J_PASSWORD", neo4j_server.password),
-                        ("NEO4J_DATABASE", neo4j_server.database)):
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
+    neo4j_credentials_env(monkeypatch, neo4j_server)
     return neo4j_server
 
 

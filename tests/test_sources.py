@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
-from conftest import cli_on_store
+from conftest import cli_on_store, neo4j_credentials_env
 
 from dealgraph.cli import main
 from dealgraph.model.sources import Url, fragile_flags, source_class, source_table
@@ -289,12 +289,7 @@ def test_shipped_data_totals(shipped_db, monkeypatch):
 def test_both_engines_answer_alike_on_the_shipped_data(shipped_db, neo4j_db, neo4j_server, monkeypatch):
     from dealgraph.load import shipped_dataset_dir
 
-    for name, value in (("NEO4J_USERNAME", neo4j_server.username), ("NEO4J_PASSWORD", neo4j_server.password),
-                        ("NEO4J_DATABASE", neo4j_server.database)):
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
+    neo4j_credentials_env(monkeypatch, neo4j_server)
     monkeypatch.delenv("NEO4J_URI", raising=False)
     loaded = CliRunner().invoke(main, ["load", str(shipped_dataset_dir()), "--neo4j-uri", neo4j_server.uri])
     assert loaded.exit_code == 0, loaded.output
