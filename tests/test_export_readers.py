@@ -137,10 +137,13 @@ def test_pair_export_has_one_edge_per_payer_and_payee(pair_db, tmp_path, fmt):
     assert ab["kinds"] == "supplies; partner_of; invests_in; invests_in"
     assert ab["amount_usd"] == 1.5e10  # the superseded $100B letter of intent is out
     assert ab["weight"] == pytest.approx(15.0)
-    assert ab["not_counted"] == "loi" and ab["unknown_amounts"] == 1 and ab["deals"] == 4
+    # The partner deal moves no money: listed as a tie, not an amount still to be found.
+    assert ab["not_counted"] == "loi" and ab["unknown_amounts"] == 0 and ab["deals"] == 4
+    assert ab["ties"] == "jv" and ab["money_flows"] == "yes"
     assert g.edges["c", "a"]["weight"] == pytest.approx(2.0) and g.edges["c", "a"]["label"] == "lends_to"
     cb = g.edges["c", "b"]
     assert cb["weight"] == 0.001 and "amount_usd" not in cb and cb["money_flows"] == "none"
+    assert cb["ties"] == "share" and cb["unknown_amounts"] == 0
 
 
 # --- every field through every format that can carry it ----------------------------------

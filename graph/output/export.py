@@ -208,10 +208,13 @@ def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx
     A deal that moves money goes from its payer to its payee (``source``/``target`` turned
     round for the kinds whose money flows the other way), any other deal from its source to
     its target. Each edge lists its deals (``deal_ids``, and their ``kinds`` in the same
-    order) and adds up the ``amount_usd`` of those that count; ``not_counted`` names the
-    others (superseded, :func:`dealgraph.model.lineage.counting_deals`), ``unknown_amounts`` counts the counting deals with no amount, and
-    ``weight`` is the sum in billions of USD (:data:`MIN_WEIGHT` when no counting deal has an
-    amount).
+    order) and adds up the ``amount_usd`` of the money-moving deals that count;
+    ``not_counted`` names the others (superseded, in talks or terminated:
+    :func:`dealgraph.model.lineage.counting_deals`), ``unknown_amounts`` counts the counting
+    money-moving deals with no amount, ``ties`` names the deals on the pair that move no money
+    (a partner or guarantee: listed, never added in, whatever their amount), ``money_flows`` is
+    "yes" when any deal on the pair moves money, and ``weight`` is the sum in billions of USD
+    (:data:`MIN_WEIGHT` when no counting deal has an amount).
     """
     import networkx as nx
 
@@ -224,7 +227,7 @@ def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx
     for e in entities:
         g.add_node(e.id, **_attributes({"label": e.name, **e.to_dict()}, skip=("id",)))
     for (payer, payee), group in sorted(pairs.items()):
-        counted = [r for r in group if r.id in counting]
+        counted = [r for r in group if r.id in counting and r.money_flow]
         amounts = [r.amount_usd for r in counted if r.amount_usd is not None]
         total = sum(amounts) if amounts else None
         attrs = {
@@ -235,7 +238,8 @@ def pair_graph(entities: Iterable[Entity], deals: Iterable[Relationship]) -> "nx
             "amount_usd": total,
             "unknown_amounts": len(counted) - len(amounts),
             "not_counted": [r.id for r in group if r.id not in counting],
-            "money_flows": "yes" if group[0].money_flow else "none",
+            "ties": [r.id for r in group if not r.money_flow],
+            "money_flows": "yes" if any(r.money_flow for r in group) else "none",
             "weight": weight(total),
         }
         g.add_edge(payer, payee, **_attributes(attrs, skip=()))
