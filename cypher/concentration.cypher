@@ -1,5 +1,5 @@
 // name: concentration
-// description: Customer concentration of every entity with customers (or only $entity): the top customer's share in percent and the HHI (sum of squared percent shares, 0-10000). Basis: the entity's stated revenue shares (its customer_share figures of the latest date) where it has any, else its known contract values (C customer_of V, C leases_from V, V supplies C; superseded deals and deals in talks or terminated do not count). A customer that is a group (an entity with member_of members, or of kind investor_group) is not one customer: the row says top_customer_group and top_customer_members, and when any share on the row is a group's the HHI is null. Stated revenue shares rank first, then by top share, then HHI (null last). On the contract basis, entities with fewer than $minCustomers known customers are left out (one known contract says nothing about concentration).
+// description: Customer concentration of every entity with customers (or only $entity): the top customer's share in percent and the HHI (sum of squared percent shares, 0-10000). Basis: the entity's stated revenue shares (its customer_share figures of the latest date) where it has any, else its known contract values (C customer_of V, C leases_from V, V supplies C; superseded deals and deals in talks or terminated do not count). A customer that is a group (an entity with member_of members that count, or of kind investor_group) is not one customer: the row says top_customer_group and top_customer_members, and when any share on the row is a group's the HHI is null. Stated revenue shares rank first, then by top share, then HHI (null last). On the contract basis, entities with fewer than $minCustomers known customers are left out (one known contract says nothing about concentration).
 // params: entity=null, minCustomers=2
 // Paste into Neo4j Browser first (one line):
 // :params {entity: null, minCustomers: 2}
@@ -52,10 +52,14 @@ WITH v,
   CASE WHEN size(stated) > 0 THEN stated
        ELSE [r IN contracts | {customer: r.customer, name: r.name, pct: 100.0 * r.amount / total,
                                period: null, evidence_title: null, evidence_url: null}] END AS shares
-// A group customer: an entity with member_of members, or of kind investor_group; its
-// members are counted (distinct) and its share makes the row's HHI null.
+// A group customer: an entity with member_of members (memberships that count: not
+// superseded, in talks or terminated), or of kind investor_group; its members are counted
+// (distinct) and its share makes the row's HHI null.
 WITH v, basis, [r IN shares | r {.*, members: COLLECT {
-      MATCH (m:Entity)-[:MEMBER_OF]->(g:Entity {id: r.customer}) WHERE m <> g RETURN DISTINCT m.id
+      MATCH (m:Entity)-[mo:MEMBER_OF]->(g:Entity {id: r.customer})
+      WHERE m <> g AND NOT EXISTS { MATCH (:Entity)-[s]->(:Entity) WHERE s.supersedes = mo.id }
+        AND NOT coalesce(mo.status, '') IN ['talks', 'terminated']
+      RETURN DISTINCT m.id
     }, group: EXISTS { MATCH (g:Entity {id: r.customer}) WHERE g.kind = 'investor_group' }}] AS shares
 WITH v, basis, [r IN shares | r {.*, group: r.group OR size(r.members) > 0, members: size(r.members)}] AS shares
 WITH v, basis, shares,

@@ -1,5 +1,5 @@
 // name: customer-concentration
-// description: Customer concentration: for $vendor (or every vendor when null), each customer's known contract value and its share of the vendor's known total. Customers are the entities that pay the vendor: C customer_of V, C leases_from V, or V supplies C. Superseded deals are listed but not counted.
+// description: Customer concentration: for $vendor (or every vendor when null), each customer's known contract value and its share of the vendor's known total. Customers are the entities that pay the vendor: C customer_of V, C leases_from V, or V supplies C. Superseded deals are listed but not counted. A customer that is a group (member_of members, or kind investor_group) is marked: customer_group, customer_members.
 // params: vendor=null
 // Paste into Neo4j Browser first (one line):
 // :params {vendor: null}
@@ -40,7 +40,7 @@ WITH v, c, superseded, COLLECT {
             superseded_by: [link IN supersession WHERE link[0] = d.id | link[1]]} AS deal
     ORDER BY d.id
   } AS relationships
-WITH v, c, relationships, size([d IN relationships WHERE size(d.superseded_by) = 0]) AS deals,
+WITH v, c, superseded, relationships, size([d IN relationships WHERE size(d.superseded_by) = 0]) AS deals,
   reduce(t = null, d IN relationships | CASE WHEN d.amount_usd IS NULL OR size(d.superseded_by) > 0 THEN t
                                              ELSE coalesce(t, 0.0) + d.amount_usd END) AS contract_usd,
   // the vendor's known total: every customer deal that counts, added in deal-id order
@@ -50,8 +50,17 @@ WITH v, c, relationships, size([d IN relationships WHERE size(d.superseded_by) =
         AND NOT d.id IN superseded
       RETURN d.amount_usd AS amount ORDER BY d.id
     } | CASE WHEN a IS NULL THEN t ELSE coalesce(t, 0.0) + a END) AS vendor_total_usd
+// A customer that is a group (an entity with member_of members that count, or of kind
+// investor_group) is not one customer: customer_group says so, customer_members counts its
+// distinct members (as the concentration query does).
+WITH v, c, superseded, relationships, deals, contract_usd, vendor_total_usd, COLLECT {
+    MATCH (m:Entity)-[mo:MEMBER_OF]->(c)
+    WHERE m <> c AND NOT mo.id IN superseded
+    RETURN DISTINCT m.id
+  } AS members
 RETURN v.id AS vendor, c.id AS customer, c.name AS customer_name, deals, contract_usd,
        CASE WHEN contract_usd IS NULL OR vendor_total_usd IS NULL OR vendor_total_usd = 0 THEN null
             ELSE contract_usd / vendor_total_usd END AS share,
-       vendor_total_usd, relationships
+       vendor_total_usd, c.kind = 'investor_group' OR size(members) > 0 AS customer_group,
+       size(members) AS customer_members, relationships
 ORDER BY vendor, contract_usd IS NULL, contract_usd DESC, customer

@@ -28,6 +28,11 @@ DEALS = [
     Relationship("g2", "h2", "member_of", "g"),
     Relationship("g3", "h3", "member_of", "g"),
     Relationship("g4", "h3", "member_of", "g"),  # a member counted once
+    # Memberships that do not count make no one a member (c stays one customer, v2's HHI stands):
+    Relationship("g5", "x", "member_of", "c", status="terminated"),
+    Relationship("g6", "b", "member_of", "c", status="talks"),
+    Relationship("g7", "h2", "member_of", "c"),
+    Relationship("g8", "h2", "member_of", "g", supersedes="g7"),  # h2 moved to g: still one of g's 3
     Relationship("k1", "ig", "customer_of", "v3", 10.0),
     Relationship("k2", "c", "customer_of", "v3", 30.0),
 ]
@@ -63,6 +68,14 @@ def test_a_group_customer_is_not_one_customer(embedded):
     assert "G (group of 3)" in table and "none (a group's share)" in table and "1,600" in table
     text = format_profile(entity_profile(embedded, "v"), "table")
     assert "top customer G (group of 3, not one customer) 50%, no HHI" in text
+
+
+def test_customer_rows_mark_a_group_customer(embedded):
+    # v3's customers by hand: c 30 of 40 (one customer: its memberships g5-g7 do not count or
+    # were superseded), ig 10 (a group by kind, no member named).
+    rows = run_query(embedded, "customer-concentration", {"vendor": "v3"})
+    assert [(r["customer"], r["contract_usd"], r["share"], r["customer_group"], r["customer_members"])
+            for r in rows] == [("c", 30.0, 0.75, False, 0), ("ig", 10.0, 0.25, True, 0)]
 
 
 def test_syndicate_lenders_name_their_members(embedded):
@@ -107,6 +120,7 @@ def test_both_engines_agree_on_institutions(embedded, neo4j_db, neo4j_server):
         neo.write(ENTITIES, DEALS, figures=FIGURES)
         for params in ({}, {"minCustomers": 1}, {"entity": "v"}):
             assert run_query(neo, "concentration", params) == run_query(embedded, "concentration", params)
+        assert run_query(neo, "customer-concentration", {}) == run_query(embedded, "customer-concentration", {})
         for ref in ("b", "b2", "bank1", "v", "v3"):
             assert entity_profile(neo, ref) == entity_profile(embedded, ref)
 

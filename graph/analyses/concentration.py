@@ -15,7 +15,7 @@ customer with everything is 10,000). The basis is said on every row:
   ``min_customers`` known customers are left out: one known contract says nothing about
   how concentrated a business is.
 
-A customer that is a group (an entity with ``member_of`` members, or of kind
+A customer that is a group (an entity with ``member_of`` members that count, or of kind
 ``investor_group``: "Hyperscalers (Amazon, Alphabet, Meta, Microsoft, Oracle)") is not one
 customer: its share is the group's, so the row says ``top_customer_group`` and how many
 members the store names (``top_customer_members``), and when any share on the row is a
@@ -54,14 +54,28 @@ COLUMNS = (
 GROUP_KIND = "investor_group"
 
 
-def group_members(entities: Iterable[Entity], relationships: Iterable[Relationship]) -> dict[str, int]:
-    """``{group: number of distinct members}`` for every entity that is a group: one with
-    ``member_of`` members (any such deal), or of kind ``investor_group`` (0 when no member
-    is named)."""
-    members: dict[str, set[str]] = {e.id: set() for e in entities if e.kind == GROUP_KIND}
+def memberships(relationships: Iterable[Relationship], superseded) -> dict[str, list[Relationship]]:
+    """``{group: its member_of deals that count}`` (``superseded``: the deals that do not,
+    from :func:`dealgraph.model.lineage.superseded_by`), each group's in (member, deal id)
+    order. A membership that was superseded, or only talked of, or terminated makes no one a
+    member: the one rule for what a syndicate, round or group is made of, for concentration
+    here and for what ``show`` says of syndicates (:mod:`dealgraph.analyses.profile`)."""
+    out: dict[str, list[Relationship]] = {}
     for r in relationships:
-        if r.kind == "member_of" and r.source != r.target:
-            members.setdefault(r.target, set()).add(r.source)
+        if r.kind == "member_of" and r.source != r.target and r.id not in superseded:
+            out.setdefault(r.target, []).append(r)
+    return {g: sorted(m, key=lambda r: (r.source, r.id)) for g, m in out.items()}
+
+
+def group_members(entities: Iterable[Entity], relationships: Iterable[Relationship],
+                  include_talks: bool = False) -> dict[str, int]:
+    """``{group: number of distinct members}`` for every entity that is a group: one with
+    members (:func:`memberships`), or of kind ``investor_group`` (0 when no member is
+    named)."""
+    relationships = list(relationships)
+    members: dict[str, set[str]] = {e.id: set() for e in entities if e.kind == GROUP_KIND}
+    for g, deals in memberships(relationships, superseded_by(relationships, include_talks)).items():
+        members.setdefault(g, set()).update(r.source for r in deals)
     return {g: len(m) for g, m in members.items()}
 
 
@@ -124,7 +138,7 @@ def concentration(
     entities = list(entities)
     relationships = list(relationships)
     names = {e.id: e.name for e in entities}
-    groups = group_members(entities, relationships)
+    groups = group_members(entities, relationships, include_talks)
     stated = stated_shares(figures, names)
     contracts = contract_values(relationships, include_talks)
     rows = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dealgraph.model.lineage import superseded_by
 from dealgraph.model.records import schema
+from dealgraph.analyses.concentration import memberships
 from dealgraph.analyses.queries import cycles, run_query
 from dealgraph.stores.base import Store
 
@@ -93,14 +94,11 @@ def entity_profile(store: Store, ref: str, max_length: int = PROFILE_MAX_LENGTH)
 
 def syndicate_members(relationships, superseded, names: dict[str, str]) -> dict[str, list[dict]]:
     """``{syndicate: [{member, member_name, share_usd, deal}, ...]}`` from the ``member_of``
-    deals that count, in member-id order; ``share_usd`` is the member's own share (its
+    deals that count (:func:`dealgraph.analyses.concentration.memberships`), in member-id order; ``share_usd`` is the member's own share (its
     ``member_of`` amount) or None when not disclosed."""
-    out: dict[str, list[dict]] = {}
-    for r in relationships:
-        if r.kind == "member_of" and r.source != r.target and r.id not in superseded:
-            out.setdefault(r.target, []).append(
-                {"member": r.source, "member_name": names[r.source], "share_usd": r.amount_usd, "deal": r.id})
-    return {g: sorted(m, key=lambda x: (x["member"], x["deal"])) for g, m in out.items()}
+    return {g: [{"member": r.source, "member_name": names[r.source], "share_usd": r.amount_usd, "deal": r.id}
+                for r in deals]
+            for g, deals in memberships(relationships, superseded).items()}
 
 
 def _lent(relationships, superseded) -> dict[str, float | None]:

@@ -48,7 +48,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "customer-concentration": (
         "vendor", "customer", "customer_name", "deals", "contract_usd", "share", "vendor_total_usd",
-        "relationships",
+        "customer_group", "customer_members", "relationships",
     ),
     "lender-web": (
         "lender", "lender_name", "borrower", "borrower_name", "deals", "total_usd", "lender_total_usd",
@@ -266,9 +266,11 @@ def _vendor_financing(store: Store, entity: str | None) -> list[dict]:
 
 
 def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
-    names = {e.id: e.name for e in store.entities()}
+    entities = store.entities()
+    names = {e.id: e.name for e in entities}
     rels = store.relationships()
     superseded = superseded_by(rels, store.include_talks)
+    groups = customer_concentration.group_members(entities, rels, store.include_talks)
     pairs = _deals_between(rels, customer_concentration.customer_pair, superseded)
     totals: dict[str, list[dict]] = {}
     for r in rels:
@@ -284,7 +286,8 @@ def _customer_concentration(store: Store, vendor: str | None) -> list[dict]:
         share = None if contract is None or total is None or total == 0 else contract / total
         rows.append({
             "vendor": v, "customer": c, "customer_name": names[c], "deals": sum(map(_counts, deals)),
-            "contract_usd": contract, "share": share, "vendor_total_usd": total, "relationships": deals,
+            "contract_usd": contract, "share": share, "vendor_total_usd": total,
+            "customer_group": c in groups, "customer_members": groups.get(c, 0), "relationships": deals,
         })
     rows.sort(key=lambda r: (r["vendor"], r["contract_usd"] is None, -(r["contract_usd"] or 0.0), r["customer"]))
     return rows
