@@ -45,9 +45,13 @@ def table_cell(column: str, value) -> str:
     ('$35.2B', '46.8%', '67%')
     >>> table_cell("hhi", 4489.0), table_cell("entities", ["amd", "nvidia"]), table_cell("share", None)
     ('4,489', 'amd, nvidia', '')
+    >>> table_cell("customer_group", True), table_cell("customer_group", False)
+    ('yes', 'no')
     """
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if column.endswith("_usd"):
             return usd(value)
