@@ -78,7 +78,7 @@ def test_headers_are_the_documented_columns():
 
 
 def test_row_counts_match_the_readme(entity_rows, relationship_rows, figure_rows):
-    assert (len(entity_rows), len(relationship_rows), len(figure_rows)) == (116, 224, 126)
+    assert (len(entity_rows), len(relationship_rows), len(figure_rows)) == (116, 224, 128)
     kinds = Counter(r["kind"] for r in relationship_rows)
     assert kinds["member_of"] == 63 and kinds["subsidiary_of"] == 4 and kinds["guarantees"] == 3
     readme = (DATA / "README.md").read_text(encoding="utf-8")
@@ -120,9 +120,13 @@ def test_listed_companies_on_the_loops_have_a_buffer_figure(figure_rows):
     buffers = {(f["entity"], f["kind"]) for f in figure_rows if f["kind"] in ("equity", "cash")}
     for entity in ("nvidia", "microsoft", "oracle", "amazon", "google", "meta", "coreweave", "intel"):
         assert (entity, "equity") in buffers, entity
-    for entity in ("amd", "arm", "nebius", "iren", "terawulf", "applied-digital"):
+    for entity in ("amd", "arm", "nebius", "iren", "terawulf"):
         assert (entity, "cash") in buffers and (entity, "equity") not in buffers, entity
+    for entity in ("applied-digital", "galaxy-digital", "cipher-mining"):
+        assert (entity, "equity") in buffers, entity
     equity = {f["id"]: float(f["amount_usd"]) for f in figure_rows if f["kind"] == "equity"}
+    assert equity["applied-digital-equity-2025-08-31"] == 1_044_260_000  # Q1 FY2026 10-Q, in thousands
+    assert equity["galaxy-digital-equity-2025-09-30"] == 3_200_000_000  # Q3 2025 release, rounded
     assert equity["microsoft-equity-2025-06-30"] == 343_479_000_000
     assert equity["dell-equity-2026-01-30"] == 0  # a stockholders' deficit, said in its note
 

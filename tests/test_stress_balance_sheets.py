@@ -117,10 +117,15 @@ def test_the_stress_command_on_the_shipped_data_says_which_lines_are_not_scored(
 def test_coreweave_failing_on_the_shipped_balance_sheets_by_hand(shipped_db):
     """CoreWeave fails, shipped data, no assumed buffer: checked by hand against the rows.
 
-    Nvidia is the one entity hit that has an equity figure: its exposure to CoreWeave is its two
-    stakes, $100M (nvidia-invests-coreweave-2023) + $2B (nvidia-invests-coreweave-2026) = $2.1B
-    (its $1.3B and $6.3B purchase commitments expose CoreWeave, not Nvidia; its GPU sales have no
+    Three entities hit have an equity figure. Nvidia's exposure to CoreWeave is its two stakes,
+    $100M (nvidia-invests-coreweave-2023) + $2B (nvidia-invests-coreweave-2026) = $2.1B (its
+    $1.3B and $6.3B purchase commitments expose CoreWeave, not Nvidia; its GPU sales have no
     amount), against $118.897B of equity (nvidia-equity-2025-10-26, its latest as-of) = 1.77%.
+    CoreWeave's two landlords lose their whole equity: Applied Digital is owed the ~$11B of the
+    400 MW leases (coreweave-leases-from-applied-digital-2025-400mw, which supersedes the $7B
+    250 MW row) against $1.04426B (applied-digital-equity-2025-08-31); Galaxy Digital the ~$15B
+    Helios lease (coreweave-leases-from-galaxy-digital-2025) against $3.2B
+    (galaxy-digital-equity-2025-09-30).
     Microsoft is not hit: it is CoreWeave's customer (the vendor bears that exposure), and the
     shock through OpenAI stops there (OpenAI has no equity figure, so it is not scored)."""
     import csv
@@ -133,17 +138,24 @@ def test_coreweave_failing_on_the_shipped_balance_sheets_by_hand(shipped_db):
     result = json.loads(run.output)
     hit = {e["entity"]: e for e in result["entities"] if e["round"]}
     scored = {j: e for j, e in hit.items() if e["scored"]}
-    assert set(scored) == {"nvidia"}
+    assert set(scored) == {"nvidia", "applied-digital", "galaxy-digital"}
     for j, e in scored.items():  # every entity scored has its latest book-equity figure as buffer
         assert (e["buffer_from"], e["buffer_usd"]) == ("equity", latest_equity[j])
     assert all(j not in latest_equity for j in set(hit) - set(scored))
     nvidia = scored["nvidia"]
     assert nvidia["buffer_usd"] == 118.897e9
     assert nvidia["loss_usd"] == pytest.approx(2.1e9) and nvidia["loss"] == pytest.approx(2.1e9 / 118.897e9)
+    for landlord, owed, equity in (("applied-digital", 11e9, 1.04426e9), ("galaxy-digital", 15e9, 3.2e9)):
+        e = scored[landlord]
+        assert (e["exposure_usd"], e["buffer_usd"], e["loss"], e["round"]) == (owed, equity, 1.0, 1)
+        assert e["loss_usd"] == pytest.approx(equity)
     assert "microsoft" not in hit and "microsoft" in latest_equity
     assert hit["openai"]["loss_usd"] == 350e6 and not hit["openai"]["scored"]  # the $350M of stock it holds
-    assert result["unscored"] == 16
+    assert result["unscored"] == 14
     text = CliRunner().invoke(main, ["stress", "--db", str(shipped_db), "--fail", "coreweave"]).output
-    assert text.splitlines()[1] == ("  1.8%  Nvidia  lost $2.1B of $118.9B equity (cash $11.5B), "
-                                    "round 1: CoreWeave → Nvidia")
-    assert "16 entities hit with no equity figure: not scored" in text
+    assert text.splitlines()[1:4] == [
+        "100.0%  Applied Digital  lost $1B of $1B equity (cash $73.9M), round 1: CoreWeave → Applied Digital",
+        "100.0%  Galaxy Digital  lost $3.2B of $3.2B equity, round 1: CoreWeave → Galaxy Digital",
+        "  1.8%  Nvidia  lost $2.1B of $118.9B equity (cash $11.5B), round 1: CoreWeave → Nvidia",
+    ]
+    assert "14 entities hit with no equity figure: not scored" in text
