@@ -159,9 +159,10 @@ def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):
                            "--format", "json"))
     assert stress["entities"] == [
         {"entity": "openai", "loss": 1.0, "loss_usd": None, "buffer_usd": None, "buffer_from": "none",
-         "scored": True, "exposure_usd": None, "cash_usd": None, "round": 0, "path": ["openai"]},
+         "scored": True, "exposure_usd": None, "cash_usd": None, "at_stake_usd": None, "round": 0, "path": ["openai"]},
         {"entity": "microsoft", "loss": 1.0, "loss_usd": 1e9, "buffer_usd": 1e9, "buffer_from": "assumed",
-         "scored": True, "exposure_usd": 1e9, "cash_usd": None, "round": 1, "path": ["openai", "microsoft"]},
+         "scored": True, "exposure_usd": 1e9, "cash_usd": None, "at_stake_usd": 1e9, "round": 1,
+         "path": ["openai", "microsoft"]},
     ]
     for args in (["clusters"], ["funded-sales"], ["render", "--out", shipped_db.parent / "v.html"],
                  ["show", "coreweave"], ["concentration"]):

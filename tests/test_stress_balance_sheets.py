@@ -149,13 +149,15 @@ def test_coreweave_failing_on_the_shipped_balance_sheets_by_hand(shipped_db):
         e = scored[landlord]
         assert (e["exposure_usd"], e["buffer_usd"], e["loss"], e["round"]) == (owed, equity, 1.0, 1)
         assert e["loss_usd"] == pytest.approx(equity)
+        assert e["at_stake_usd"] == owed  # CoreWeave fails outright (distress 1): all of the lease
+    assert nvidia["at_stake_usd"] == pytest.approx(2.1e9)
     assert "microsoft" not in hit and "microsoft" in latest_equity
     assert hit["openai"]["loss_usd"] == 350e6 and not hit["openai"]["scored"]  # the $350M of stock it holds
     assert result["unscored"] == 14
     text = CliRunner().invoke(main, ["stress", "--db", str(shipped_db), "--fail", "coreweave"]).output
     assert text.splitlines()[1:4] == [
-        "100.0%  Applied Digital  lost $1B of $1B equity (cash $73.9M), round 1: CoreWeave → Applied Digital",
-        "100.0%  Galaxy Digital  lost $3.2B of $3.2B equity, round 1: CoreWeave → Galaxy Digital",
+        "100.0%  Applied Digital  lost $1B of $1B equity ($11B at stake; cash $73.9M), round 1: CoreWeave → Applied Digital",
+        "100.0%  Galaxy Digital  lost $3.2B of $3.2B equity ($15B at stake), round 1: CoreWeave → Galaxy Digital",
         "  1.8%  Nvidia  lost $2.1B of $118.9B equity (cash $11.5B), round 1: CoreWeave → Nvidia",
     ]
     assert "14 entities hit with no equity figure: not scored" in text

@@ -149,6 +149,9 @@ class Shock(NamedTuple):
     path: list[str]  # failed entity -> ... -> this entity, along the largest first hits
     exposure_usd: float | None = None  # its total known exposure to anyone
     cash_usd: float | None = None  # its latest cash figure, where known
+    #: what it had at stake on the entities that hit it, times their distress (the loss
+    #: before it is capped at the buffer); None for a failed entity
+    at_stake_usd: float | None = None
 
     @property
     def scored(self) -> bool:
@@ -158,7 +161,7 @@ class Shock(NamedTuple):
         return {
             "entity": self.entity, "loss": self.loss, "loss_usd": self.loss_usd,
             "buffer_usd": self.buffer_usd, "buffer_from": self.buffer_from, "scored": self.scored,
-            "exposure_usd": self.exposure_usd, "cash_usd": self.cash_usd,
+            "exposure_usd": self.exposure_usd, "cash_usd": self.cash_usd, "at_stake_usd": self.at_stake_usd,
             "round": self.round, "path": list(self.path),
         }
 
@@ -238,6 +241,7 @@ def debtrank(
     failed_set = set(failed)
     h: dict[str, float] = {f: float(shock) for f in failed}
     lost: dict[str, float] = {}
+    staked: dict[str, float] = {}  # scored entities: dollars at stake times the hitter's distress
     first_round = {f: 0 for f in failed}
     via: dict[str, str | None] = {f: None for f in failed}
     distressed = sorted(failed)
@@ -271,6 +275,7 @@ def debtrank(
                     continue
                 w = amount / e if e > 0 else 1.0
                 hit = (w if w < 1.0 else 1.0) * hi
+                staked[j] = staked.get(j, 0.0) + amount * hi
                 g = gain.get(j)
                 if g is None:
                     gain[j] = hit
@@ -313,6 +318,7 @@ def debtrank(
             entity=j, loss=hj, loss_usd=None if b is None else hj * b, buffer_usd=b,
             buffer_from=source, round=first_round[j], path=path(j),
             exposure_usd=table.total.get(j), cash_usd=cash.get(j),
+            at_stake_usd=None if j in failed_set else staked.get(j),
         ))
     for j, dollars in lost.items():
         if dollars <= 0:
@@ -321,6 +327,7 @@ def debtrank(
         shocks.append(Shock(
             entity=j, loss=None, loss_usd=min(dollars, exposure), buffer_usd=None, buffer_from="none",
             round=first_round[j], path=path(j), exposure_usd=exposure, cash_usd=cash.get(j),
+            at_stake_usd=dollars,
         ))
     shocks.sort(key=lambda s: (s.entity not in failed_set, s.loss is None, -(s.loss or 0.0),
                                -(s.loss_usd or 0.0) if s.loss is None else 0.0, s.round, s.entity))

@@ -403,16 +403,25 @@ def stress_loss(row: dict) -> str:
     'no equity figure: loss $500M of exposure, not scored'
     >>> stress_loss({"loss": 0.1, "loss_usd": 3e10, "buffer_usd": 3e11, "buffer_from": "equity", "cash_usd": 8e10})
     'lost $30B of $300B equity (cash $80B)'
+
+    A loss capped at the buffer says what was at stake, which the buffer could not cover:
+
+    >>> stress_loss({"loss": 1.0, "loss_usd": 3.2e9, "buffer_usd": 3.2e9, "buffer_from": "equity",
+    ...              "cash_usd": None, "at_stake_usd": 1.5e10})
+    'lost $3.2B of $3.2B equity ($15B at stake)'
     """
+    notes = []
     if row["loss"] is None:
         text = f"no equity figure: loss {usd(row['loss_usd'])} of exposure, not scored"
-    elif row["buffer_from"] == "assumed":
-        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} assumed buffer"
     else:
-        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} equity"
+        buffer = "assumed buffer" if row["buffer_from"] == "assumed" else "equity"
+        text = f"lost {usd(row['loss_usd'])} of {usd(row['buffer_usd'])} {buffer}"
+        stake = row.get("at_stake_usd")
+        if stake is not None and row["loss_usd"] is not None and stake > row["loss_usd"] * (1 + 1e-9):
+            notes.append(f"{usd(stake)} at stake")
     if row.get("cash_usd") is not None:
-        text += f" (cash {usd(row['cash_usd'])})"
-    return text
+        notes.append(f"cash {usd(row['cash_usd'])}")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def stress_table(result: dict, names: dict[str, str] | None = None) -> str:
@@ -446,11 +455,11 @@ def stress_csv(result: dict) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["entity", "loss", "loss_usd", "buffer_usd", "buffer_from", "scored", "exposure_usd", "cash_usd",
-                     "round", "path"])
+                     "at_stake_usd", "round", "path"])
     for row in result["entities"]:
         writer.writerow([row["entity"], csv_cell(row["loss"]), csv_cell(row["loss_usd"]), csv_cell(row["buffer_usd"]),
                          row["buffer_from"], "yes" if row["scored"] else "no", csv_cell(row["exposure_usd"]),
-                         csv_cell(row["cash_usd"]), row["round"], ">".join(row["path"])])
+                         csv_cell(row["cash_usd"]), csv_cell(row["at_stake_usd"]), row["round"], ">".join(row["path"])])
     return out.getvalue()
 
 
