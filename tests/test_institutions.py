@@ -174,3 +174,16 @@ def test_shipped_institutions_same_on_both_engines(shipped, neo4j_db, neo4j_serv
         assert run_query(neo, "concentration", {}) == run_query(store, "concentration", {})
         for ref in ("jpmorgan", "nvidia", "coreweave", "softbank"):
             assert entity_profile(neo, ref) == entity_profile(store, ref)
+
+
+def test_one_known_customer_says_why_there_is_no_concentration(shipped):
+    # Galaxy Digital's one customer is CoreWeave (the ~$15B Helios lease): concentration on
+    # contract values needs two, and the profile says so rather than "no known customers".
+    store, _ = shipped
+    text = format_profile(entity_profile(store, "galaxy-digital"), "table")
+    section = text.split("Customer concentration:\n", 1)[1].split("\n\n", 1)[0]
+    assert section.splitlines() == [
+        "  (one customer with a known contract value: no concentration measure)",
+        "  known contract values by customer:",
+        "    CoreWeave  $15B in 1 deal(s) = 100% of known",
+    ]

@@ -159,7 +159,11 @@ def profile_table(profile: dict, names: dict[str, str] | None = None, loops: int
     lines += ["", "Customer concentration:"]
     c = profile["customer_concentration"]
     if c is None:
-        lines.append("  (no known customers)")
+        # on contract values it needs two customers of known amount (the query's minCustomers)
+        known = sum(row["contract_usd"] is not None for row in profile["customers"])
+        lines.append("  (one customer with a known contract value: no concentration measure)" if known == 1
+                     else "  (no customer with a known contract value)" if profile["customers"]
+                     else "  (no known customers)")
     else:
         group = group_words(c)
         whom = f"{c['top_customer_name']} ({group}, not one customer)" if group else c["top_customer_name"]
