@@ -47,9 +47,10 @@ def test_the_demo_tells_what_stands_out(demo_dir):
     # By contracts alone: Microsoft's ~$10B of a $75.2B known contract book = 13.3% (Microsoft $10B,
     # OpenAI $11.9B + $4B + $6.5B, Meta $14.2B + $21B, Nvidia $1.3B + $6.3B; Poolside's has no amount).
     assert "it would look like 13.3%" in story
-    # $21.4B / $5.13B = 4.17; $25.1B / $5.13B = 4.89 (the one lease-obligation figure shipped).
+    # $21.4B / $5.13B = 4.17; $19.9B / $5.13B = 3.88 (the one lease-obligation figure shipped: the
+    # Q1 2025 10-Q's leases signed but not yet commenced).
     assert "debt outstanding $21.4B as of 2025-12-31 = 4.2× revenue" in story
-    assert "lease obligations $25.1B as of 2025-03-31 = 4.9× revenue" in story
+    assert "lease obligations $19.9B as of 2025-03-31 = 3.9× revenue" in story
     assert story.count("lease obligations") == 1
     assert "    $50B  Amazon → OpenAI → Amazon" in story
     assert "    CoreWeave: Microsoft 67%, HHI 4,489 (stated revenue share, 2025)" in story
