@@ -239,7 +239,7 @@ def test_demo_is_the_main_job(runner, tmp_path):
     out = tmp_path / "demo"
     result = run(runner, "demo", "--out", out)
     assert result.exit_code == 0, result.output
-    assert "Loaded 116 entities, 224 deals and 128 figures" in result.output
+    assert "Loaded 116 entities, 224 deals and 129 figures" in result.output
     assert "data as of 2026-05-18" in result.output
     assert "CoreWeave → Nvidia → CoreWeave" in result.output
     assert "Nvidia → OpenAI → Oracle → Nvidia" in result.output

@@ -25,7 +25,7 @@ def invoke(*args, env=None):
 def test_demo_through_neo4j_matches_the_embedded_demo(neo4j_env, tmp_path):
     through_neo4j = invoke("demo", "--out", tmp_path / "neo")
     assert through_neo4j.exit_code == 0, through_neo4j.output
-    assert f"Loaded 116 entities, 224 deals and 128 figures into {neo4j_env.uri}" in through_neo4j.output
+    assert f"Loaded 116 entities, 224 deals and 129 figures into {neo4j_env.uri}" in through_neo4j.output
     assert "CoreWeave → Nvidia → CoreWeave" in through_neo4j.output
     assert not (tmp_path / "neo" / "dealgraph.db").exists()
     for name in ("overview.html", "cycles.html", "focus-nvidia.html"):

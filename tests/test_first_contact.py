@@ -42,7 +42,7 @@ def test_load_writes_no_progress_when_stderr_is_not_a_terminal(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
-    assert done.stdout == "loaded 116 entities, 224 relationships and 128 figures\n"
+    assert done.stdout == "loaded 116 entities, 224 relationships and 129 figures\n"
 
 
 def test_load_shows_progress_on_a_terminal(tmp_path):

@@ -47,11 +47,12 @@ def test_the_demo_tells_what_stands_out(demo_dir):
     # By contracts alone: Microsoft's ~$10B of a $75.2B known contract book = 13.3% (Microsoft $10B,
     # OpenAI $11.9B + $4B + $6.5B, Meta $14.2B + $21B, Nvidia $1.3B + $6.3B; Poolside's has no amount).
     assert "it would look like 13.3%" in story
-    # $21.4B / $5.13B = 4.17; $19.9B / $5.13B = 3.88 (the one lease-obligation figure shipped: the
-    # Q1 2025 10-Q's leases signed but not yet commenced).
+    # $21.4B / $5.13B = 4.17; $19.9B / $5.13B = 3.88 and $39.1B / $5.13B = 7.62 (the two lease-
+    # obligation figures shipped: the Q1 and Q3 2025 10-Qs' leases signed but not yet commenced).
     assert "debt outstanding $21.4B as of 2025-12-31 = 4.2× revenue" in story
     assert "lease obligations $19.9B as of 2025-03-31 = 3.9× revenue" in story
-    assert story.count("lease obligations") == 1
+    assert "lease obligations $39.1B as of 2025-09-30 = 7.6× revenue" in story
+    assert story.count("lease obligations") == 2
     assert "    $50B  Amazon → OpenAI → Amazon" in story
     assert "    CoreWeave: Microsoft 67%, HHI 4,489 (stated revenue share, 2025)" in story
 
@@ -107,8 +108,8 @@ def test_show_on_the_shipped_data(demo_dir):
     db = demo_dir / "dealgraph.db"
     profile = json.loads(run("show", "CoreWeave Inc.", "--format", "json", "--db", db).output)
     assert profile["entity"]["id"] == "coreweave"
-    # revenue 8, capex 3, debt 5, lease obligations 1, backlog 6, equity 1, cash 3, customer shares 5
-    assert len(profile["figures"]) == 32
+    # revenue 8, capex 3, debt 5, lease obligations 2, backlog 6, equity 1, cash 3, customer shares 5
+    assert len(profile["figures"]) == 33
     assert profile["customer_concentration"]["top_customer"] == "microsoft"
     assert profile["deals"]["in"]["customer_of"]["deals"][0]["reads"].endswith("customer_of CoreWeave")
     assert {tuple(c["nodes"]) for c in profile["loops"]} >= {("coreweave", "nvidia")}
