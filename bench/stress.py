@@ -42,8 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from dealgraph.model.records import Relationship, exposure  # noqa: E402
 from dealgraph.analyses.stress import debtrank  # noqa: E402
 
-KINDS = ["lends_to", "invests_in", "customer_of", "supplies", "leases_from", "owns_warrant_in", "guarantees",
-         "partner_of", "acquires"]
+KINDS = ["lends_to", "invests_in", "customer_of", "supplies", "leases_from", "owns_warrant_in",
+         "granted_shares_by", "guarantees", "partner_of", "acquires"]
 
 
 def synthetic(n: int, m: int, seed: int = 1):

@@ -5,8 +5,8 @@
 // :params {maxLength: 6, entity: null, minAmount: null}
 //
 // Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
-// from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN move it from the end node to
-// the start node. A step "x pays y" follows either kind, so one loop can mix both directions.
+// from the start node to the end node; SUPPLIES, OWNS_WARRANT_IN and GRANTED_SHARES_BY move it from
+// the end node to the start node. A step "x pays y" follows either kind, so one loop can mix both directions.
 //
 // Why it stays usable on big graphs (not a bare MATCH p=(a)-[*]->(a)):
 // * anchored: a loop is grown only from its smallest id (every other node has a larger id), or
@@ -45,8 +45,8 @@ WITH *, CASE WHEN $maxLength > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:En
 MATCH (s:Entity)
 WHERE ($entity IS NULL OR s = through)
   AND EXISTS {
-    MATCH (s)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(:Entity)
-    WHERE ((type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND startNode(r) = s)
+    MATCH (s)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(:Entity)
+    WHERE ((type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND startNode(r) = s)
            OR (type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND endNode(r) = s))
       AND NOT r.id IN superseded
   }
@@ -56,9 +56,9 @@ WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i I
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
     WHERE EXISTS {
-      MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
+      MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(s)
       WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
-             OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+             OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(r) = x))
         AND NOT r.id IN superseded
     }
     RETURN path
@@ -67,34 +67,34 @@ WITH s, supersession, superseded, reduce(search = {paths: [[s]], loops: []}, i I
   paths: CASE WHEN i >= bound THEN [] ELSE COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
-    MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
+    MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(y:Entity)
     WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
-           OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+           OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(r) = x))
       AND NOT r.id IN superseded
       AND ($entity IS NOT NULL OR y.id > s.id)
       AND NOT y IN path
     WITH DISTINCT path, x, y
     WHERE (bound - i > 2
            OR EXISTS {
-             MATCH (y)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
+             MATCH (y)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(s)
              WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = y)
-                    OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = y))
+                    OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(r) = y))
                AND NOT r.id IN superseded
            }
            OR (bound - i = 2 AND EXISTS {
-             MATCH (y)-[r1:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(z:Entity)
-                   -[r2:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(s)
+             MATCH (y)-[r1:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(z:Entity)
+                   -[r2:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(s)
              WHERE ($entity IS NOT NULL OR z.id > s.id) AND NOT z IN path
                AND NOT r1.id IN superseded AND NOT r2.id IN superseded
                AND ((type(r1) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r1) = y)
-                    OR (type(r1) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r1) = y))
+                    OR (type(r1) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(r1) = y))
                AND ((type(r2) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r2) = z)
-                    OR (type(r2) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r2) = z))
+                    OR (type(r2) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(r2) = z))
            }))
       AND ($minAmount IS NULL OR reduce(total = null, amount IN COLLECT {
-             MATCH (x)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y)
+             MATCH (x)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(y)
              WHERE ((type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = x)
-                    OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = x))
+                    OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(d) = x))
                AND d.amount_usd IS NOT NULL AND NOT d.id IN superseded
              RETURN d.amount_usd ORDER BY d.id
            } | coalesce(total, 0.0) + amount) >= $minAmount)
@@ -111,9 +111,9 @@ WITH loop, [j IN range(0, size(loop) - 1) | {
   target: loop[(j + 1) % size(loop)].id,
   relationships: COLLECT {
     WITH loop[j] AS a, loop[(j + 1) % size(loop)] AS b
-    MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(b)
+    MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(b)
     WHERE (type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = a)
-       OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = a)
+       OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(d) = a)
     RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
             source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
             evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,

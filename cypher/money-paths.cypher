@@ -6,7 +6,8 @@
 // from and to are required: replace each null with an entity id, name or alias, e.g. {from: 'Nvidia', to: 'OpenAI', maxLength: 4}
 //
 // Money direction (graph/schema.yaml): INVESTS_IN, LENDS_TO, CUSTOMER_OF, LEASES_FROM move money
-// from the start node to the end node; SUPPLIES and OWNS_WARRANT_IN from the end node to the start.
+// from the start node to the end node; SUPPLIES, OWNS_WARRANT_IN and GRANTED_SHARES_BY from the end
+// node to the start.
 // The search extends paths of entities level by level (parallel deals collapsed), stops a path
 // when it reaches $to, and takes the last hop only into $to. Superseded deals make no step.
 // $from names an entity by id, or else by its name or an alias in any case, as in the CLI
@@ -46,9 +47,9 @@ WITH *, CASE WHEN $maxLength > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:En
 WITH supersession, superseded, origin, destination, reduce(search = {paths: [[origin]], found: []}, i IN range(1, bound) | [next IN [COLLECT {
     UNWIND search.paths AS path
     WITH path, path[-1] AS x
-    MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(y:Entity)
+    MATCH (x)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(y:Entity)
     WHERE ((type(r) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(r) = x)
-           OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(r) = x))
+           OR (type(r) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(r) = x))
       AND NOT r.id IN superseded
       AND NOT y IN path
       AND (y = destination OR i < bound)
@@ -63,9 +64,9 @@ WITH supersession, path, [j IN range(0, size(path) - 2) | {
   target: path[j + 1].id,
   relationships: COLLECT {
     WITH path[j] AS a, path[j + 1] AS b
-    MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN]-(b)
+    MATCH (a)-[d:INVESTS_IN|LENDS_TO|CUSTOMER_OF|LEASES_FROM|SUPPLIES|OWNS_WARRANT_IN|GRANTED_SHARES_BY]-(b)
     WHERE (type(d) IN ['INVESTS_IN', 'LENDS_TO', 'CUSTOMER_OF', 'LEASES_FROM'] AND startNode(d) = a)
-       OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN'] AND endNode(d) = a)
+       OR (type(d) IN ['SUPPLIES', 'OWNS_WARRANT_IN', 'GRANTED_SHARES_BY'] AND endNode(d) = a)
     RETURN {id: d.id, kind: d.kind, amount_usd: d.amount_usd, date: d.date, evidence_url: d.evidence_url,
             source: startNode(d).id, target: endNode(d).id, amount_note: d.amount_note,
             evidence_title: d.evidence_title, supersedes: d.supersedes, expands: d.expands,

@@ -21,7 +21,7 @@ WITH s, CASE WHEN $depth > COUNT { MATCH (:Entity) } THEN COUNT { MATCH (:Entity
 WITH reduce(search = {levels: [[s]], seen: [s]}, i IN range(1, bound) |
   [next IN [COLLECT {
      UNWIND search.levels[-1] AS x
-     MATCH (x)-[:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GUARANTEES|PARTNER_OF|MEMBER_OF|SUBSIDIARY_OF|ACQUIRES]-(y:Entity)
+     MATCH (x)-[:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GRANTED_SHARES_BY|GUARANTEES|PARTNER_OF|MEMBER_OF|SUBSIDIARY_OF|ACQUIRES]-(y:Entity)
      WHERE NOT y IN search.seen
      RETURN DISTINCT y
    }] | {levels: search.levels + [next], seen: search.seen + next}][0]
@@ -31,7 +31,7 @@ UNWIND search.levels[distance] AS n
 RETURN distance, n.id AS id, n.name AS name, n.kind AS kind,
        CASE distance WHEN 0 THEN [] ELSE COLLECT {
          WITH search.levels[distance - 1] AS closer
-         MATCH (n)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GUARANTEES|PARTNER_OF|MEMBER_OF|SUBSIDIARY_OF|ACQUIRES]-(p:Entity)
+         MATCH (n)-[r:INVESTS_IN|LENDS_TO|CUSTOMER_OF|SUPPLIES|LEASES_FROM|OWNS_WARRANT_IN|GRANTED_SHARES_BY|GUARANTEES|PARTNER_OF|MEMBER_OF|SUBSIDIARY_OF|ACQUIRES]-(p:Entity)
          WHERE p IN closer
          RETURN r.id AS deal ORDER BY r.id
        } END AS via

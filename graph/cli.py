@@ -466,8 +466,9 @@ def loop(number, out, fmt, max_length, through, min_amount, in_period, store):
 def stress(failed, default_buffer, shock, limit, in_period, fmt, store):
     """Default contagion: spread the failure of --fail entities through exposures (DebtRank).
 
-    Lenders, investors and warrant holders are exposed to the company, vendors to the
-    buyers in their backlog, lessors to their tenants, guarantors to whom they guarantee.
+    Lenders, investors and holders of warrants or granted shares are exposed to the company,
+    vendors to the buyers in their backlog, lessors to their tenants, guarantors to whom they
+    guarantee.
     Prints each entity hit, the fraction of its buffer (its latest equity figure) lost and
     the path the shock took; an entity with no equity figure is not scored: its line gives
     the exposure it lost, and the shock does not travel on through it.

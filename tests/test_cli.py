@@ -185,7 +185,7 @@ def test_unknown_entity_for_through_is_one_line(runner, files):
 def test_cycles_json_has_the_design_shape(runner, shipped_db):
     result = run(runner, "cycles", "--db", shipped_db, "--format", "json")
     cycles = json.loads(result.output)
-    assert len(cycles) == 62
+    assert len(cycles) == 75  # 62 + the 13 through the shares CoreWeave granted OpenAI (networkx agrees)
     for cycle in cycles:
         assert set(cycle) == {"nodes", "hops", "min_amount_usd", "size_usd", "size_basis", "size_hop", "unsized_hops"}
         assert cycle["nodes"][0] == min(cycle["nodes"])

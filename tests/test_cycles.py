@@ -258,7 +258,7 @@ def test_to_dict_shape(flows):
                 assert list(r) == list(DEAL_KEYS)
                 assert list(r)[:5] == ["id", "kind", "amount_usd", "date", "evidence_url"]  # DESIGN.md
                 assert r["kind"] in {"invests_in", "lends_to", "customer_of", "supplies",
-                                     "leases_from", "owns_warrant_in"}
+                                     "leases_from", "owns_warrant_in", "granted_shares_by"}
             known = [r["amount_usd"] for r in hop["relationships"] if r["amount_usd"] is not None]
             assert hop["amount_usd"] == (sum(known) if known else None)
         hop_amounts = [h["amount_usd"] for h in d["hops"]]

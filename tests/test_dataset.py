@@ -220,8 +220,11 @@ def test_the_known_errors_are_fixed(relationship_rows):
     assert (magnetar["kind"], magnetar["target"], magnetar["amount_usd"]) == ("member_of", "openai-2025-co-investors", "")
     # The employee secondary buys existing shares: no money to OpenAI.
     assert rows["openai-secondary-buyers-invests-openai-2025"]["kind"] == "acquires"
-    # CoreWeave issued stock to OpenAI; OpenAI paid no cash.
-    assert rows["openai-invests-coreweave-2025"]["amount_basis"] == "stock"
+    # CoreWeave issued stock to OpenAI; OpenAI paid no cash: the shares were granted (value
+    # CoreWeave -> OpenAI), not bought.
+    stock = rows["openai-invests-coreweave-2025"]
+    assert (stock["source"], stock["kind"], stock["target"], stock["amount_basis"]) == \
+        ("openai", "granted_shares_by", "coreweave", "stock")
     # Meta-CoreWeave: the 8-K's $21B adds to the $14.2B.
     assert rows["meta-customer-of-coreweave-2026"]["expands"] == "meta-customer-of-coreweave-2025"
     # Nvidia's 2023 investment is one position, dated 2023 (reported 2025-03-12).
@@ -288,14 +291,18 @@ KNOWN_LOOPS = [
     ["openai", "amd"],
     ["openai", "cerebras"],
     ["coreweave", "poolside"],
+    ["coreweave", "openai"],  # CoreWeave grants OpenAI $350M of stock, OpenAI buys compute
     ["oracle", "nvidia", "openai"],
     ["oracle", "amd", "openai"],
     ["nvidia", "openai", "coreweave"],
+    ["coreweave", "openai", "microsoft"],
+    ["coreweave", "openai", "nvidia"],
     ["nvidia", "xai", "xai-valor-spv"],
     ["nvidia", "openai", "microsoft", "coreweave"],
     ["nvidia", "openai", "microsoft", "nebius"],
     ["nvidia", "openai", "microsoft", "lambda"],
     ["nvidia", "anthropic", "microsoft", "coreweave"],
+    ["coreweave", "openai", "oracle", "nvidia"],
     ["fluidstack", "terawulf", "google", "anthropic"],
     ["fluidstack", "cipher-mining", "google", "anthropic"],
     ["google", "anthropic", "amazon", "cipher-mining"],
@@ -309,9 +316,11 @@ def test_known_money_loop_exists(loop, short_cycles):
 
 
 def test_count_of_money_loops_up_to_four_hops(short_cycles):
-    # 15 two-way ties, 4 three-step loops, 22 four-step loops.
-    assert Counter(len(c) for c in short_cycles) == {2: 15, 3: 4, 4: 22}
-    assert len(short_cycles) == 41
+    # 16 two-way ties, 6 three-step loops, 23 four-step loops. The granted CoreWeave shares
+    # (CoreWeave -> OpenAI) close one loop per money path OpenAI -> CoreWeave of at most
+    # three hops: direct (customer_of), via Microsoft, via Nvidia, via Oracle and Nvidia.
+    assert Counter(len(c) for c in short_cycles) == {2: 16, 3: 6, 4: 23}
+    assert len(short_cycles) == 45
 
 
 def test_structural_ties_stay_out_of_the_money_flow_graph(money_graph):
@@ -324,3 +333,7 @@ def test_structural_ties_stay_out_of_the_money_flow_graph(money_graph):
     # supplies and owns_warrant_in run against the deal's direction.
     assert money_graph.has_edge("coreweave", "nvidia")
     assert money_graph.has_edge("amd", "openai")
+    # Shares granted as consideration: the issuer gives the holder equity, the holder pays nothing.
+    deals = money_flow_graph(*_records())
+    assert "openai-invests-coreweave-2025" in deals["coreweave"]["openai"]
+    assert "openai-invests-coreweave-2025" not in deals["openai"]["coreweave"]

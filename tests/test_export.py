@@ -134,6 +134,10 @@ def test_ftm_export_follows_the_schema(shipped_db, tmp_path):
     assert stake["schema"] == "Ownership"
     assert stake["properties"]["owner"] == ["us-government"] and stake["properties"]["asset"] == ["intel"]
     assert stake["properties"]["sharesValue"] == ["8900000000"]
+    granted = by_id["openai-invests-coreweave-2025"]  # shares CoreWeave issued to OpenAI for no cash
+    assert (granted["schema"], granted["properties"]["owner"], granted["properties"]["asset"],
+            granted["properties"]["ownershipType"], granted["properties"]["sharesValue"]) == (
+        "Ownership", ["openai"], ["coreweave"], ["granted shares"], ["350000000"])
     # Every deal's parties are entities of the same file.
     for o in objects:
         for prop in ("owner", "asset", "creditor", "debtor", "payer", "beneficiary", "subject", "object"):
@@ -155,6 +159,9 @@ def test_ftm_input_mapping(tmp_path):
         {"id": "l1", "schema": "UnknownLink", "properties": {"subject": ["fund"], "object": ["gov"], "role": ["advisor"]}},
         {"id": "o1", "schema": "Ownership", "properties": {"owner": ["fund"], "asset": ["NK-Acme.1"],
                                                            "ownershipType": ["warrant"]}},
+        {"id": "o2", "schema": "Ownership", "properties": {"owner": ["fund"], "asset": ["NK-Acme.1"],
+                                                           "ownershipType": ["granted shares"],
+                                                           "sharesValue": ["350"], "sharesCurrency": ["USD"]}},
         {"id": "d1", "schema": "Debt", "properties": {"creditor": ["fund"], "debtor": ["gov"],
                                                       "sourceUrl": ["https://e/d"], "publisher": ["Loan news"]}},
     ]
@@ -171,6 +178,7 @@ def test_ftm_input_mapping(tmp_path):
         ("p2", "gov", "customer_of", "fund", 1e9, None),
         ("l1", "fund", "partner_of", "gov", None, None),
         ("o1", "fund", "owns_warrant_in", "nk-acme-1", None, None),
+        ("o2", "fund", "granted_shares_by", "nk-acme-1", 350.0, None),
         ("d1", "fund", "lends_to", "gov", None, None),
     ]
     assert (dataset.relationships[-1].evidence_url, dataset.relationships[-1].evidence_title) == (

@@ -117,6 +117,11 @@ DEALS = [
                  status="signed", term="lease term", published="2025-08-14", archive_url=_AR + "backstop"),
     Relationship("doe-loan", "us-doe", "lends_to", "nvidia", 1e9, date="2024", evidence_url=_EV + "doe",
                  amount_basis="cash", status="closed", published="2024-06-01"),
+    # shares issued for no cash (its FtM Ownership says so in ownershipType)
+    Relationship("cw-shares-openai", "openai", "granted_shares_by", "coreweave", 3.5e8, "no cash paid",
+                 "2025-03-28", evidence_url=_EV + "shares", evidence_title="CoreWeave issues shares to OpenAI",
+                 amount_basis="stock", status="closed", evidence_quote="shares equal to $350.0 million",
+                 published="2025-03-28"),
     *PLAIN_DEALS,
 ]
 
@@ -306,9 +311,11 @@ def _ftm_entity(e: Entity, figures: list[dict]) -> dict:
 def _ftm_deal(r: Relationship, schemas: dict[str, str]) -> dict:
     props: dict[str, list[str]] = {}
     context: dict[str, object] = {}
-    if r.kind in ("invests_in", "owns_warrant_in") and schemas[r.target] == "Company":
+    if r.kind in ("invests_in", "owns_warrant_in", "granted_shares_by") and schemas[r.target] == "Company":
         schema = "Ownership"
         props = {"owner": [r.source], "asset": [r.target]}
+        if r.kind != "invests_in":
+            props["ownershipType"] = ["warrant" if r.kind == "owns_warrant_in" else "granted shares"]
         if r.amount_usd is not None:
             props |= {"sharesValue": [_ftm_number(r.amount_usd)], "sharesCurrency": ["USD"]}
     elif r.kind == "lends_to":

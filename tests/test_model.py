@@ -9,14 +9,14 @@ from dealgraph.model.records import money_flow, relationship_id, schema
 def test_design_money_flow_table():
     s = schema()
     assert s.kinds_flowing("forward") == ["invests_in", "lends_to", "customer_of", "leases_from"]
-    assert s.kinds_flowing("reverse") == ["supplies", "owns_warrant_in"]
+    assert s.kinds_flowing("reverse") == ["supplies", "owns_warrant_in", "granted_shares_by"]
     assert set(s.kinds_flowing("none")) == {"guarantees", "partner_of", "member_of", "subsidiary_of", "acquires"}
 
 
 @pytest.mark.parametrize("kind, flow", [
     ("invests_in", ("a", "b")), ("lends_to", ("a", "b")), ("customer_of", ("a", "b")),
     ("leases_from", ("a", "b")), ("supplies", ("b", "a")), ("owns_warrant_in", ("b", "a")),
-    ("partner_of", None), ("guarantees", None), ("acquires", None), ("member_of", None),
+    ("granted_shares_by", ("b", "a")), ("partner_of", None), ("guarantees", None), ("acquires", None), ("member_of", None),
     ("subsidiary_of", None),
 ])
 def test_money_flow(kind, flow):

@@ -262,6 +262,54 @@ def test_each_query_runs_on_neo4j_with_its_defaults(engines, name):
     assert run_query(neo, name, params) == run_query(embedded, name, params)
 
 
+#: Worked by hand: OpenAI ("oai") buys $1000 of compute from CoreWeave ("cw") and sells it
+#: $50 of something; CoreWeave issued it $350 of shares for no cash (g1). Money: cw -> oai
+#: $350 + $50 = $400, oai -> cw $1000, so one loop of $400. Modelled as an investment (the old
+#: error), g1 would run oai -> cw: that hop $1350, the other $50, and OpenAI would be
+#: funding its customer CoreWeave ($350 against $50 of purchases).
+GRANT_ENTITIES = [Entity("cw", "CoreWeave", "neocloud"), Entity("oai", "OpenAI", "ai_lab")]
+
+
+def _grant_deals(kind: str) -> list[Relationship]:
+    return [Relationship("c1", "oai", "customer_of", "cw", 1000.0),
+            Relationship("c2", "cw", "customer_of", "oai", 50.0),
+            Relationship("g1", "oai", kind, "cw", 350.0, amount_basis="stock")]
+
+
+def _hops(rows: list[dict]) -> list:
+    return [(row["nodes"], [(h["source"], h["target"], h["amount_usd"], sorted(d["id"] for d in h["relationships"]))
+                            for h in row["hops"]], row["min_amount_usd"]) for row in rows]
+
+
+@pytest.mark.parametrize("kind, loop, paid_to_cw, paid_to_oai, financing", [
+    ("granted_shares_by", 400.0, (1000.0, ["c1"]), (400.0, ["c2", "g1"]), []),
+    # the contrast: the same deal as an investment runs the other way and funds CoreWeave
+    ("invests_in", 50.0, (1350.0, ["c1", "g1"]), (50.0, ["c2"]), [("oai", "cw", 350.0, 50.0)]),
+])
+def test_granted_shares_move_money_from_the_issuer_on_both_engines(engines, kind, loop, paid_to_cw, paid_to_oai,
+                                                                    financing):
+    from dealgraph.analyses.economics import funded_sales
+    from dealgraph.model.records import exposure
+
+    embedded, neo = engines(GRANT_ENTITIES, _grant_deals(kind))
+    to_cw = ("oai", "cw", *paid_to_cw)
+    to_oai = ("cw", "oai", *paid_to_oai)
+    for store in (embedded, neo):  # the Cypher (Neo4j) and its Python twin (SQLite)
+        assert _hops(run_query(store, "circular-financing")) == [(["cw", "oai"], [to_oai, to_cw], loop)]
+        assert [(c["nodes"], c["min_amount_usd"]) for c in cycles(store)] == [(["cw", "oai"], loop)]
+        assert _hops(run_query(store, "money-paths", {"from": "oai", "to": "cw"})) == [
+            (["oai", "cw"], [to_cw], paid_to_cw[0])]
+        assert _hops(run_query(store, "money-paths", {"from": "cw", "to": "oai"})) == [
+            (["cw", "oai"], [to_oai], paid_to_oai[0])]
+        assert [(r["financier"], r["client"], r["financing_usd"], r["purchases_usd"])
+                for r in run_query(store, "vendor-financing")] == financing
+        assert [(r["vendor"], r["funding_usd"]) for r in funded_sales(store.relationships())] == [
+            (f[0], f[2]) for f in financing]
+    assert _same_answers(embedded, neo, [("circular-financing-graph", {}), ("neighbourhood", {"entity": "cw"})])
+    # Either way the holder loses the shares' value when the issuer fails.
+    assert exposure(kind, "oai", "cw") == ("oai", "cw")
+
+
 def test_entity_params_take_names_and_aliases(tmp_path):
     with SQLiteStore(tmp_path / "s.db") as store:
         store.write(

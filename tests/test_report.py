@@ -55,7 +55,10 @@ def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
 
 def test_summary_says_what_is_known_of_a_loop_with_unknown_hops(shipped_store, names):
     summary = report.cycles_summary(cycles(shipped_store), names)
-    assert " 14. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30B, 1 hop of unknown size)" in summary
+    # 19th: after the 12 loops of $5B and more, the five of $350M that the shares CoreWeave
+    # granted OpenAI close (every hop stated) rank before the loops with an unknown hop
+    assert " 19. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30B, 1 hop of unknown size)" in summary
+    assert " 13. CoreWeave → OpenAI → CoreWeave   $350M" in summary
     assert "AMD → OpenAI → Oracle → AMD   ? (smallest known hop $300B, 2 hops of unknown size)" in summary
     assert "CoreWeave → Poolside → CoreWeave   ? (no hop amount known)" in summary
     assert "known ≥" not in summary

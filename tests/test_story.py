@@ -40,9 +40,10 @@ def test_the_demo_tells_what_stands_out(demo_dir):
     assert "    as investor: $2.1B in 2 deal(s)" in story
     # the Osprey contract total and the backstop commitment are not cash paid: their bases said
     assert "    as customer: $7.6B (incl. $6.3B commitment, $1.3B contract total) in 2 deal(s)" in story
-    # CoreWeave issued OpenAI $350M of shares (amount_basis stock): no cash was paid
-    assert "- OpenAI is CoreWeave's investor and customer:" in story
-    assert "    as investor: $350M in stock in 1 deal(s)" in story
+    # CoreWeave issued OpenAI $350M of shares (granted_shares_by, amount_basis stock): no cash
+    # was paid, so OpenAI holds the shares but is not an investor
+    assert "- OpenAI is CoreWeave's shareholder and customer:" in story
+    assert "    as shareholder: $350M in stock in 1 deal(s)" in story
     assert "Microsoft's share of CoreWeave's revenue, as stated: 35% (2023) → 62% (2024) → 71% (2025-Q2) → 67% (2025)." in story
     # By contracts alone: Microsoft's ~$10B of a $75.2B known contract book = 13.3% (Microsoft $10B,
     # OpenAI $11.9B + $4B + $6.5B, Meta $14.2B + $21B, Nvidia $1.3B + $6.3B; Poolside's has no amount).
@@ -167,10 +168,14 @@ def test_amounts_say_their_basis_when_not_cash(demo_dir):
     `show`'s role totals and deal lines, `deals`' deal lines and total (model/values.py)."""
     db = demo_dir / "dealgraph.db"
     show = run("show", "coreweave", "--db", db).output
-    assert "  invests_in (5, known total $3.9B (incl. $350M in stock)):" in show
-    assert "    OpenAI invests_in CoreWeave  $350M in stock (no cash paid by OpenAI:" in show
-    deals = run("deals", "--kind", "invests_in", "--source", "openai", "--target", "coreweave", "--db", db).output
-    assert "- OpenAI invests in CoreWeave: $350M in stock (no cash paid by OpenAI:" in deals
+    # $100M (Nvidia 2023) + $1.46B (IPO) + $2B (Nvidia 2026), Magnetar's of no amount; the
+    # $350M of shares CoreWeave issued to OpenAI are no investment
+    assert "  invests_in (4, known total $3.6B):" in show
+    assert "  granted_shares_by (1, known total $350M in stock):" in show
+    assert "    OpenAI granted_shares_by CoreWeave  $350M in stock (no cash paid by OpenAI:" in show
+    deals = run("deals", "--kind", "granted_shares_by", "--source", "openai", "--target", "coreweave",
+                "--db", db).output
+    assert "- OpenAI granted shares by CoreWeave: $350M in stock (no cash paid by OpenAI:" in deals
     assert deals.rstrip().endswith("1 deal, 1 counted: $350M in stock")
 
 
@@ -180,3 +185,13 @@ def test_every_non_cash_basis_has_its_words():
 
     basis = next(f for f in schema().fields("relationship") if f.name == "amount_basis")
     assert set(basis.values) == set(BASIS_WORDS) | {"cash"}
+
+
+def test_every_role_word_of_the_schema_is_told():
+    """A counterparty's roles are told in ROLE_ORDER: a kind's role word missing there would
+    count towards "two or more roles" but never be shown."""
+    from dealgraph.analyses.story import ROLE_ORDER
+    from dealgraph.model.records import schema
+
+    words = {w for k in schema().relationship_kinds.values() for w in k.parties if w}
+    assert words == set(ROLE_ORDER)

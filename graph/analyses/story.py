@@ -24,7 +24,7 @@ ROLES = {
     for kind in schema().relationship_kinds.values()
     for is_source, word in zip((True, False), kind.parties) if word
 }
-ROLE_ORDER = ("supplier", "investor", "lender", "warrant holder", "customer", "landlord")
+ROLE_ORDER = ("supplier", "investor", "lender", "warrant holder", "shareholder", "customer", "landlord")
 
 
 def what_stands_out(store: Store, subject: str, cycles: list[dict], top: int = 3) -> dict:

@@ -1,9 +1,9 @@
 """Default contagion: how a failure spreads through exposures (DebtRank).
 
 Who is exposed to whom comes from the model (``exposure`` in ``graph/schema.yaml``): a
-lender to its borrower, an investor or warrant holder to the company, a vendor to the
-buyer whose purchase commitment is in its backlog, a lessor to its tenant, a guarantor to
-the party it guarantees. The deal's amount is the exposure; deals of unknown amount create
+lender to its borrower, an investor or a holder of warrants or granted shares to the
+company, a vendor to the buyer whose purchase commitment is in its backlog, a lessor to its
+tenant, a guarantor to the party it guarantees. The deal's amount is the exposure; deals of unknown amount create
 no quantified exposure and are counted, not guessed.
 
 The propagation is DebtRank as published (Battiston, Puliga, Kaushik, Tasca, Caldarelli,

@@ -18,19 +18,20 @@ Entities
     deals naming them; messages name the file's own ids and FtM's properties.
 
 Deals (the FtM property holding each dealgraph field)
-    =================  =====================================================
-    ``invests_in``     ``Ownership``: ``owner`` -> ``asset``
-    ``owns_warrant_in`` ``Ownership`` with ``ownershipType`` ``warrant``
-    ``lends_to``       ``Debt``: ``creditor`` -> ``debtor``
-    ``customer_of``    ``Payment``: ``payer`` (source) -> ``beneficiary``, ``purpose`` ``customer_of``
-    ``supplies``       ``Payment``: ``payer`` (target) -> ``beneficiary`` (source), ``purpose`` ``supplies``
-    ``leases_from``    ``Payment``: ``payer`` (source) -> ``beneficiary``, ``purpose`` ``leases_from``
-    the others         ``UnknownLink``: ``subject`` -> ``object``, ``role`` the kind
-    =================  =====================================================
+    =====================  =====================================================================================
+    ``invests_in``         ``Ownership``: ``owner`` -> ``asset``
+    ``owns_warrant_in``    ``Ownership`` with ``ownershipType`` ``warrant``
+    ``granted_shares_by``  ``Ownership`` with ``ownershipType`` ``granted shares`` (owner the holder)
+    ``lends_to``           ``Debt``: ``creditor`` -> ``debtor``
+    ``customer_of``        ``Payment``: ``payer`` (source) -> ``beneficiary``, ``purpose`` ``customer_of``
+    ``supplies``           ``Payment``: ``payer`` (target) -> ``beneficiary`` (source), ``purpose`` ``supplies``
+    ``leases_from``        ``Payment``: ``payer`` (source) -> ``beneficiary``, ``purpose`` ``leases_from``
+    the others             ``UnknownLink``: ``subject`` -> ``object``, ``role`` the kind
+    =====================  =====================================================================================
 
     An ``Ownership``'s asset must be a ``Company`` in FtM, so equity in an organisation or
     public body is written as an ``UnknownLink`` with ``role`` ``invests_in`` (or
-    ``owns_warrant_in``). Read back, a ``Payment`` whose ``purpose`` is not a dealgraph
+    ``owns_warrant_in``, ``granted_shares_by``). Read back, a ``Payment`` whose ``purpose`` is not a dealgraph
     kind is ``customer_of`` (the payer buys from the beneficiary), and an ``UnknownLink``
     whose ``role`` is not a kind is ``partner_of``.
 
@@ -93,7 +94,10 @@ _DEAL_FIELD_NAMES = [f.name for f in dataclass_fields(Relationship)]
 DEAL_CONTEXT_FIELDS = tuple(_DEAL_FIELD_NAMES[_DEAL_FIELD_NAMES.index(LINEAGE_FIELDS[0]):])
 
 _SCHEMA_BY_ENTITY_KIND = {"government": "PublicBody", "investor_group": "Organization"}
-_OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant"}
+#: Deal kinds written as FtM Ownerships (owner = source, asset = target), with their
+#: ``ownershipType``; read back, an Ownership of another type (or none) is ``invests_in``.
+_OWNERSHIP_KINDS = {"invests_in": None, "owns_warrant_in": "warrant", "granted_shares_by": "granted shares"}
+_KIND_OF_OWNERSHIP_TYPE = {t: k for k, t in _OWNERSHIP_KINDS.items() if t}
 @functools.cache
 def _payment_kinds() -> tuple[str, ...]:
     """Deal kinds written as FtM Payments: the purchases (schema.yaml's ``buyer``)."""
@@ -305,7 +309,8 @@ def _deal_fields(ftm_schema: str, ftm_id: str, props: dict, context: dict) -> di
     source, target = parties
     amount = None
     if ftm_schema == "Ownership":
-        kind = "owns_warrant_in" if "warrant" in props.get("ownershipType", ()) else "invests_in"
+        kind = next((_KIND_OF_OWNERSHIP_TYPE[t] for t in props.get("ownershipType", ())
+                     if t in _KIND_OF_OWNERSHIP_TYPE), "invests_in")
         amount = _usd(props, "sharesValue", "sharesCurrency")
     elif ftm_schema == "Debt":
         kind = "lends_to"
