@@ -454,3 +454,24 @@ def test_graph_variant_returns_the_loops_as_graph_objects(neo4j_db, neo4j_server
         for r in rels:
             assert {r.start_node["id"], r.end_node["id"]} == set(hop_of[r["id"]])
             assert r.type in {k.neo4j_type for k in schema().relationship_kinds.values()}
+
+
+def test_a_hop_of_equity_grants_reads_as_a_grant(tmp_path):
+    # CoreWeave -> OpenAI carries only the share grant: it "grants OpenAI equity"; a hop with any
+    # paying deal among those that count (c2 beside g1) pays, as does every hop the other way.
+    from dealgraph.output.loop_graphic import loop_svg
+    from dealgraph.output.text import cycles_table
+
+    deals = [d for d in _grant_deals("granted_shares_by") if d.id != "c2"]
+    with SQLiteStore(tmp_path / "g.db") as store:
+        store.write(GRANT_ENTITIES, deals)
+        found = cycles(store)
+    names = {e.id: e.name for e in GRANT_ENTITIES}
+    text = cycles_table(found, names, evidence=False)
+    assert "CoreWeave grants OpenAI equity: $350 in 1 deal" in text
+    assert "OpenAI pays CoreWeave: $1K in 1 deal" in text
+    svg = loop_svg(found[0], names, "2026-05-18", None)
+    assert "CoreWeave grants OpenAI equity · 1 deal" in svg and "OpenAI pays CoreWeave · 1 deal" in svg
+    with SQLiteStore(tmp_path / "p.db") as store:
+        store.write(GRANT_ENTITIES, _grant_deals("granted_shares_by"))
+        assert "CoreWeave pays OpenAI: $400 in 2 deals" in cycles_table(cycles(store), names, evidence=False)

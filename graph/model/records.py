@@ -47,6 +47,8 @@ class RelationshipKind:
     funding: bool = False
     #: A is B's creditor by a loan.
     lending: bool = False
+    #: B grants A equity (warrants, shares as consideration): the value moves as B's shares, not cash.
+    grant: bool = False
     #: Which side buys when the deal is a purchase ("source" or "target"), else None.
     buyer: str | None = None
     #: What A and B are to each other (a word or None for each).
@@ -105,8 +107,8 @@ class Schema:
         return tuple(f.name for f in self.records[record] if not types or f.type in types)
 
     def kinds_with(self, role: str) -> list[str]:
-        """Relationship kinds with ``role`` (``funding``, ``lending`` or ``purchase``), in
-        schema order."""
+        """Relationship kinds with ``role`` (``funding``, ``lending``, ``grant`` or
+        ``purchase``), in schema order."""
         if role == "purchase":
             return [k.name for k in self.relationship_kinds.values() if k.buyer is not None]
         return [k.name for k in self.relationship_kinds.values() if getattr(k, role)]

@@ -30,7 +30,7 @@ from xml.sax.saxutils import escape
 
 from dealgraph.model.errors import DealgraphError, RenderError
 from dealgraph.model.values import usd
-from dealgraph.output.text import loop_money, not_counted_words, sized
+from dealgraph.output.text import hop_heading, loop_money, not_counted_words, sized
 
 __all__ = ["GRAPHIC_FORMATS", "LoopGraphic", "loop_graphic_html", "loop_svg", "write_loop_graphic"]
 
@@ -192,7 +192,8 @@ def loop_svg(cycle: dict, names: dict[str, str], as_of: str | None, period: dict
                     bold=True, cls="amount", data=data) + 14
         deals = hop.get("relationships") or []
         counted = sum(1 for d in deals if not d.get("superseded_by"))
-        pays = (f"{name(hop['source'])} pays {name(hop['target'])} · {counted} deal{'s' if counted != 1 else ''}"
+        heading = hop_heading(hop, {n: name(n) for n in (hop["source"], hop["target"])})
+        pays = (f"{heading} · {counted} deal{'s' if counted != 1 else ''}"
                 + (f" (+{len(deals) - counted} not counted)" if counted < len(deals) else ""))
         t = c.lines(_TEXT_X, t + 17, _wrap(pays, 17, _TEXT_W, max_lines=3), 17, 23, cls="pays", data=data) + 10
         if hop.get("size_usd") is None and hop.get("unknown_why"):

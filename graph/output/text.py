@@ -12,6 +12,7 @@ import json
 from typing import Iterable, Sequence
 
 from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
+from dealgraph.model.records import schema
 from dealgraph.model.values import usd, usd_by_basis, usd_on_basis
 
 FORMATS = ("table", "json", "csv")
@@ -195,6 +196,24 @@ def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool =
     return lines
 
 
+def hop_heading(hop: dict, names: dict[str, str] | None = None) -> str:
+    """Who gives whom what along a hop: "A pays B", or, when every deal on it that counts is a
+    grant of equity (warrants, shares as consideration: schema ``grant``), "B grants A equity".
+
+    >>> hop = {"source": "amd", "target": "openai", "relationships": [{"kind": "owns_warrant_in"}]}
+    >>> hop_heading(hop, {"amd": "AMD", "openai": "OpenAI"})
+    'AMD grants OpenAI equity'
+    >>> hop_heading(dict(hop, relationships=[{"kind": "owns_warrant_in"}, {"kind": "lends_to"}]), {})
+    'amd pays openai'
+    """
+    names = names or {}
+    grants = set(schema().kinds_with("grant"))
+    counted = [d for d in hop["relationships"] if not d.get("superseded_by")] or hop["relationships"]
+    verb = "grants" if counted and all(d["kind"] in grants for d in counted) else "pays"
+    source, target = names.get(hop["source"], hop["source"]), names.get(hop["target"], hop["target"])
+    return f"{source} grants {target} equity" if verb == "grants" else f"{source} pays {target}"
+
+
 def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = True) -> list[str]:
     """A hop: who pays whom and how much in all, then each of its deals as it reads."""
     names = names or {}
@@ -207,10 +226,7 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
     size = ""
     if hop.get("size_basis") in ("estimate", "low end"):
         size = f"; size {sized(hop['size_usd'], hop['size_basis'])}"
-    lines = [
-        f"{names.get(hop['source'], hop['source'])} pays {names.get(hop['target'], hop['target'])}: "
-        f"{usd(hop['amount_usd'])} in {count}{size}"
-    ]
+    lines = [f"{hop_heading(hop, names)}: {usd(hop['amount_usd'])} in {count}{size}"]
     for deal in deals:
         lines.extend("  " + text for text in deal_lines(deal, names, evidence))
     return lines
