@@ -475,3 +475,16 @@ def test_a_hop_of_equity_grants_reads_as_a_grant(tmp_path):
     with SQLiteStore(tmp_path / "p.db") as store:
         store.write(GRANT_ENTITIES, _grant_deals("granted_shares_by"))
         assert "CoreWeave pays OpenAI: $400 in 2 deals" in cycles_table(cycles(store), names, evidence=False)
+
+
+def test_the_neo4j_docs_count_the_loop_graph_of_the_shipped_data(shipped_store):
+    # docs/neo4j.md gives Browser's relationship count for circular-financing-graph (a deal once
+    # per loop it is on) and the deals it draws (once each): both follow the data.
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).parents[1] / "docs" / "neo4j.md").read_text("utf-8").split())
+    found = re.search(r"relationship count \((\d+) for the shipped data\) counts a deal once per loop it is on; "
+                      r"the graph draws it once \((\d+)\)", text)
+    assert found, "the counts' sentence in docs/neo4j.md"
+    ids = [d["id"] for row in run_query(shipped_store, "circular-financing-graph") for d in row["deals"]]
+    assert (int(found[1]), int(found[2])) == (len(ids), len(set(ids)))
