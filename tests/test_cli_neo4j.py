@@ -54,7 +54,7 @@ def test_cycles_and_queries_use_neo4j(neo4j_env, tmp_path):
     assert invoke("load", shipped_dataset_dir()).exit_code == 0  # idempotent
     stats = json.loads(invoke("stats", "--format", "json").output)
     assert sum(stats["relationships"].values()) == 224
-    assert sum(stats["figures"].values()) == 128
+    assert sum(stats["figures"].values()) == 129
     assert sum(stats["entities"].values()) == 116
 
     db = tmp_path / "embedded.db"

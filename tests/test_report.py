@@ -102,7 +102,7 @@ def test_query_tables_write_amounts_and_shares_as_they_read(shipped_store, names
     assert (meta["contract_usd"], meta["vendor_total_usd"]) == (35.2e9, 75.2e9)  # raw in the rows
     table = report.format_rows(rows, "table", names)
     meta_line = next(line for line in table.splitlines() if line.startswith("coreweave  meta"))
-    assert meta_line.split() == ["coreweave", "meta", "Meta", "2", "$35.2B", "46.8%", "$75.2B"]
+    assert meta_line.split() == ["coreweave", "meta", "Meta", "2", "$35.2B", "46.8%", "$75.2B", "no", "0"]
     assert "0.468" not in table and "35200000000" not in table
     # JSON and CSV keep the raw numbers.
     parsed = list(csv.DictReader(io.StringIO(report.format_rows(rows, "csv"))))
