@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
 from dealgraph.model.records import schema
-from dealgraph.model.values import usd, usd_by_basis, usd_on_basis
+from dealgraph.model.values import usd, usd_on_basis
 
 FORMATS = ("table", "json", "csv")
 
