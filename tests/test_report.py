@@ -55,11 +55,13 @@ def test_cycles_json_deals_carry_caveats_and_lineage(shipped_store):
 
 def test_summary_says_what_is_known_of_a_loop_with_unknown_hops(shipped_store, names):
     summary = report.cycles_summary(cycles(shipped_store), names)
-    # 19th: after the 12 loops of $5B and more, the five of $350M that the shares CoreWeave
-    # granted OpenAI close (every hop stated) rank before the loops with an unknown hop
-    assert " 19. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30B, 1 hop of unknown size)" in summary
+    # After the 12 loops of $5B and more, the five of $350M that the shares CoreWeave granted
+    # OpenAI close (every hop stated) rank before the loops with an unknown hop; of those, the
+    # two through AMD's warrant (~$34B at issue, an estimate) come first, then Nvidia's $30B.
     assert " 13. CoreWeave → OpenAI → CoreWeave   $350M" in summary
-    assert "AMD → OpenAI → Oracle → AMD   ? (smallest known hop $300B, 2 hops of unknown size)" in summary
+    assert " 18. AMD → OpenAI → AMD   ? (smallest known hop ~$34B (estimate), 1 hop of unknown size)" in summary
+    assert " 19. AMD → OpenAI → Oracle → AMD   ? (smallest known hop ~$34B (estimate), 1 hop of unknown size)" in summary
+    assert " 20. Nvidia → OpenAI → Nvidia   ? (smallest known hop $30B, 1 hop of unknown size)" in summary
     assert "CoreWeave → Poolside → CoreWeave   ? (no hop amount known)" in summary
     assert "known ≥" not in summary
 
