@@ -139,6 +139,11 @@ def test_economics(shipped_db):
             assert row["put_in_usd"] == loop["hops"][i]["amount_usd"]
             assert row["came_back_usd"] == loop["hops"][(i - 1) % n]["amount_usd"]
     assert "got back" in ok("cycles", "--db", shipped_db, "--economics", "--limit", "1")
+    # Each amount on its basis: CoreWeave's $350M of shares to OpenAI against OpenAI's $22.4B of
+    # commitments ($18.4B) and contract totals ($4B), none of it cash paid.
+    text = ok("cycles", "--db", shipped_db, "--economics", "--through", "coreweave", "--limit", "1")
+    assert ("   CoreWeave put in $350M in stock, got back $22.4B (incl. $18.4B commitment, $4B contract total) "
+            "(64.00 per dollar)") in text.splitlines()
 
 
 def test_since_until_count_the_same_deals_everywhere(shipped_db, shipped):

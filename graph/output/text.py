@@ -13,7 +13,7 @@ from typing import Iterable, Sequence
 
 from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
 from dealgraph.model.records import schema
-from dealgraph.model.values import usd, usd_on_basis
+from dealgraph.model.values import usd, usd_by_basis, usd_on_basis
 
 FORMATS = ("table", "json", "csv")
 
@@ -196,6 +196,19 @@ def deal_lines(deal: dict, names: dict[str, str] | None = None, evidence: bool =
     return lines
 
 
+def hop_usd(hop: dict) -> str:
+    """What a hop's deals that count add up to, on their bases ("$350M in stock", "$138B
+    (contract total)", "$13.2B (incl. $11.9B contract total, $350M in stock)"): the hop's
+    ``amount_usd`` as it reads.
+
+    >>> hop_usd({"relationships": [{"amount_usd": 3.5e8, "amount_basis": "stock"},
+    ...                             {"amount_usd": 9e9, "amount_basis": "cash", "superseded_by": ["x"]}]})
+    '$350M in stock'
+    """
+    return usd_by_basis((d.get("amount_usd"), d.get("amount_basis"))
+                        for d in hop["relationships"] if not d.get("superseded_by"))
+
+
 def hop_heading(hop: dict, names: dict[str, str] | None = None) -> str:
     """Who gives whom what along a hop: "A pays B", or, when every deal on it that counts is a
     grant of equity (warrants, shares as consideration: schema ``grant``), "B grants A equity".
@@ -304,10 +317,11 @@ def cycles_table(cycles: Sequence[dict], names: dict[str, str] | None = None, ev
             order = cycle["order"]
             lines.append(f"   in time order from {names.get(order['start'], order['start'])}, over at least "
                          f"{order['span_days']} day(s): {', '.join(order['deal_ids'])}")
-        for row in cycle.get("economics") or ():
+        hops = cycle["hops"]
+        for i, row in enumerate(cycle.get("economics") or ()):  # in loop order: its hop out is hops[i]
             ratio = "?" if row["back_per_dollar"] is None else f"{row['back_per_dollar']:.2f}"
-            lines.append(f"   {names.get(row['entity'], row['entity'])} put in {usd(row['put_in_usd'])}, "
-                         f"got back {usd(row['came_back_usd'])} ({ratio} per dollar)")
+            lines.append(f"   {names.get(row['entity'], row['entity'])} put in {hop_usd(hops[i])}, "
+                         f"got back {hop_usd(hops[i - 1])} ({ratio} per dollar)")
         for hop in cycle["hops"]:
             lines.extend("   " + text for text in hop_lines(hop, names, evidence))
         lines.append("")
