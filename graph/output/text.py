@@ -210,8 +210,9 @@ def hop_usd(hop: dict) -> str:
 
 
 def hop_heading(hop: dict, names: dict[str, str] | None = None) -> str:
-    """Who gives whom what along a hop: "A pays B", or, when every deal on it that counts is a
-    grant of equity (warrants, shares as consideration: schema ``grant``), "B grants A equity".
+    """Who gives whom what along a hop (its source to its target): "A pays B", or, when every
+    deal on it that counts is a grant of equity (warrants, shares as consideration: schema
+    ``grant``), "A grants B equity".
 
     >>> hop = {"source": "amd", "target": "openai", "relationships": [{"kind": "owns_warrant_in"}]}
     >>> hop_heading(hop, {"amd": "AMD", "openai": "OpenAI"})
@@ -222,9 +223,10 @@ def hop_heading(hop: dict, names: dict[str, str] | None = None) -> str:
     names = names or {}
     grants = set(schema().kinds_with("grant"))
     counted = [d for d in hop["relationships"] if not d.get("superseded_by")] or hop["relationships"]
-    verb = "grants" if counted and all(d["kind"] in grants for d in counted) else "pays"
     source, target = names.get(hop["source"], hop["source"]), names.get(hop["target"], hop["target"])
-    return f"{source} grants {target} equity" if verb == "grants" else f"{source} pays {target}"
+    if counted and all(d["kind"] in grants for d in counted):
+        return f"{source} grants {target} equity"
+    return f"{source} pays {target}"
 
 
 def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = True) -> list[str]:
