@@ -25,8 +25,8 @@ def test_two_clusters_and_a_bridge():
         Relationship("r9", "c", "partner_of", "a", 50.0),  # moves no money
     ]
     assert [c.to_dict() for c in money_clusters(deals)] == [
-        {"entities": ["a", "b"], "deals": 3, "total_flow_usd": 8.0, "unknown_amount_deals": 1},
-        {"entities": ["c", "d", "e"], "deals": 3, "total_flow_usd": 7.0, "unknown_amount_deals": 0},
+        {"entities": ["a", "b"], "deals": 3, "total_flow_usd": 8.0, "not_cash_usd": 0.0, "unknown_amount_deals": 1},
+        {"entities": ["c", "d", "e"], "deals": 3, "total_flow_usd": 7.0, "not_cash_usd": 0.0, "unknown_amount_deals": 0},
     ]
 
 
@@ -43,3 +43,14 @@ def test_superseded_deals_do_not_count():
     deals = [Relationship("r1", "a", "invests_in", "b", 5.0), Relationship("r2", "b", "customer_of", "a", 3.0),
              Relationship("r3", "b", "customer_of", "a", 4.0, supersedes="r2")]
     assert [c.total_flow_usd for c in money_clusters(deals)] == [9.0]
+
+
+def test_the_part_of_the_flow_that_is_not_cash():
+    # a <-> b: 5 cash, 3 a contract total, 2 with no basis stated (not said to be non-cash),
+    # 4 in stock: 14 in all, 7 of it not cash paid.
+    deals = [Relationship("r1", "a", "invests_in", "b", 5.0, amount_basis="cash"),
+             Relationship("r2", "b", "customer_of", "a", 3.0, amount_basis="contract_total"),
+             Relationship("r3", "b", "lends_to", "a", 2.0),
+             Relationship("r4", "b", "granted_shares_by", "a", 4.0, amount_basis="stock")]  # a -> b
+    (cluster,) = money_clusters(deals)
+    assert (cluster.total_flow_usd, cluster.not_cash_usd) == (14.0, 7.0)

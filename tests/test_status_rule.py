@@ -57,9 +57,9 @@ def test_listing_words():
 def test_clusters_and_funded_sales():
     # default: only a <-> b is a cluster (c's only way back is terminated; x only lends, in talks)
     assert [c.to_dict() for c in money_clusters(DEALS)] == [
-        {"entities": ["a", "b"], "deals": 2, "total_flow_usd": 13 * B, "unknown_amount_deals": 0}]
+        {"entities": ["a", "b"], "deals": 2, "total_flow_usd": 13 * B, "not_cash_usd": 0.0, "unknown_amount_deals": 0}]
     assert [c.to_dict() for c in money_clusters(DEALS, include_talks=True)] == [
-        {"entities": ["a", "b", "c"], "deals": 5, "total_flow_usd": 44 * B, "unknown_amount_deals": 0}]
+        {"entities": ["a", "b", "c"], "deals": 5, "total_flow_usd": 44 * B, "not_cash_usd": 0.0, "unknown_amount_deals": 0}]
     # a invests 10B in b, b buys 3B from a: all of a's known sales come from a funded customer
     assert [(r["vendor"], r["sales_usd"], r["funded_sales_usd"], r["funding_usd"]) for r in funded_sales(DEALS)] == [
         ("a", 3 * B, 3 * B, 10 * B)]
