@@ -468,13 +468,15 @@ def test_a_hop_of_equity_grants_reads_as_a_grant(tmp_path):
         found = cycles(store)
     names = {e.id: e.name for e in GRANT_ENTITIES}
     text = cycles_table(found, names, evidence=False)
-    assert "CoreWeave grants OpenAI equity: $350 in 1 deal" in text
+    assert "CoreWeave grants OpenAI equity: $350 in stock in 1 deal" in text
     assert "OpenAI pays CoreWeave: $1K in 1 deal" in text
     svg = loop_svg(found[0], names, "2026-05-18", None)
     assert "CoreWeave grants OpenAI equity · 1 deal" in svg and "OpenAI pays CoreWeave · 1 deal" in svg
+    assert "OpenAI granted shares by CoreWeave: $350 in stock" in svg  # each deal on its basis
     with SQLiteStore(tmp_path / "p.db") as store:
         store.write(GRANT_ENTITIES, _grant_deals("granted_shares_by"))
-        assert "CoreWeave pays OpenAI: $400 in 2 deals" in cycles_table(cycles(store), names, evidence=False)
+        assert "CoreWeave pays OpenAI: $400 (incl. $350 in stock) in 2 deals" in cycles_table(cycles(store), names,
+                                                                                          evidence=False)
 
 
 def test_the_neo4j_docs_count_the_loop_graph_of_the_shipped_data(shipped_store):

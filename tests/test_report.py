@@ -27,7 +27,10 @@ def test_hop_lines_read_as_the_deal_reads_with_caveats(shipped_store, names):
     nvidia_openai = next(c for c in cycles(shipped_store) if c["nodes"] == ["nvidia", "openai", "oracle"])
     text = report.cycles_table([nvidia_openai], names)
     # the $30B of Feb 2026 counts; the stalled up-to-$100B letter of intent (no amount) it supersedes does not
-    assert "Nvidia pays OpenAI: $30B in 1 deal (+1 superseded, not counted)" in text
+    # on its basis: Nvidia's $30B is an equity commitment, OpenAI's $300B to Oracle a contract total
+    assert "Nvidia pays OpenAI: $30B (commitment) in 1 deal (+1 superseded, not counted)" in text
+    assert "OpenAI pays Oracle: $300B (contract total) in 1 deal" in text
+    assert "Oracle pays Nvidia: ~$40B (estimate) in 1 deal\n" in text  # no "; size" saying it again
     assert "- Nvidia invests in OpenAI: ? (up to $100B, invested progressively as each GW" in text
     assert "2025-09-22; superseded by nvidia-invests-openai-2026, not counted" in text
     assert '"OpenAI and NVIDIA systems partnership" https://openai.com/index/openai-nvidia-systems-partnership/' in text

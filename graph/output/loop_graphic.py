@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from dealgraph.model.errors import DealgraphError, RenderError
-from dealgraph.model.values import usd
+from dealgraph.model.values import usd, usd_on_basis
 from dealgraph.output.text import hop_heading, loop_money, not_counted_words, sized
 
 __all__ = ["GRAPHIC_FORMATS", "LoopGraphic", "loop_graphic_html", "loop_svg", "write_loop_graphic"]
@@ -139,8 +139,9 @@ def _deal_line(deal: dict, names: dict) -> str:
     reads = (f"{names.get(deal['source'], deal['source'])} {deal['kind'].replace('_', ' ')} "
              f"{names.get(deal['target'], deal['target'])}")
     amount = deal.get("amount_usd")
-    # the date first: a long note is what gets cut
-    line = f"{deal.get('date') or 'Undated'} · {reads}: {usd(amount) if amount is not None else 'amount not stated'}"
+    # the date first: a long note is what gets cut; the amount on its basis ("(contract total)")
+    stated = usd_on_basis(amount, deal.get("amount_basis")) if amount is not None else "amount not stated"
+    line = f"{deal.get('date') or 'Undated'} · {reads}: {stated}"
     if deal.get("superseded_by"):
         line += f"; {not_counted_words(deal['superseded_by'])}, not counted"
     if deal.get("amount_note"):

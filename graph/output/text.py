@@ -238,10 +238,11 @@ def hop_lines(hop: dict, names: dict[str, str] | None = None, evidence: bool = T
     if len(counted) < len(deals):
         # how many and why: "+1 superseded", "+1 in talks", "+1 superseded, 1 terminated"
         count += f" (+{not_counted_tally(d.get('superseded_by') for d in deals)}, not counted)"
+    amount = hop_usd(hop)  # on its basis: "$300B (contract total)", "~$40B (estimate)"
     size = ""
-    if hop.get("size_basis") in ("estimate", "low end"):
+    if hop.get("size_basis") in ("estimate", "low end") and sized(hop["size_usd"], hop["size_basis"]) != amount:
         size = f"; size {sized(hop['size_usd'], hop['size_basis'])}"
-    lines = [f"{hop_heading(hop, names)}: {usd(hop['amount_usd'])} in {count}{size}"]
+    lines = [f"{hop_heading(hop, names)}: {amount} in {count}{size}"]
     for deal in deals:
         lines.extend("  " + text for text in deal_lines(deal, names, evidence))
     return lines
