@@ -23,7 +23,7 @@ from dealgraph.cli import main
 from dealgraph.model.lineage import superseded_by
 from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import not_counted_mark, render_view
-from dealgraph.output.text import usd
+from dealgraph.output.text import hop_usd, usd
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
@@ -86,10 +86,12 @@ def test_clicking_a_loop_opens_its_dossier(shipped, open_page):
     assert body.locator("h3").inner_text() == f"Loop #{i + 1}: {path}"
     hops = body.locator("h4").all_inner_texts()
     assert hops == [
-        f"Hop {k}: {names[h['source']]} → {names[h['target']]}: {shown(h['amount_usd'])} "
+        f"Hop {k}: {names[h['source']]} → {names[h['target']]}: {hop_usd(h)} "
         f"({len(h['relationships'])} deal{'s' if len(h['relationships']) != 1 else ''})"
         for k, h in enumerate(loop["hops"], 1)
     ]
+    # on its basis, as the CLI says it: $2.1B of stakes, $6.3B committed, a $1.3B contract total
+    assert "Hop 2: Nvidia → CoreWeave: $9.7B (incl. $6.3B commitment, $1.3B contract total) (4 deals)" in hops
     listed = body.locator(".deal").evaluate_all("els => els.map(e => e.dataset.deal)")
     assert listed == [d["id"] for h in loop["hops"] for d in h["relationships"]]
     for n, deal_id in enumerate(listed):

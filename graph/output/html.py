@@ -64,6 +64,7 @@ from dealgraph.model.lineage import not_counted_tally
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.output.layout import arc_smoothing, radial_layout
 from dealgraph.output.loop_graphic import loop_svg
+from dealgraph.output.text import hop_usd
 from dealgraph.stores.base import Store
 
 if TYPE_CHECKING:  # pyvis imports networkx, IPython and more: loaded only to draw a view
@@ -643,6 +644,8 @@ def _cycle_payload(cycle, size: dict) -> dict:
         "unsized_hops": size["unsized_hops"],
         "hops": [
             {"source": h.source, "target": h.target, "amount_usd": h.amount_usd,
+             # the amount on its basis, worded as the CLI words it ("$300B (contract total)")
+             "amount_text": hop_usd({"relationships": h.relationships}),
              "size_usd": s["size_usd"], "size_basis": s["size_basis"],
              "deals": [rel["id"] for rel in h.relationships],
              "superseded": [rel["id"] for rel in h.relationships if rel["superseded_by"]],
