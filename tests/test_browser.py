@@ -190,7 +190,7 @@ def test_superseded_deals_are_shown_as_such_and_not_counted(shipped, open_page):
     page = open_page(shipped["results"]["cycles"].path)
     index = page.js("() => dealgraph.data.cycles.findIndex(c => c.nodes.join() === 'nvidia,openai,oracle')")
     title = page.page.locator(f'#loops-list li[data-index="{index}"]').get_attribute("title")
-    assert "Nvidia → OpenAI: $30B (1 deal, 1 superseded, not counted)" in title
+    assert "Nvidia → OpenAI: $30B (commitment) (1 deal, 1 superseded, not counted)" in title
     assert page.js("id => dealgraph.edges.get(id).superseded_by", loi) == [stake]
     assert page.errors == []
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from dealgraph.cli import main
 from dealgraph.model.records import Entity, Relationship
 from dealgraph.output.html import render_view
-from dealgraph.output.text import usd
+from dealgraph.output.text import hop_usd, usd
 from dealgraph.load import shipped_dataset_dir
 from dealgraph.stores.sqlite_store import SQLiteStore
 from dealgraph.loaders import read_dataset
@@ -143,7 +143,8 @@ def wrong_amounts(page, cli_loops: list[dict]) -> list[str]:
                 if li["amount"] != expected:
                     wrong.append(f"loop #{rank}: shows {li['amount']!r}, CLI says {expected!r}")
             for line, hop in zip(li["hops"], cycle["hops"], strict=True):
-                expected = f"{names[hop['source']]} → {names[hop['target']]}: {usd(hop['amount_usd'])}"
+                # the hop's amount on its basis, as the CLI's hop line words it
+                expected = f"{names[hop['source']]} → {names[hop['target']]}: {hop_usd(hop)}"
                 if hop["amount_usd"] is not None and not line.startswith(expected + " "):
                     wrong.append(f"loop #{rank} hop: shows {line!r}, CLI says {expected!r}")
     return wrong
