@@ -19,6 +19,7 @@ from typing import Iterable
 
 from dealgraph.model.lineage import counting_deals
 from dealgraph.model.records import Relationship, money_flow
+from dealgraph.model.values import BASIS_WORDS  # the bases other than cash
 
 __all__ = ["Cluster", "money_clusters"]
 
@@ -72,7 +73,7 @@ def money_clusters(relationships: Iterable[Relationship], include_talks: bool = 
             entities=sorted(comps[i]), deals=len(amounts),
             total_flow_usd=sum(a for a, _ in known) if known else None,
             unknown_amount_deals=len(amounts) - len(known),
-            not_cash_usd=sum((a for a, basis in known if basis is not None and basis != "cash"), 0.0) if known else None,
+            not_cash_usd=sum((a for a, basis in known if basis in BASIS_WORDS), 0.0) if known else None,
         ))
     clusters.sort(key=lambda c: (c.total_flow_usd is None, -(c.total_flow_usd or 0.0), -len(c.entities), c.entities[0]))
     return clusters

@@ -119,12 +119,11 @@ def through_syndicates(eid: str, relationships, superseded, names: dict[str, str
     lent or invested as known (the groups' money, not ``eid``'s) and the known part that is
     ``eid``'s own. None when ``eid`` is a member of nothing."""
     moving = set(schema().kinds_with("funding"))
-    memberships = [r for r in relationships
-                   if r.kind == "member_of" and r.source == eid and r.target != eid and r.id not in superseded]
-    if not memberships:
+    mine = [r for deals in memberships(relationships, superseded).values() for r in deals if r.source == eid]
+    if not mine:
         return None
     groups = []
-    for m in sorted(memberships, key=lambda r: (r.target, r.id)):
+    for m in sorted(mine, key=lambda r: (r.target, r.id)):
         deals = [
             {"id": r.id, "kind": r.kind, "counterparty": r.target, "counterparty_name": names[r.target],
              "amount_usd": r.amount_usd, "date": r.date, "status": r.status, "funding": r.kind in moving}

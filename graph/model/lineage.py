@@ -52,7 +52,7 @@ from typing import Iterable, Mapping
 from dealgraph.model.records import Relationship
 
 __all__ = ["LINEAGE_FIELDS", "STATUS_MARK", "UNCOUNTED_STATUSES", "counting_deals", "lineage_cycles",
-           "not_counted", "not_counted_reason", "not_counted_tally", "superseded_by"]
+           "not_counted", "not_counted_reason", "not_counted_tally", "split_marks", "superseded_by"]
 
 #: The lineage fields of a deal, as named in every input format and store.
 LINEAGE_FIELDS = ("supersedes", "expands")
@@ -92,6 +92,18 @@ def not_counted(
 STATUS_WORDS = {"talks": "in talks", "terminated": "terminated"}
 
 
+def split_marks(marks: Iterable[str] | None) -> tuple[list[str], list[str]]:
+    """A ``superseded_by`` list taken apart: the ids of the deals that supersede it, and the
+    statuses it is left out for (``"status:talks"`` -> ``"talks"``), each in list order.
+
+    >>> split_marks(["b", "status:terminated"]), split_marks(None)
+    ((['b'], ['terminated']), ([], []))
+    """
+    marks = list(marks or ())
+    return ([m for m in marks if not m.startswith(STATUS_MARK)],
+            [m[len(STATUS_MARK):] for m in marks if m.startswith(STATUS_MARK)])
+
+
 def not_counted_reason(marks: Iterable[str]) -> str:
     """Why a deal does not count, in words, from its ``superseded_by`` marks:
     ``"superseded"`` when deals replace it, ``"in talks"`` or ``"terminated"`` for its
@@ -100,9 +112,9 @@ def not_counted_reason(marks: Iterable[str]) -> str:
     >>> not_counted_reason(["b"]), not_counted_reason(["status:talks"]), not_counted_reason(["b", "status:terminated"])
     ('superseded', 'in talks', 'superseded and terminated')
     """
-    marks = list(marks or ())
-    words = ["superseded"] if any(not m.startswith(STATUS_MARK) for m in marks) else []
-    words += [STATUS_WORDS.get(m[len(STATUS_MARK):], m[len(STATUS_MARK):]) for m in marks if m.startswith(STATUS_MARK)]
+    ids, statuses = split_marks(marks)
+    words = ["superseded"] if ids else []
+    words += [STATUS_WORDS.get(status, status) for status in statuses]
     return " and ".join(words)
 
 

@@ -60,7 +60,7 @@ from markupsafe import Markup
 from dealgraph.analyses.cycles import find_cycles, find_money_loops, size_loops
 from dealgraph.model.errors import DealgraphError, ModelError, QueryError, RenderError
 from dealgraph.model.graphs import money_flow_graph
-from dealgraph.model.lineage import not_counted_tally
+from dealgraph.model.lineage import not_counted_tally, split_marks
 from dealgraph.model.records import Entity, Relationship, schema
 from dealgraph.output.layout import arc_smoothing, radial_layout
 from dealgraph.output.loop_graphic import loop_svg
@@ -353,11 +353,8 @@ def not_counted_mark(replaced_by: Iterable[str] | None) -> str:
     >>> not_counted_mark(None)
     ''
     """
-    from dealgraph.model.lineage import STATUS_MARK
-
-    marks = list(replaced_by or ())
-    words = ["superseded"] if any(not m.startswith(STATUS_MARK) for m in marks) else []
-    words += [m[len(STATUS_MARK):] for m in marks if m.startswith(STATUS_MARK)]
+    ids, statuses = split_marks(replaced_by)
+    words = (["superseded"] if ids else []) + statuses
     return f" ({', '.join(words)})" if words else ""
 
 

@@ -11,7 +11,7 @@ import io
 import json
 from typing import Iterable, Sequence
 
-from dealgraph.model.lineage import STATUS_MARK, not_counted_tally
+from dealgraph.model.lineage import not_counted_tally, split_marks
 from dealgraph.model.records import schema
 from dealgraph.model.values import usd, usd_by_basis, usd_on_basis
 
@@ -153,9 +153,9 @@ def not_counted_words(superseded_by) -> str:
     >>> not_counted_words(["d3"]), not_counted_words(["d3", "status:talks"])
     ('superseded by d3', 'superseded by d3; status talks')
     """
-    ids = [m for m in superseded_by if not m.startswith(STATUS_MARK)]
+    ids, statuses = split_marks(superseded_by)
     words = [f"superseded by {', '.join(ids)}"] if ids else []
-    words += [f"status {m[len(STATUS_MARK):]}" for m in superseded_by if m.startswith(STATUS_MARK)]
+    words += [f"status {status}" for status in statuses]
     return "; ".join(words)
 
 
